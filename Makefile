@@ -1,0 +1,43 @@
+# Two commands on a fresh machine (Python 3.11+ and make): `make demo`, `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+UV := python3 -m uv
+
+export DAGSTER_HOME := $(CURDIR)
+export PLATFORM_DAGSTER_STATE := $(CURDIR)/.dagster
+export PLATFORM_DAGSTER_LOGS := $(CURDIR)/.dagster/logs
+
+.PHONY: install demo test test-fast dev docs dbt-manifest lint clean
+
+$(BIN)/.installed: pyproject.toml uv.lock
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q uv
+	$(UV) sync --all-extras --frozen
+	@touch $@
+
+install: $(BIN)/.installed
+
+# Prepared once here, never at code-location load (dagster-dbt reads the manifest only).
+dbt-manifest: install
+	$(BIN)/lakehouse dbt parse
+
+demo: dbt-manifest
+	$(BIN)/lakehouse demo
+
+test: dbt-manifest
+	$(BIN)/pytest -q
+
+test-fast: dbt-manifest
+	$(BIN)/pytest -q -m "not slow"
+
+dev: dbt-manifest
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+docs: dbt-manifest
+	$(BIN)/lakehouse dbt docs
+
+lint: install
+	$(BIN)/ruff check platform_assets tests
+
+clean:
+	rm -rf .lake .platform .dagster/storage .dagster/logs dbt_project/target

@@ -1,0 +1,31 @@
+-- One row per product with what it sold (cancelled orders excluded).
+with products as (
+    select * from {{ ref('stg_products') }}
+),
+
+sold as (
+    select
+        lines.product_id,
+        sum(lines.quantity) as units_sold,
+        sum(lines.net_amount) as net_revenue
+    from {{ ref('int_order_lines_enriched') }} as lines
+    inner join {{ ref('stg_orders') }} as orders
+        on lines.order_id = orders.order_id
+    where orders.order_status <> 'cancelled'
+    group by lines.product_id
+)
+
+select
+    products.product_id,
+    products.sku,
+    products.product_name,
+    products.category,
+    products.list_price,
+    products.is_active,
+    products.created_at,
+    products.updated_at,
+    cast(coalesce(sold.units_sold, 0) as bigint) as units_sold,
+    cast(coalesce(sold.net_revenue, 0) as decimal(18, 2)) as net_revenue
+from products
+left join sold
+    on products.product_id = sold.product_id

@@ -1,0 +1,11 @@
+-- Customers as the warehouse names and types them; PII never reaches the curated zone.
+select
+    cast(customer_id as bigint) as customer_id,
+    cast(email_sha256 as varchar) as email_sha256,
+    cast(city as varchar) as city,
+    cast(country as varchar) as country_code,
+    cast(marketing_opt_in as boolean) as is_marketing_opt_in,
+    cast(created_at as timestamp) as created_at,
+    cast(updated_at as timestamp) as updated_at,
+    cast(_commit_ts as timestamp) as _commit_ts
+from {{ source('curated', 'customers') }}

@@ -1,0 +1,99 @@
+"""The contract data model: columns, keys, PII handling, layout, ownership."""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pyarrow as pa
+
+from platform_assets.contracts.types import logical_type
+
+PiiAction = Literal["hash", "drop"]
+
+# Columns the lake adds to every processed table. `_pos` orders changes in source order
+# (see processed/changes.py); `_op` is the last operation applied; `_commit_ts` is the source
+# commit time when the raw file carries it.
+LINEAGE_COLUMNS: list[tuple[str, pa.DataType]] = [
+    ("_pos", pa.string()),
+    ("_commit_ts", pa.timestamp("us", tz="UTC")),
+]
+KEY_BUCKET_COLUMN = "_key_bucket"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = True
+    pii: PiiAction | None = None
+    description: str = ""
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return logical_type(self.type).arrow
+
+
+@dataclass(frozen=True)
+class TableContract:
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    owner: str
+    description: str
+    schema: str = "public"
+    # Processed tables are partitioned by primary-key range (key // key_bucket_size) so a
+    # MERGE touching few keys rewrites only the partitions holding them.
+    key_bucket_size: int = 50_000
+    clustering: tuple[str, ...] = ()
+    freshness_sla_minutes: int = 60
+    vacuum_retention_hours: int = 168
+    replica_identity: Literal["full", "default"] = "full"
+    shared: bool = False
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        missing = [k for k in self.primary_key if k not in names]
+        if missing:
+            raise ValueError(f"contract {self.name}: primary key {missing} not among columns")
+        if len(self.primary_key) != 1 or self.column(self.primary_key[0]).type != "bigint":
+            raise ValueError(f"contract {self.name}: the key must be one bigint column")
+
+    @property
+    def key(self) -> str:
+        return self.primary_key[0]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"table {self.name} has no column {name!r}")
+
+    def arrow_schema(self) -> pa.Schema:
+        """Source columns only, as they are in Postgres and in DMS files."""
+        return pa.schema(
+            [pa.field(c.name, c.arrow_type, nullable=c.nullable or c.name != self.key)
+             for c in self.columns]
+        )
+
+    def processed_schema(self) -> pa.Schema:
+        fields = list(self.arrow_schema())
+        fields += [pa.field(n, t) for n, t in LINEAGE_COLUMNS]
+        fields.append(pa.field(KEY_BUCKET_COLUMN, pa.int64(), nullable=False))
+        return pa.schema(fields)
+
+    def curated_schema(self) -> pa.Schema:
+        """The curated zone's conformed columns: PII dropped or hashed (`<name>_sha256`)."""
+        fields = []
+        for c in self.columns:
+            if c.pii == "drop":
+                continue
+            if c.pii == "hash":
+                fields.append(pa.field(f"{c.name}_sha256", pa.string(), nullable=c.nullable))
+            else:
+                fields.append(pa.field(c.name, c.arrow_type, nullable=c.nullable or c.name != self.key))
+        fields.append(pa.field("_commit_ts", pa.timestamp("us", tz="UTC")))
+        return pa.schema(fields)

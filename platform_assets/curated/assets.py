@@ -1,0 +1,32 @@
+"""Curated zone: conformed, PII-masked Delta tables that feed the warehouse and sharing."""
+
+
+from dagster import AssetExecutionContext, AssetKey, AutomationCondition, MaterializeResult, asset
+
+from platform_assets.contracts import CONTRACTS, TableContract
+from platform_assets.curated.refresh import refresh_curated
+from platform_assets.processed.delta import open_table
+from platform_assets.resources import LakeResource
+
+
+def build_curated_asset(c: TableContract):
+    masked = [col.name for col in c.columns if col.pii]
+
+    @asset(key=AssetKey(["curated", c.name]), deps=[AssetKey(["processed", c.name])],
+           group_name="curated", owners=[c.owner], kinds={"delta"},
+           description=f"{c.description} PII masked: {', '.join(masked) or 'none'}.",
+           automation_condition=AutomationCondition.eager())
+    def _curated(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
+        the_lake = lake.lake()
+        r = refresh_curated(the_lake, c)
+        dt = open_table(the_lake, "curated", c.name)
+        return MaterializeResult(metadata={
+            "path": the_lake.delta_uri("curated", c.name), "delta_version": r.delta_version,
+            "mode": r.mode, "rows_changed": r.rows_changed,
+            "rows": dt.to_pyarrow_dataset().count_rows(),
+            "processed_version": r.source_version, "pii_masked": ", ".join(masked)})
+
+    return _curated
+
+
+curated_assets = [build_curated_asset(c) for c in CONTRACTS.values()]

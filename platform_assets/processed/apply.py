@@ -1,0 +1,137 @@
+"""Apply raw-zone changes to a processed Delta table with one MERGE, exactly once.
+
+- Pending files are the table's raw files not yet in the applied log; they are read in DMS
+  order and folded to the last change per key (by `_pos`, the source order).
+- Changes above the committed watermark are new: they merge directly (fast path).
+- Changes at or below it come from a file delivered twice or arriving late: for their keys
+  the final state is recomputed from every raw file, so a duplicate changes nothing and a
+  late file lands in source order (a later delete is never undone by an older insert).
+- The MERGE joins on key and key-range partition, so delta-rs prunes to the partitions the
+  batch touches; updates need `target._pos < source._pos`, so replays are no-ops.
+- The new watermark is committed with the data; the applied log is written after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import CommitProperties
+
+from platform_assets.contracts import TableContract
+from platform_assets.lake import Lake
+from platform_assets.processed import applied_log
+from platform_assets.processed.changes import last_change_per_key, unify, with_key_bucket
+from platform_assets.processed.delta import (
+    WATERMARK_KEY,
+    committed_value,
+    open_or_create_processed,
+    read_keys,
+)
+from platform_assets.raw.dms_layout import RawFile
+from platform_assets.raw.files import list_raw_files, quarantine
+from platform_assets.raw.read import MalformedFile, read_changes
+
+
+@dataclass
+class ApplyResult:
+    table: str
+    files_applied: list[str] = field(default_factory=list)
+    files_quarantined: dict[str, str] = field(default_factory=dict)
+    changes_read: int = 0
+    recomputed_keys: int = 0
+    new_columns: list[str] = field(default_factory=list)
+    merge_metrics: dict = field(default_factory=dict)
+    delta_version: int = -1
+    watermark: str = ""
+
+
+def _read_pending(lake: Lake, c: TableContract, pending: list[RawFile], result: ApplyResult
+                  ) -> list[pa.Table]:
+    batches = []
+    for f in pending:
+        try:
+            changes, extra = read_changes(lake, c, f)
+        except MalformedFile as exc:
+            quarantine(lake, c.schema, c.name, f, str(exc))
+            result.files_quarantined[f.name] = str(exc)
+            continue
+        batches.append(changes)
+        result.files_applied.append(f.name)
+        result.new_columns += [x for x in extra if x not in result.new_columns]
+    return batches
+
+
+def _history_of_keys(lake: Lake, c: TableContract, files: list[RawFile], keys: pa.Array
+                     ) -> pa.Table:
+    parts = []
+    for f in files:
+        changes, _ = read_changes(lake, c, f)
+        parts.append(changes.filter(pc.is_in(changes[c.key], keys)))
+    return unify(parts)
+
+
+def _drop_deletes_of_absent_keys(dt, c: TableContract, source: pa.Table) -> pa.Table:
+    """A delete of a key the table lacks does nothing; drop it before the MERGE, because
+    delta-rs writes an all-null change-feed row for an unmatched source row and fails."""
+    is_delete = pc.equal(source["_op"], "D")
+    deletes = source.filter(is_delete)
+    if deletes.num_rows == 0:
+        return source
+    present = read_keys(dt, c, deletes[c.key].combine_chunks(), columns=[c.key])[c.key]
+    absent = pc.and_(is_delete, pc.invert(pc.is_in(source[c.key], present)))
+    return source.filter(pc.invert(absent))
+
+
+def _merge(dt, c: TableContract, source: pa.Table, watermark: str, evolve: bool) -> dict:
+    source = _drop_deletes_of_absent_keys(dt, c, source)
+    merger = dt.merge(
+        with_key_bucket(source, c),
+        predicate=f"t.{c.key} = s.{c.key} AND t._key_bucket = s._key_bucket",
+        source_alias="s", target_alias="t", merge_schema=evolve, streamed_exec=False,
+        commit_properties=CommitProperties(custom_metadata={WATERMARK_KEY: watermark}))
+    return (merger
+            .when_matched_delete(predicate="s._op = 'D' AND t._pos < s._pos")
+            .when_matched_update_all(predicate="s._op <> 'D' AND t._pos < s._pos",
+                                     except_cols=["_op"])
+            .when_not_matched_insert_all(predicate="s._op <> 'D'", except_cols=["_op"])
+            .execute())
+
+
+def apply_pending(lake: Lake, c: TableContract,
+                  after_merge: Callable[[], None] | None = None) -> ApplyResult:
+    """Apply every pending raw file of one table. Raises SchemaDriftError on breaking drift."""
+    result = ApplyResult(c.name)
+    dt = open_or_create_processed(lake, c)
+    watermark = committed_value(dt, WATERMARK_KEY)
+    done = applied_log.applied_files(lake, c.name)
+    files = list_raw_files(lake, c.schema, c.name)
+    batches = _read_pending(lake, c, [f for f in files if f.name not in done], result)
+    if batches:
+        changes = unify(batches)
+        result.changes_read = changes.num_rows
+        is_fresh = pc.greater(changes["_pos"], pa.scalar(watermark))
+        fresh = changes.filter(is_fresh)
+        source = last_change_per_key(fresh, c.key)
+        stale = changes.filter(pc.invert(is_fresh))
+        if stale.num_rows:
+            keys = pc.unique(stale[c.key])
+            result.recomputed_keys = len(keys)
+            usable = [f for f in files if f.name not in result.files_quarantined]
+            source = last_change_per_key(
+                unify([source, _history_of_keys(lake, c, usable, keys)]), c.key)
+        if fresh.num_rows:
+            watermark = max(watermark, pc.max(fresh["_pos"]).as_py())
+        evolve = bool(result.new_columns)
+        result.merge_metrics = _merge(dt, c, source, watermark, evolve)
+        dt.update_incremental()
+    if after_merge:  # fault-injection point for tests: a crash between data and log
+        after_merge()
+    result.delta_version = dt.version()
+    result.watermark = watermark
+    outcomes = {name: "applied" for name in result.files_applied}
+    outcomes |= {name: "quarantined" for name in result.files_quarantined}
+    applied_log.record(lake, c.name, outcomes, result.delta_version)
+    return result

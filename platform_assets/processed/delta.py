@@ -1,0 +1,57 @@
+"""The processed Delta tables: creation, layout, and the applied position in the commit.
+
+The position of the last applied change (`lakehouse.watermark`) is written in the same Delta
+commit as the data it covers, so data and position can never disagree after a crash.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from deltalake import DeltaTable
+from deltalake.exceptions import TableNotFoundError
+
+from platform_assets.contracts import TableContract
+from platform_assets.contracts.model import KEY_BUCKET_COLUMN
+from platform_assets.lake import Lake
+
+WATERMARK_KEY = "lakehouse.watermark"
+TABLE_PROPERTIES = {
+    # curated tables follow processed ones through the change data feed
+    "delta.enableChangeDataFeed": "true",
+}
+
+
+def open_table(lake: Lake, zone: str, name: str) -> DeltaTable | None:
+    try:
+        return DeltaTable(lake.delta_uri(zone, name), storage_options=lake.storage_options)
+    except TableNotFoundError:
+        return None
+
+
+def open_or_create_processed(lake: Lake, c: TableContract) -> DeltaTable:
+    dt = open_table(lake, "processed", c.name)
+    if dt is not None:
+        return dt
+    return DeltaTable.create(
+        lake.delta_uri("processed", c.name), c.processed_schema(), mode="ignore",
+        partition_by=[KEY_BUCKET_COLUMN], name=c.name, description=c.description,
+        configuration=TABLE_PROPERTIES, storage_options=lake.storage_options)
+
+
+def committed_value(dt: DeltaTable, key: str, default: str = "") -> str:
+    """The newest value of a custom commit key (maintenance commits in between lack it)."""
+    for commit in dt.history(limit=100):
+        if key in commit:
+            return str(commit[key])
+    return default
+
+
+def read_keys(dt: DeltaTable, c: TableContract, keys: pa.Array,
+              columns: list[str] | None = None) -> pa.Table:
+    """Current rows for some keys, reading only the partitions that can hold them."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    buckets = pc.unique(pc.cast(pc.divide(keys, c.key_bucket_size), pa.int64()))
+    flt = ds.field(KEY_BUCKET_COLUMN).isin(buckets) & ds.field(c.key).isin(keys)
+    return dt.to_pyarrow_dataset().to_table(filter=flt, columns=columns)

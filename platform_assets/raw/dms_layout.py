@@ -1,0 +1,49 @@
+"""AWS DMS's S3 target layout: file names, their order, and the columns DMS adds.
+
+Full load: `LOAD00000001.parquet` (hex counter). CDC: `YYYYMMDD-HHMMSSmmm.parquet` (UTC).
+A real DMS task configured as in the README writes the same names and columns, so it can
+replace the local capture without changing anything downstream.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+OP_COLUMN = "Op"  # first column of CDC rows: I, U or D
+TIMESTAMP_COLUMN = "_commit_ts"  # DMS TimestampColumnName
+CHANGE_SEQ_COLUMN = "_change_seq"  # DMS header column AR_H_CHANGE_SEQ, added by a rule
+DMS_COLUMNS = (OP_COLUMN, TIMESTAMP_COLUMN, CHANGE_SEQ_COLUMN)
+
+_LOAD = re.compile(r"^LOAD([0-9A-Fa-f]{8})\.(parquet|csv)$")
+_CDC = re.compile(r"^(\d{8}-\d{9})\.(parquet|csv)$")
+
+
+@dataclass(frozen=True, order=True)
+class RawFile:
+    """One DMS file; sorting RawFiles gives source order (every LOAD before any CDC file)."""
+
+    sort_key: str
+    uri: str
+    name: str
+    kind: str  # "load" or "cdc"
+    fmt: str  # "parquet" or "csv"
+
+
+def parse_name(uri: str) -> RawFile | None:
+    """A RawFile for a DMS file name, or None for anything else (temp files, markers)."""
+    name = uri.rsplit("/", 1)[-1]
+    if m := _LOAD.match(name):
+        return RawFile(f"0|{m.group(1).upper()}", uri, name, "load", m.group(2))
+    if m := _CDC.match(name):
+        return RawFile(f"1|{m.group(1)}", uri, name, "cdc", m.group(2))
+    return None
+
+
+def load_file_name(counter: int, fmt: str = "parquet") -> str:
+    return f"LOAD{counter:08X}.{fmt}"
+
+
+def cdc_file_name(ts: datetime, fmt: str = "parquet") -> str:
+    return f"{ts:%Y%m%d-%H%M%S}{ts.microsecond // 1000:03d}.{fmt}"

@@ -1,0 +1,47 @@
+"""Seed the shop with a reproducible history of configurable size (default ~100k orders)."""
+
+from __future__ import annotations
+
+import random
+
+import psycopg
+
+from platform_assets.contracts import CONTRACTS
+from platform_assets.sources.oltp import fake_shop
+from platform_assets.sources.oltp.schema import ensure_schema, row_counts
+
+
+def _copy(conn: psycopg.Connection, table: str, rows: list[tuple]) -> None:
+    c = CONTRACTS[table]
+    cols = ", ".join(f'"{n}"' for n in c.column_names)
+    with conn.cursor().copy(f'COPY "{c.schema}"."{table}" ({cols}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def seed(conn: psycopg.Connection, orders: int = 100_000, seed: int = 42,
+         reset: bool = False) -> dict[str, int]:
+    """Fill empty tables; a non-empty database is left alone unless `reset`."""
+    ensure_schema(conn)
+    if reset:
+        names = ", ".join(f'"{c.schema}"."{c.name}"' for c in CONTRACTS.values())
+        conn.execute(f"TRUNCATE {names}")
+    elif any(row_counts(conn).values()):
+        return row_counts(conn)
+    rng = random.Random(seed)
+    n_customers = max(10, orders // 5)
+    customers = [fake_shop.customer(rng, i) for i in range(1, n_customers + 1)]
+    products = [fake_shop.product(rng, i) for i in range(1, max(50, orders // 50) + 1)]
+    order_rows, item_rows, payment_rows = [], [], []
+    for oid in range(1, orders + 1):
+        o, items, p = fake_shop.order_with_lines(
+            rng, oid, len(item_rows) + 1, oid, n_customers, products)
+        order_rows.append(o)
+        item_rows.extend(items)
+        payment_rows.append(p)
+    for table, rows in [("customers", customers), ("products", products),
+                        ("orders", order_rows), ("order_items", item_rows),
+                        ("payments", payment_rows)]:
+        _copy(conn, table, rows)
+    conn.commit()
+    return row_counts(conn)

@@ -1,0 +1,56 @@
+"""Shared fixtures: a real embedded Postgres (one per test session) and a fresh lake per test."""
+
+from __future__ import annotations
+
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from platform_assets.lake import Lake
+from platform_assets.sources.oltp.server import start_embedded, stop_embedded
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory) -> str:
+    """DSN of the embedded Postgres server for the whole session (logical decoding on)."""
+    data_dir = Path(tmp_path_factory.mktemp("pg")) / "pg"
+    dsn = start_embedded(data_dir)
+    yield dsn
+    stop_embedded(data_dir)
+
+
+@pytest.fixture
+def pg_dsn(pg_server: str, request) -> str:
+    """A fresh database on the session server, so tests do not see each other's rows/slots."""
+    name = "t_" + "".join(ch if ch.isalnum() else "_" for ch in request.node.name.lower())[:50]
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        for (slot,) in conn.execute(
+            "SELECT slot_name FROM pg_replication_slots WHERE database = %s", (name,)
+        ).fetchall():
+            conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield pg_server.replace("/postgres?", f"/{name}?")
+    # slot names are server-wide: free them so the next test can use the default slot name
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        for (slot,) in conn.execute(
+            "SELECT slot_name FROM pg_replication_slots WHERE database = %s", (name,)
+        ).fetchall():
+            conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Lake:
+    return Lake(str(tmp_path / "lake"))
+
+
+@pytest.fixture
+def platform_home(tmp_path: Path, monkeypatch) -> Path:
+    """Point the platform's local state (.lake, .platform) at a temporary folder."""
+    monkeypatch.setenv("PLATFORM_HOME", str(tmp_path))
+    monkeypatch.delenv("PLATFORM_ENV", raising=False)
+    return tmp_path
+
+
