@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := python3 -m uv
 
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DAGSTER_HOME := $(CURDIR)
 export PLATFORM_DAGSTER_STATE := $(CURDIR)/.dagster
 export PLATFORM_DAGSTER_LOGS := $(CURDIR)/.dagster/logs
@@ -19,7 +20,7 @@ install: $(BIN)/.installed
 
 # Prepared once here, never at code-location load (dagster-dbt reads the manifest only).
 dbt-manifest: install
-	$(BIN)/lakehouse dbt parse
+	$(BIN)/python -m platform_assets.warehouse.project
 
 demo: dbt-manifest
 	$(BIN)/lakehouse demo

@@ -23,8 +23,8 @@ def write_dms(lake: Lake, table: str, name: str, rows: list[dict], ops: list[str
               fmt: str = "parquet", change_seqs: list[str] | None = None) -> str:
     c = contract(table)
     folder = lake.raw_cdc_prefix(c.schema, c.name)
-    import os
-    os.makedirs(folder, exist_ok=True)
+    fs = lake.filesystem()
+    fs.create_dir(lake.fs_path(folder), recursive=True)
     path = f"{folder}/{name}.{fmt}"
     data = {}
     if ops is not None:
@@ -39,7 +39,7 @@ def write_dms(lake: Lake, table: str, name: str, rows: list[dict], ops: list[str
                            + [pa.field("_commit_ts", pa.timestamp("us", tz="UTC"))]
                            + ([pa.field("_change_seq", pa.string())] if change_seqs else [])
                            + list(c.arrow_schema()))
-        pq.write_table(pa.table(data, schema=schema), path)
+        pq.write_table(pa.table(data, schema=schema), lake.fs_path(path), filesystem=fs)
     else:  # DMS CSV with AddColumnName=true: header, text values, empty for null
         def text(v):
             if v is None:
@@ -53,6 +53,6 @@ def write_dms(lake: Lake, table: str, name: str, rows: list[dict], ops: list[str
         lines = [",".join(data)]
         for i in range(len(rows)):
             lines.append(",".join(text(data[k][i]) for k in data))
-        with open(path, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
+        with fs.open_output_stream(lake.fs_path(path)) as f:
+            f.write(("\n".join(lines) + "\n").encode())
     return path

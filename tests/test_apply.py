@@ -103,7 +103,7 @@ def test_malformed_file_goes_to_quarantine_and_the_rest_is_applied(lake):
     result = apply_pending(lake, PRODUCTS)
     assert list(result.files_quarantined) == ["20261127-080000000.parquet"]
     assert "Op" in result.files_quarantined["20261127-080000000.parquet"]
-    assert not os.path.exists(bad)
+    assert not os.path.exists(bad)  # moved, not copied
     assert list_quarantined(lake, "public", "products") == ["20261127-080000000.parquet"]
     assert sorted(current(lake)) == [1, 2]
 
@@ -125,3 +125,14 @@ def test_new_column_evolves_and_dropped_key_stops_the_table(lake):
                    f"{folder}/20261127-080100000.parquet")
     with pytest.raises(SchemaDriftError, match="key column 'product_id' is missing"):
         apply_pending(lake, PRODUCTS)
+
+
+def test_apply_on_s3(s3_lake):
+    """The same apply against S3 (moto's server): watermark, log and pruning work there too."""
+    write_dms(s3_lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 4)])
+    write_dms(s3_lake, "products", "20261127-080000000", [product_row(2, "8.00"), product_row(3)],
+              ops=["U", "D"], fmt="csv")
+    apply_pending(s3_lake, PRODUCTS)
+    assert apply_pending(s3_lake, PRODUCTS).files_applied == []
+    rows = current(s3_lake)
+    assert sorted(rows) == [1, 2] and str(rows[2]["price"]) == "8.00"

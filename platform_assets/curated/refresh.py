@@ -72,7 +72,7 @@ def refresh_curated(lake: Lake, c: TableContract) -> CuratedResult:
                                 f"materialize processed/{c.name} first")
     version = src.version()
     cur = open_table(lake, "curated", c.name)
-    synced = int(committed_value(cur, SOURCE_VERSION_KEY, "-1")) if cur else -1
+    synced = int(committed_value(lake, cur, SOURCE_VERSION_KEY, "-1")) if cur else -1
     if cur is not None and synced == version:
         return CuratedResult(c.name, "unchanged", version, 0, cur.version())
     if cur is not None and synced >= 0:

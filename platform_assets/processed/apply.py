@@ -105,7 +105,7 @@ def apply_pending(lake: Lake, c: TableContract,
     """Apply every pending raw file of one table. Raises SchemaDriftError on breaking drift."""
     result = ApplyResult(c.name)
     dt = open_or_create_processed(lake, c)
-    watermark = committed_value(dt, WATERMARK_KEY)
+    watermark = committed_value(lake, dt, WATERMARK_KEY)
     done = applied_log.applied_files(lake, c.name)
     files = list_raw_files(lake, c.schema, c.name)
     batches = _read_pending(lake, c, [f for f in files if f.name not in done], result)

@@ -6,6 +6,8 @@ commit as the data it covers, so data and position can never disagree after a cr
 
 from __future__ import annotations
 
+import json
+
 import pyarrow as pa
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
@@ -38,11 +40,26 @@ def open_or_create_processed(lake: Lake, c: TableContract) -> DeltaTable:
         configuration=TABLE_PROPERTIES, storage_options=lake.storage_options)
 
 
-def committed_value(dt: DeltaTable, key: str, default: str = "") -> str:
-    """The newest value of a custom commit key (maintenance commits in between lack it)."""
-    for commit in dt.history(limit=100):
-        if key in commit:
-            return str(commit[key])
+def committed_value(lake: Lake, dt: DeltaTable, key: str, default: str = "",
+                    lookback: int = 200) -> str:
+    """The newest value of a custom commit key (maintenance commits in between lack it).
+
+    Reads the commit files of `_delta_log/` directly, newest first: `DeltaTable.history()`
+    hangs against some S3 implementations, and we need only one key of a few commits.
+    """
+    fs = lake.filesystem()
+    uri = dt.table_uri.rstrip("/")
+    log = (lake.fs_path(uri) if lake.is_s3 else uri.removeprefix("file://")) + "/_delta_log"
+    for version in range(dt.version(), max(-1, dt.version() - lookback), -1):
+        try:
+            with fs.open_input_stream(f"{log}/{version:020d}.json") as f:
+                lines = f.read().decode().splitlines()
+        except FileNotFoundError:
+            break  # older commits were cleaned up after a checkpoint
+        for line in lines:
+            info = json.loads(line).get("commitInfo")
+            if info and key in info:
+                return str(info[key])
     return default
 
 

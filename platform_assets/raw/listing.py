@@ -22,7 +22,8 @@ def _local_names(lake: Lake, prefix: str) -> list[str]:
     return sorted(i.base_name for i in infos if i.type == pafs.FileType.File)
 
 
-def _s3_pages(lake: Lake, prefix: str, start_after: str, page_size: int) -> Iterator[list[str]]:
+def _s3_pages(lake: Lake, prefix: str, family: str, start_after: str, page_size: int
+              ) -> Iterator[list[str]]:
     import boto3
 
     opts = lake.storage_options
@@ -30,7 +31,8 @@ def _s3_pages(lake: Lake, prefix: str, start_after: str, page_size: int) -> Iter
                       region_name=opts.get("AWS_REGION"))
     bucket, _, key_prefix = prefix.partition("/")
     pages = s3.get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=key_prefix + "/", StartAfter=f"{key_prefix}/{start_after}",
+        Bucket=bucket, Prefix=f"{key_prefix}/{FAMILIES[family]}",
+        StartAfter=f"{key_prefix}/{start_after}",
         PaginationConfig={"PageSize": page_size})
     for page in pages:
         yield [o["Key"].rsplit("/", 1)[-1] for o in page.get("Contents", [])]
@@ -40,7 +42,7 @@ def new_files(lake: Lake, schema: str, table: str, family: str, after: str,
               page_size: int = 1000, limit: int = 10_000) -> list[str]:
     """Names of DMS files of one family (`load` or `cdc`) sorting after `after`."""
     prefix = lake.fs_path(lake.raw_cdc_prefix(schema, table))
-    pages = (_s3_pages(lake, prefix, after, page_size) if lake.is_s3
+    pages = (_s3_pages(lake, prefix, family, after, page_size) if lake.is_s3
              else [[n for n in _local_names(lake, prefix) if n > after]])
     found: list[str] = []
     for page in pages:

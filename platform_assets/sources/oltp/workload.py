@@ -82,7 +82,9 @@ def _one(conn: psycopg.Connection, rng: random.Random, kind: str) -> None:
             conn.execute(f"DELETE FROM {table} WHERE order_id = %s", (oid,))
     elif kind == "long_note":
         oid = _recent_order(conn, rng)
-        note = ("Lieferhinweis: " + "sehr langer Text ✓ " * 400)[: rng.randrange(3000, 8000)]
+        # random text does not compress, so Postgres stores it out of line (TOAST)
+        alphabet = "abcdefghijklmnopqrstuvwxyzäöüß ✓ÉÀ0123456789"
+        note = "Lieferhinweis: " + "".join(rng.choices(alphabet, k=rng.randrange(3000, 8000)))
         conn.execute("UPDATE orders SET note = %s WHERE order_id = %s", (note, oid))
 
 

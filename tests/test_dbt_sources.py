@@ -1,0 +1,36 @@
+"""The dbt sources are generated from the contracts: the committed file must match them."""
+
+from __future__ import annotations
+
+import yaml
+
+from platform_assets.contracts import CONTRACTS
+from platform_assets.warehouse.dbt_sources import SOURCES_YML, render_sources_yml
+
+
+def test_committed_sources_yml_matches_contracts():
+    assert SOURCES_YML.read_text(encoding="utf-8") == render_sources_yml(), (
+        "dbt_project/models/staging/_sources.yml is stale; "
+        "run `python -m platform_assets.warehouse.dbt_sources`"
+    )
+
+
+def test_sources_carry_curated_columns_keys_and_asset_keys():
+    (source,) = yaml.safe_load(render_sources_yml())["sources"]
+    tables = {t["name"]: t for t in source["tables"]}
+    assert set(tables) == set(CONTRACTS)
+    for name, contract in CONTRACTS.items():
+        table = tables[name]
+        assert [c["name"] for c in table["columns"]] == contract.curated_schema().names
+        meta = table["config"]["meta"]
+        assert meta["dagster"]["asset_key"] == ["curated", name]
+        assert meta["owner"] == contract.owner
+        assert meta["delta_table_path"].endswith(f"/curated/{name}")
+        assert "PLATFORM_LAKE_ROOT" in meta["delta_table_path"]
+        key = next(c for c in table["columns"] if c["name"] == contract.key)
+        assert key["data_tests"] == ["not_null", "unique"]
+        error_after = table["config"]["freshness"]["error_after"]
+        assert error_after == {"count": contract.freshness_sla_minutes, "period": "minute"}
+    hashed = next(c for c in tables["customers"]["columns"] if c["name"] == "email_sha256")
+    assert hashed["description"].startswith("SHA-256 of email")
+    assert not {"email", "first_name", "phone"} & {c["name"] for c in tables["customers"]["columns"]}
