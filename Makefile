@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-UV := python3 -m uv
+SYS_PYTHON := $(shell command -v python3)
+UV := $(SYS_PYTHON) -m uv
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DAGSTER_HOME := $(CURDIR)
@@ -12,7 +13,7 @@ export PLATFORM_DAGSTER_LOGS := $(CURDIR)/.dagster/logs
 .PHONY: install demo test test-fast dev docs dbt-manifest lint clean
 
 $(BIN)/.installed: pyproject.toml uv.lock
-	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q uv
+	@$(UV) --version >/dev/null 2>&1 || $(SYS_PYTHON) -m pip install -q uv
 	$(UV) sync --all-extras --frozen
 	@touch $@
 

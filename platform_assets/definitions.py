@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, define_asset_job
+from dagster import (AssetSelection, AutomationConditionSensorDefinition, DefaultSensorStatus,
+                     Definitions, define_asset_job, in_process_executor)
 
 from platform_assets.curated.assets import curated_assets
 from platform_assets.processed.assets import processed_assets, processed_checks
@@ -16,15 +17,24 @@ lakehouse_pipeline = define_asset_job(
     description="Full load / CDC capture, apply to processed Delta, curate, build the warehouse.")
 
 
+# Curated tables and dbt models carry AutomationCondition.eager(); this sensor evaluates them
+# every few seconds (the default sensor's 30 s would dominate CDC freshness).
+automation = AutomationConditionSensorDefinition(
+    "lakehouse_automation", target=AssetSelection.all(), minimum_interval_seconds=5,
+    default_status=DefaultSensorStatus.RUNNING)
+
+
 def build_definitions() -> Definitions:
     """Definitions for the profile in the environment (tests call this after setting it)."""
     raw_assets, raw_sensors = raw_ingest_definitions()
     return Definitions(
         assets=[*raw_assets, *processed_assets, *curated_assets, dbt_warehouse_assets],
         asset_checks=processed_checks,
-        sensors=[*raw_sensors, raw_cdc_files_sensor],
+        sensors=[*raw_sensors, raw_cdc_files_sensor, automation],
         jobs=[lakehouse_pipeline],
         resources=resources_for(),
+        # steps here are short and the machine small: one process per run, no step spawns
+        executor=in_process_executor,
     )
 
 

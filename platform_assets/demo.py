@@ -27,7 +27,8 @@ def run_pipeline() -> None:
     instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else \
         DagsterInstance.ephemeral()
     job = defs.resolve_job_def("lakehouse_pipeline")
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
         raise PlatformError(f"the pipeline failed in steps {failed}; see the logs above")

@@ -91,6 +91,7 @@ def built(manifest, tmp_path_factory):
     return result, rows, loc.warehouse_path
 
 
+@pytest.mark.slow
 def test_dbt_build_succeeds_and_all_tests_pass(built):
     result, _, _ = built
     assert result.success
@@ -103,6 +104,7 @@ def test_dbt_build_succeeds_and_all_tests_pass(built):
             "unique_fct_orders_order_id"} <= names
 
 
+@pytest.mark.slow
 def test_every_model_materialized_with_row_counts_for_tables(built):
     result, rows, _ = built
     materialized = {e.materialization.asset_key: e.materialization.metadata
@@ -116,6 +118,7 @@ def test_every_model_materialized_with_row_counts_for_tables(built):
     assert set(counts) == {"fct_orders", "dim_customers", "dim_products", "mart_daily_revenue"}
 
 
+@pytest.mark.slow
 def test_marts_agree_with_the_generated_shop(built):
     _, rows, warehouse = built
     live = [o for o in rows["orders"] if o[2] != "cancelled"]

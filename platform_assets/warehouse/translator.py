@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dagster import AssetKey
+from dagster import AssetKey, AutomationCondition
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 GROUP = "warehouse"
@@ -38,3 +38,8 @@ class WarehouseTranslator(DagsterDbtTranslator):
         if not owners:
             return super().get_owners(dbt_resource_props)
         return [owners] if isinstance(owners, str) else list(owners)
+
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]
+                                 ) -> AutomationCondition | None:
+        # models follow the curated zone: a CDC apply reaches fct_orders without a schedule
+        return AutomationCondition.eager()

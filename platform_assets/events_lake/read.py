@@ -1,0 +1,117 @@
+"""Read one landed Firehose file into contract rows; every record it cannot store goes to
+quarantine with its reason.
+
+A record is quarantined when it is not JSON, breaks the event contract, or arrived outside
+the contract's arrival window for the file's hour. The quarantine object mirrors the landed
+one (`raw/_quarantine/events/<stream>/<same key>`), one JSON line per bad record with the
+reason, the source and the original text, so it is rewritten identically by every reread:
+quarantining is idempotent, and nothing is silently dropped. A file that is not gzip at
+all is quarantined whole, as one record.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+import pyarrow as pa
+
+from platform_assets.contracts.events import EventContract
+from platform_assets.lake import Lake
+from platform_assets.sources.events.firehose import (
+    LandedFile,
+    exists,
+    quarantine_prefix,
+    read_lines,
+    write_ndjson_gz,
+)
+
+
+@dataclass
+class FileRead:
+    file: LandedFile
+    rows: list[dict] = field(default_factory=list)
+    quarantined: list[dict] = field(default_factory=list)
+    records: int = 0
+
+
+_KINDS = (("not gzip", "unreadable file"), ("not valid JSON", "not JSON"),
+          ("not a JSON object", "not a JSON object"), ("is missing", "missing field"),
+          ("is required for", "missing field"), ("is not one of", "unknown event type"),
+          ("without a time zone", "bad timestamp"), ("not an ISO-8601", "bad timestamp"),
+          ("expected", "wrong type"), ("does not fit", "wrong type"), ("not an amount", "wrong type"),
+          ("max_lateness", "too late"), ("clock skew", "from the future"),
+          ("first partition", "before first partition"), ("is empty", "missing field"))
+
+
+def reason_kind(reason: str) -> str:
+    """A short class of a quarantine reason, for metrics."""
+    for needle, kind in _KINDS:
+        if needle in reason:
+            return kind
+    return "other"
+
+
+def read_landed(lake: Lake, c: EventContract, f: LandedFile) -> FileRead:
+    out = FileRead(f)
+    try:
+        lines = read_lines(lake, f.uri)
+    except (OSError, EOFError, zlib.error) as exc:
+        out.quarantined.append({"reason": f"not gzip NDJSON: {exc}", "source": f.key,
+                                "line": None, "record": None})
+        out.records = 1
+        return out
+    hour = f.hour
+    late_after = c.late_after_seconds
+    for n, line in enumerate(lines):
+        out.records += 1
+        try:
+            obj = json.loads(line)
+        except (ValueError, UnicodeDecodeError) as exc:
+            reason = f"not valid JSON: {exc}"
+        else:
+            row, reason = c.validate(obj)
+            if row is not None:
+                reason = c.arrival_problem(row["event_ts"], hour)
+            if reason is None:
+                row["event_date"] = row["event_ts"].date()
+                row["is_late"] = (row["ingestion_ts"] - row["event_ts"]).total_seconds() \
+                    > late_after
+                row["_source_file"] = f.key
+                out.rows.append(row)
+                continue
+        out.quarantined.append({"reason": reason, "source": f.key, "line": n,
+                                "record": line.decode("utf-8", "replace")})
+    return out
+
+
+def quarantine_uri(lake: Lake, c: EventContract, f: LandedFile) -> str:
+    return f"{quarantine_prefix(lake, c.stream)}/{f.key}"
+
+
+def write_quarantine(lake: Lake, c: EventContract, read: FileRead) -> str | None:
+    """Write the file's bad records next to nothing else; skipped when already there."""
+    if not read.quarantined:
+        return None
+    uri = quarantine_uri(lake, c, read.file)
+    if not exists(lake, uri):
+        write_ndjson_gz(lake, uri, [json.dumps(q, ensure_ascii=False).encode()
+                                    for q in read.quarantined])
+    return uri
+
+
+def to_arrow(c: EventContract, rows: list[dict]) -> pa.Table:
+    schema = c.processed_schema()
+    return pa.table({f.name: pa.array([r[f.name] for r in rows], f.type) for f in schema},
+                    schema=schema)
+
+
+def quarantine_reasons(reads: list[FileRead]) -> Counter:
+    return Counter(reason_kind(q["reason"]) for r in reads for q in r.quarantined)
+
+
+def rows_in(read: FileRead, days: set[date]) -> list[dict]:
+    return [r for r in read.rows if r["event_date"] in days]

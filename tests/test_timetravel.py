@@ -1,0 +1,201 @@
+"""Time travel and the guarded restore: old states by version and by time, with an audit trail."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+from dagster import AssetKey, AssetMaterialization, DagsterInstance
+from dms_files import product_row, write_dms
+
+from platform_assets.contracts import contract
+from platform_assets.curated.conform import conform
+from platform_assets.curated.refresh import refresh_curated
+from platform_assets.errors import PlatformError
+from platform_assets.maintenance import vacuum
+from platform_assets.maintenance.targets import Target
+from platform_assets.processed.applied_log import applied_files
+from platform_assets.processed.apply import apply_pending
+from platform_assets.processed.delta import WATERMARK_KEY, committed_value, open_table
+from platform_assets.resources import LakeResource
+from platform_assets.tables import TableRef, read_as_of, restore_table, table_history
+from platform_assets.tables.audit import restores
+from platform_assets.tables.jobs import restore_delta_table_job
+from platform_assets.tables.pinning import materialized_version, read_pinned
+
+PRODUCTS = contract("products")
+P = TableRef("processed", "products")
+C = TableRef("curated", "products")
+
+
+def prices(table) -> dict[int, str]:
+    return {r["product_id"]: str(r["price"]) for r in table.to_pylist()}
+
+
+@pytest.fixture
+def three_versions(lake):
+    """processed.products at v1 (load), v2 (prices 2.00) and v3 (prices 3.00, id 9 added);
+    the time between v1 and v2 is returned too."""
+    write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 4)])
+    apply_pending(lake, PRODUCTS)
+    refresh_curated(lake, PRODUCTS)
+    time.sleep(0.05)
+    between = datetime.now(UTC)
+    time.sleep(0.05)
+    write_dms(lake, "products", "20261127-080000000", [product_row(1, "2.00")], ops=["U"])
+    apply_pending(lake, PRODUCTS)
+    refresh_curated(lake, PRODUCTS)
+    write_dms(lake, "products", "20261127-080100000", [product_row(1, "3.00"), product_row(9)],
+              ops=["U", "I"])
+    apply_pending(lake, PRODUCTS)
+    refresh_curated(lake, PRODUCTS)
+    assert open_table(lake, "processed", "products").version() == 3
+    return between
+
+
+def test_read_as_of_a_version_and_a_timestamp_gives_the_old_rows(lake, three_versions):
+    now = prices(read_as_of(lake, P))
+    assert now == {1: "3.00", 2: "9.99", 3: "9.99", 9: "9.99"}
+    assert prices(read_as_of(lake, P, 2)) == {1: "2.00", 2: "9.99", 3: "9.99"}
+    assert prices(read_as_of(lake, P, "1")) == {1: "9.99", 2: "9.99", 3: "9.99"}
+    assert prices(read_as_of(lake, P, three_versions)) == {1: "9.99", 2: "9.99", 3: "9.99"}
+    assert prices(read_as_of(lake, P, three_versions.isoformat())) == prices(read_as_of(lake, P, 1))
+    with pytest.raises(PlatformError, match="there is no version 7"):
+        read_as_of(lake, P, 7)
+    with pytest.raises(PlatformError, match="neither a version number nor"):
+        read_as_of(lake, P, "yesterday")
+    history = table_history(lake, P)
+    assert [c.version for c in history] == [3, 2, 1, 0]
+    assert history[0].operation == "MERGE" and WATERMARK_KEY in history[0].custom
+
+
+def test_restore_gives_the_old_rows_and_records_who_and_why(lake, three_versions):
+    watermark_v1 = table_history(lake, P)[-2].custom[WATERMARK_KEY]
+
+    record = restore_table(lake, P, 1, who="ana", why="bad price import at 08:00")
+
+    assert prices(read_as_of(lake, P)) == {1: "9.99", 2: "9.99", 3: "9.99"}
+    assert (record.from_version, record.to_version, record.new_version) == (3, 1, 4)
+    [audit] = restores(lake)
+    assert audit["who"] == "ana" and audit["why"] == "bad price import at 08:00"
+    assert (audit["table"], audit["from_version"], audit["to_version"]) == ("processed.products", 3, 1)
+    restored = table_history(lake, P, limit=1)[0]
+    assert restored.operation == "RESTORE"
+    assert restored.custom["lakehouse.audit.restored_by"] == "ana"
+    # the restore rewinds the consumption position with the data: the watermark of v1 ...
+    dt = open_table(lake, "processed", "products")
+    assert committed_value(lake, dt, WATERMARK_KEY) == watermark_v1
+    # ... and the files applied after v1 are pending again
+    assert record.applied_files_rewound == 2
+    assert applied_files(lake, "products") == {"LOAD00000001.parquet"}
+    # its curated table was rebuilt from the restored state (a follower cannot order the
+    # delete+insert of every row that a RESTORE's change feed holds)
+    curated = read_as_of(lake, C)
+    assert curated.sort_by("product_id") == conform(read_as_of(lake, P), PRODUCTS).sort_by(
+        "product_id")
+    assert refresh_curated(lake, PRODUCTS).mode == "unchanged"
+    # the next apply re-applies the rewound files: the table is again a function of the raw zone
+    result = apply_pending(lake, PRODUCTS)
+    assert sorted(result.files_applied) == ["20261127-080000000.parquet",
+                                            "20261127-080100000.parquet"]
+    assert prices(read_as_of(lake, P)) == {1: "3.00", 2: "9.99", 3: "9.99", 9: "9.99"}
+    refresh = refresh_curated(lake, PRODUCTS)
+    assert refresh.mode == "incremental"
+    assert read_as_of(lake, C).sort_by("product_id") == conform(
+        read_as_of(lake, P), PRODUCTS).sort_by("product_id")
+
+
+def test_restore_by_timestamp_of_a_curated_table(lake, three_versions):
+    record = restore_table(lake, C, three_versions, who="bo", why="check the old state")
+    assert record.to_version == 0
+    assert prices(read_as_of(lake, C)) == {1: "9.99", 2: "9.99", 3: "9.99"}
+    # curated follows processed: the next refresh merges what changed since the restored state
+    assert refresh_curated(lake, PRODUCTS).mode == "incremental"
+    assert prices(read_as_of(lake, C)) == {1: "3.00", 2: "9.99", 3: "9.99", 9: "9.99"}
+
+
+def test_restore_guards(lake, three_versions):
+    with pytest.raises(PlatformError, match="needs a reason"):
+        restore_table(lake, P, 1, who="ana", why="")
+    with pytest.raises(PlatformError, match="restore to an earlier version"):
+        restore_table(lake, P, 3, who="ana", why="a good reason")
+    with pytest.raises(PlatformError, match="is not a Delta table"):
+        TableRef.parse("raw.products")
+    with pytest.raises(PlatformError, match="no table contract named 'nope'"):
+        TableRef.parse("curated.nope")
+    # files removed by VACUUM cannot come back: the restore says so and changes nothing
+    vacuum(lake, Target("processed", "products", (), 0), retention_hours=0, force=True)
+    with pytest.raises(PlatformError, match="cannot be restored to version 1"):
+        restore_table(lake, P, 1, who="ana", why="too late for this")
+    assert open_table(lake, "processed", "products").version() == 5  # + VACUUM START/END
+    assert restores(lake) == []
+    assert applied_files(lake, "products") != {"LOAD00000001.parquet"}  # log not rewound
+
+
+def test_restore_job_records_the_requester_and_the_new_version(lake, three_versions):
+    result = restore_delta_table_job.execute_in_process(
+        resources={"lake": LakeResource(root=lake.root)},
+        tags={"lakehouse/requested_by": "carla@example.com"},
+        run_config={"ops": {"restore_delta_table": {"config": {
+            "table": "processed.products", "to": "2", "reason": "roll back the 08:01 batch"}}}})
+    assert result.success
+    mats = {m.asset_key.to_user_string(): m.metadata
+            for m in result.asset_materializations_for_node("restore_delta_table")}
+    assert mats["processed/products"]["delta_version"].value == 4
+    assert mats["processed/products"]["restored_by"].value == "carla@example.com"
+    assert mats["curated/products"]["delta_version"].value == read_as_of_version(lake, C)
+    [audit] = restores(lake)
+    assert audit["who"] == "carla@example.com" and audit["run_id"] == result.run_id
+    assert prices(read_as_of(lake, P)) == {1: "2.00", 2: "9.99", 3: "9.99"}
+
+
+def read_as_of_version(lake, ref) -> int:
+    return open_table(lake, ref.zone, ref.name).version()
+
+
+def test_downstream_reads_the_version_its_upstream_materialization_produced(lake, three_versions):
+    instance = DagsterInstance.ephemeral()
+    assert materialized_version(instance, P) is None
+    instance.report_runless_asset_event(AssetMaterialization(
+        asset_key=AssetKey(["processed", "products"]), metadata={"delta_version": 2}))
+    rows, version = read_pinned(instance, lake, P)
+    assert version == 2 and prices(rows) == {1: "2.00", 2: "9.99", 3: "9.99"}
+
+
+def run_cli(argv: list[str]) -> None:
+    import argparse
+
+    from platform_assets.cli_tables import add_sharing_commands, add_table_commands
+
+    parser = argparse.ArgumentParser(prog="lakehouse")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_table_commands(sub)
+    add_sharing_commands(sub)
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+def test_cli_history_show_as_of_and_restore(platform_home, capsys, monkeypatch):
+    from platform_assets.lake import Lake
+
+    lake = Lake(str(platform_home / ".lake"))
+    write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 4)])
+    apply_pending(lake, PRODUCTS)
+    write_dms(lake, "products", "20261127-080000000", [product_row(1, "2.00")], ops=["U"])
+    apply_pending(lake, PRODUCTS)
+
+    run_cli(["table", "history", "processed.products"])
+    out = capsys.readouterr().out
+    assert "MERGE" in out and "CREATE TABLE" in out and "lakehouse.watermark" in out
+    run_cli(["table", "show", "processed.products", "--as-of", "1", "--columns", "product_id,price"])
+    out = capsys.readouterr().out
+    assert "at version 1 (3 rows" in out and "2.00" not in out and "9.99" in out
+    with pytest.raises(PlatformError, match="add --yes"):
+        run_cli(["table", "restore", "processed.products", "--to", "1", "--reason", "undo it"])
+    monkeypatch.setenv("USER", "dora")
+    run_cli(["table", "restore", "processed.products", "--to", "1", "--reason", "undo it", "--yes"])
+    assert "is now version 3 (= version 1)" in capsys.readouterr().out
+    assert restores(lake)[0]["who"] == "dora"
+    run_cli(["table", "show", "processed.products"])
+    assert "2.00" not in capsys.readouterr().out
