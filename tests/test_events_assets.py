@@ -34,7 +34,7 @@ def _defs(lake) -> Definitions:
 
 def _produce(lake, start, seconds, seed):
     cfg = config_from_ids(range(1, 500), range(1, 100), seed=seed)
-    return produce(FirehoseFileSink(lake), cfg, rate=0.1, duration=seconds, start=start)
+    return produce(FirehoseFileSink(lake), cfg, rate=0.04, duration=seconds, start=start)
 
 
 def _tick(defs, instance, cursor):
@@ -103,8 +103,8 @@ def _landed_counts(lake) -> dict[date, int]:
     return {d: len(ids) for d, ids in counts.items()}
 
 
-@pytest.mark.slow
-def test_backfill_of_two_partitions_from_the_cli_rebuilds_exactly_those(lake, tmp_path):
+def _damage_two_partitions(lake):
+    """Materialize three days, then damage two; returns what a rebuild must restore."""
     _produce(lake, datetime(2026, 3, 1, 0, tzinfo=UTC), 3 * 86_400, seed=3)
     expected = _landed_counts(lake)
     defs = _defs(lake)
@@ -112,16 +112,39 @@ def test_backfill_of_two_partitions_from_the_cli_rebuilds_exactly_those(lake, tm
     result, _ = _tick(defs, instance, None)
     _run(defs, instance, result.run_requests[0])
     assert _counts(lake) == expected
-
-    # damage two partitions, and note the files of the third
     dt = DeltaTable(table.uri(lake))
     dt.delete("event_date = '2026-03-01' AND event_type = 'page_view'")
     dt.delete("event_date = '2026-03-02'")
     damaged = _counts(lake)
     assert damaged[DAYS[0]] < expected[DAYS[0]] and damaged[DAYS[1]] == 0
-    third_files = _day_files(lake, DAYS[2])
-    version = DeltaTable(table.uri(lake)).version()
+    return expected, _day_files(lake, DAYS[2]), DeltaTable(table.uri(lake)).version()
 
+
+def _assert_rebuilt_exactly_two(lake, expected, third_files, version):
+    assert _counts(lake) == expected  # both partitions rebuilt from the landed files
+    assert _day_files(lake, DAYS[2]) == third_files  # the third one untouched
+    [commit] = DeltaTable(table.uri(lake)).history(1)
+    assert commit["version"] == version + 1 and commit["operation"] == "WRITE"
+    assert json.dumps(commit["operationParameters"]["predicate"]).count("2026-03-0") == 2
+
+
+def test_backfill_of_two_partitions_rebuilds_exactly_those(lake):
+    expected, third_files, version = _damage_two_partitions(lake)
+    defs = _defs(lake)
+    result = defs.resolve_job_def("events_ingest").execute_in_process(
+        instance=DagsterInstance.ephemeral(),
+        tags={"dagster/asset_partition_range_start": "2026-03-01",
+              "dagster/asset_partition_range_end": "2026-03-02"})
+    assert result.success
+    mats = result.asset_materializations_for_node("processed__events")
+    assert sorted(m.partition for m in mats) == ["2026-03-01", "2026-03-02"]
+    assert mats[0].metadata["mode"].value == "rebuild"
+    _assert_rebuilt_exactly_two(lake, expected, third_files, version)
+
+
+@pytest.mark.slow
+def test_backfill_of_two_partitions_from_the_cli_rebuilds_exactly_those(lake, tmp_path):
+    expected, third_files, version = _damage_two_partitions(lake)
     module = tmp_path / "events_defs.py"
     module.write_text(textwrap.dedent(f"""
         from dagster import Definitions
@@ -138,10 +161,4 @@ def test_backfill_of_two_partitions_from_the_cli_rebuilds_exactly_those(lake, tm
          "--partition-range", "2026-03-01...2026-03-02"],
         env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
-
-    assert _counts(lake) == expected  # both partitions rebuilt from the landed files
-    assert _day_files(lake, DAYS[2]) == third_files  # the third one untouched
-    dt = DeltaTable(table.uri(lake))
-    [commit] = dt.history(1)
-    assert commit["version"] == version + 1 and commit["operation"] == "WRITE"
-    assert json.dumps(commit["operationParameters"]["predicate"]).count("2026-03-0") == 2
+    _assert_rebuilt_exactly_two(lake, expected, third_files, version)
