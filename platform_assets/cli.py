@@ -3,6 +3,8 @@
     lakehouse oltp start|stop|seed|simulate   the shop's Postgres
     lakehouse cdc capture [--continuous]      CDC from the pgoutput slot into the raw zone
     lakehouse demo                            the whole platform once, with a summary
+    lakehouse table history|show|restore      Delta time travel and guarded rollback
+    lakehouse sharing serve                   the Delta Sharing server
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ def _cdc(args) -> None:
     from platform_assets.profile import resources_for
 
     resources = resources_for()
-    lake, dsn = resources["lake"].lake(), resources["oltp"].resolved_dsn()
+    lake = resources["lake"].process_config_and_initialize().lake()  # resolves EnvVars
+    dsn = resources["oltp"].process_config_and_initialize().resolved_dsn()
     import psycopg
 
     from platform_assets.raw.assets import PUBLICATION, SLOT
@@ -88,6 +91,9 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the whole platform once and print a summary")
     demo.add_argument("--orders", type=int, default=100_000)
     demo.set_defaults(func=_demo)
+    from platform_assets.cli_tables import add_sharing_commands, add_table_commands
+    add_table_commands(sub)
+    add_sharing_commands(sub)
     return p
 
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from dagster import (AssetSelection, AutomationConditionSensorDefinition, DefaultSensorStatus,
-                     Definitions, define_asset_job, in_process_executor)
+from dagster import (
+    AssetSelection,
+    AutomationConditionSensorDefinition,
+    DefaultSensorStatus,
+    Definitions,
+    define_asset_job,
+    in_process_executor,
+)
 
+from platform_assets.catalog.assets import catalog_assets, catalog_sensors
 from platform_assets.curated.assets import curated_assets
+from platform_assets.maintenance import maintenance_jobs, maintenance_schedules
 from platform_assets.processed.assets import processed_assets, processed_checks
 from platform_assets.processed.sensors import raw_cdc_files_sensor
 from platform_assets.profile import raw_ingest_definitions, resources_for
+from platform_assets.tables.jobs import restore_jobs
 from platform_assets.warehouse.assets import dbt_warehouse_assets
 
 # The main job: the whole graph, raw to marts. `make demo` runs it once without the UI.
@@ -28,10 +37,12 @@ def build_definitions() -> Definitions:
     """Definitions for the profile in the environment (tests call this after setting it)."""
     raw_assets, raw_sensors = raw_ingest_definitions()
     return Definitions(
-        assets=[*raw_assets, *processed_assets, *curated_assets, dbt_warehouse_assets],
+        assets=[*raw_assets, *processed_assets, *curated_assets, dbt_warehouse_assets,
+                *catalog_assets],
         asset_checks=processed_checks,
-        sensors=[*raw_sensors, raw_cdc_files_sensor, automation],
-        jobs=[lakehouse_pipeline],
+        sensors=[*raw_sensors, raw_cdc_files_sensor, automation, *catalog_sensors],
+        jobs=[lakehouse_pipeline, *maintenance_jobs, *restore_jobs],
+        schedules=maintenance_schedules,
         resources=resources_for(),
         # steps here are short and the machine small: one process per run, no step spawns
         executor=in_process_executor,

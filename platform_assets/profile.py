@@ -79,6 +79,7 @@ def raw_ingest_definitions(profile: str | None = None) -> tuple[list, list]:
 
 def resources_for(profile: str | None = None) -> dict:
     """The resource dictionary of a profile."""
+    from platform_assets.catalog import CatalogResource
     from platform_assets.resources import LakeResource, OltpResource
     from platform_assets.warehouse.resources import dbt_resource
 
@@ -90,6 +91,8 @@ def resources_for(profile: str | None = None) -> dict:
             "oltp": OltpResource(data_dir=str(loc.oltp_data_dir),
                                  dsn=os.environ.get("PLATFORM_OLTP_DSN")),
             "dbt": dbt_resource(target="local"),
+            "catalog": CatalogResource(kind="local",
+                                       path=str(loc.home / ".platform" / "catalog.sqlite")),
         }
     return {
         "lake": LakeResource(
@@ -101,4 +104,8 @@ def resources_for(profile: str | None = None) -> dict:
         ),
         "oltp": OltpResource(data_dir=str(loc.oltp_data_dir), dsn=EnvVar("PLATFORM_OLTP_DSN")),
         "dbt": dbt_resource(target="prod"),
+        "catalog": CatalogResource(kind="glue", region=os.environ.get("AWS_REGION", "us-east-1"),
+                                   endpoint_url=os.environ.get("AWS_ENDPOINT_URL"),
+                                   access_key_id=EnvVar("AWS_ACCESS_KEY_ID"),
+                                   secret_access_key=EnvVar("AWS_SECRET_ACCESS_KEY")),
     }

@@ -15,7 +15,8 @@ def build_curated_asset(c: TableContract):
     @asset(key=AssetKey(["curated", c.name]), deps=[AssetKey(["processed", c.name])],
            group_name="curated", owners=[c.owner], kinds={"delta"},
            description=f"{c.description} PII masked: {', '.join(masked) or 'none'}.",
-           automation_condition=AutomationCondition.eager())
+           automation_condition=AutomationCondition.eager(),
+           pool=f"delta_curated_{c.name}")  # never together with this table's maintenance
     def _curated(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
         the_lake = lake.lake()
         r = refresh_curated(the_lake, c)

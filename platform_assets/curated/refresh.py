@@ -48,8 +48,11 @@ def _changes_since(src: DeltaTable, since: int) -> pa.Table:
 
 
 def _merge_changes(cur: DeltaTable, c: TableContract, feed: pa.Table, version: int) -> int:
-    # the last event per key wins: reverse so the newest comes first, keep first occurrence
-    feed = feed.sort_by([(c.key, "ascending"), ("_commit_version", "descending")])
+    # the last event per key wins: newest version first, and within one version a re-insert
+    # beats a delete (a RESTORE's feed deletes and re-adds every row it keeps)
+    feed = feed.append_column("_survives", pc.not_equal(feed["_change_type"], "delete"))
+    feed = feed.sort_by([(c.key, "ascending"), ("_commit_version", "descending"),
+                         ("_survives", "descending")])
     keys = feed[c.key].combine_chunks()
     keep = pa.concat_arrays([pa.array([True]), pc.not_equal(keys[1:], keys[:-1])])
     feed = feed.filter(keep)

@@ -85,9 +85,12 @@ class DynamoStreamReader:
                 keys = {k: _DESERIALIZE(v) for k, v in data.get("Keys", {}).items()}
                 old, _ = _image(data.get("OldImage"))
                 new, version = _image(data.get("NewImage"))
+                seqs[sid] = data["SequenceNumber"]
+                if new is None and rec["eventName"] != "REMOVE":
+                    continue  # an image without a document is no store write (moto emits
+                    # one, keys only, before the real INSERT of an UpdateItem)
                 out.append(Change(rec["eventName"], keys.get("pk", ""), keys.get("sk", ""),
                                   old, new, version))
-                seqs[sid] = data["SequenceNumber"]
             it = page.get("NextShardIterator")
             if not page.get("Records"):
                 break  # caught up with an open shard

@@ -27,6 +27,7 @@ def processed_key(c: TableContract) -> AssetKey:
 def build_processed_asset(c: TableContract):
     @asset(key=processed_key(c), deps=[AssetKey(["raw", c.name])], group_name="processed",
            owners=[c.owner], kinds={"delta"}, description=c.description,
+           pool=f"delta_processed_{c.name}",  # never together with this table's maintenance
            metadata={"primary_key": c.key, "partitioned_by": "_key_bucket "
                      f"({c.key} // {c.key_bucket_size})"})
     def _processed(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:

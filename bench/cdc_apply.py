@@ -1,0 +1,196 @@
+"""CDC apply benchmark: the platform's apply against two baselines on the same changes.
+
+- platform: the real `apply_pending` (raw DMS file -> fold -> MERGE) into the processed
+  layout (partitioned by key range, the contract's bucket size).
+- delta_untuned: one delta-rs MERGE on the key into a table written as a single file.
+- dbt_duckdb_merge: dbt-duckdb's incremental `merge` model over a native DuckDB table.
+- parquet_floor: writing the batch's rows as plain Parquet with pyarrow (no merge at all).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+
+from bench.data import ORDERS, base_table, change_batch
+from platform_assets.lake import Lake
+from platform_assets.processed.apply import apply_pending
+from platform_assets.processed.changes import last_change_per_key, with_key_bucket
+from platform_assets.processed.delta import TABLE_PROPERTIES, WATERMARK_KEY
+from platform_assets.raw.dms_layout import parse_name
+from platform_assets.raw.read import read_changes
+
+DBT_DIR = Path(__file__).parent / "dbt_merge_baseline"
+
+
+def _timed(fn):
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def reader_costs(scan, lookup, keys: list[int]) -> dict:
+    scan_s, _ = _timed(scan)
+    lookups = [_timed(lambda k=k: lookup(k))[0] for k in keys]
+    return {"full_scan_s": round(scan_s, 3), "key_lookup_s": round(statistics.median(lookups), 4)}
+
+
+class Platform:
+    name = "platform"
+
+    def __init__(self, root: Path, base: pa.Table):
+        self.lake = Lake(str(root))
+        rows = base.append_column("_pos", pa.array(["0|base"] * base.num_rows))
+        rows = rows.append_column("_commit_ts", pa.nulls(base.num_rows, pa.timestamp("us", tz="UTC")))
+        rows = with_key_bucket(rows, ORDERS).cast(ORDERS.processed_schema())
+        write_deltalake(self.lake.delta_uri("processed", "orders"), rows,
+                        partition_by=["_key_bucket"], configuration=TABLE_PROPERTIES,
+                        commit_properties=CommitProperties(custom_metadata={WATERMARK_KEY: "0|"}))
+        self.batch = 0
+
+    def apply(self, changes: pa.Table) -> dict:
+        self.batch += 1
+        name = f"20261127-08{self.batch // 60:02d}{self.batch % 60:02d}000.parquet"
+        folder = Path(self.lake.raw_cdc_prefix("public", "orders"))
+        folder.mkdir(parents=True, exist_ok=True)
+        pq.write_table(changes, folder / name)
+        seconds, result = _timed(lambda: apply_pending(self.lake, ORDERS))
+        return {"seconds": seconds, **_metrics(result.merge_metrics)}
+
+    def table(self) -> DeltaTable:
+        return DeltaTable(self.lake.delta_uri("processed", "orders"))
+
+
+class DeltaUntuned:
+    name = "delta_untuned"
+
+    def __init__(self, root: Path, base: pa.Table):
+        self.uri = str(root / "orders")
+        write_deltalake(self.uri, base, target_file_size=2**40)  # one file, default row groups
+
+    def apply(self, changes: pa.Table) -> dict:
+        def run():
+            source = _fold(changes)
+            cols = ORDERS.column_names
+            return (DeltaTable(self.uri).merge(source, "t.order_id = s.order_id", source_alias="s",
+                                                target_alias="t")
+                    .when_matched_delete(predicate="s._op = 'D'")
+                    .when_matched_update({c: f"s.{c}" for c in cols}, predicate="s._op <> 'D'")
+                    .when_not_matched_insert({c: f"s.{c}" for c in cols}, predicate="s._op <> 'D'")
+                    .execute())
+        seconds, metrics = _timed(run)
+        return {"seconds": seconds, **_metrics(metrics)}
+
+    def table(self) -> DeltaTable:
+        return DeltaTable(self.uri)
+
+
+class DbtDuckdbMerge:
+    name = "dbt_duckdb_merge"
+
+    def __init__(self, root: Path, base: pa.Table):
+        self.root = root
+        self.db = root / "bench.duckdb"
+        root.mkdir(parents=True, exist_ok=True)
+        pq.write_table(base.append_column("op", pa.array(["I"] * base.num_rows)), root / "base.parquet")
+        self._dbt(root / "base.parquet", full_refresh=True)
+
+    def _dbt(self, path: Path, full_refresh: bool = False) -> float:
+        args = [str(Path(sys.executable).with_name("dbt")), "run", "--quiet",
+                "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+                "--target-path", str(self.root / "target"), "--log-path", str(self.root / "logs"),
+                "--vars", json.dumps({"input": str(path)})]
+        if full_refresh:
+            args.append("--full-refresh")
+        env = {**os.environ, "BENCH_DUCKDB_PATH": str(self.db)}
+        subprocess.run(args, check=True, env=env, capture_output=True)
+        results = json.loads((self.root / "target" / "run_results.json").read_text())
+        return results["results"][0]["execution_time"]
+
+    def apply(self, changes: pa.Table) -> dict:
+        path = self.root / "changes.parquet"
+        folded = _fold(changes).rename_columns(
+            ["op" if c == "_op" else c for c in _fold(changes).column_names])
+        pq.write_table(folded.drop_columns(["_pos", "_commit_ts"]), path)
+        wall, model_s = _timed(lambda: self._dbt(path))
+        return {"seconds": model_s, "dbt_wall_seconds": round(wall, 3)}
+
+    def reader(self, keys: list[int]) -> dict:
+        with duckdb.connect(str(self.db), read_only=True) as db:
+            return reader_costs(lambda: db.execute("SELECT * FROM orders_current").to_arrow_table(),
+                                lambda k: db.execute("SELECT * FROM orders_current WHERE "
+                                                     "order_id = ?", [k]).to_arrow_table(), keys)
+
+
+def _fold(changes: pa.Table) -> pa.Table:
+    f = parse_name("x/20261127-080000000.parquet")
+    tmp = Path("/tmp/bench_fold.parquet")
+    pq.write_table(changes, tmp)
+    import pyarrow.fs as pafs  # noqa: F401
+    rows, _ = read_changes(Lake("/tmp"), ORDERS, f.__class__(f.sort_key, str(tmp), f.name, "cdc",
+                                                             "parquet"))
+    return last_change_per_key(rows, "order_id")
+
+
+def _metrics(m: dict) -> dict:
+    changed = (m.get("num_target_rows_inserted", 0) + m.get("num_target_rows_updated", 0)
+               + m.get("num_target_rows_deleted", 0))
+    rewritten = m.get("num_target_rows_copied", 0) + m.get("num_target_rows_updated", 0)
+    return {"rows_changed": changed, "rows_rewritten": rewritten,
+            "files_removed": m.get("num_target_files_removed", 0),
+            "files_added": m.get("num_target_files_added", 0),
+            "write_amplification": round(rewritten / changed, 1) if changed else None}
+
+
+def delta_reader(dt: DeltaTable, keys: list[int]) -> dict:
+    return reader_costs(lambda: dt.to_pyarrow_table(),
+                        lambda k: dt.to_pyarrow_dataset().to_table(filter=ds.field("order_id") == k),
+                        keys)
+
+
+def parquet_floor(root: Path, changes: pa.Table) -> dict:
+    root.mkdir(parents=True, exist_ok=True)
+    seconds, _ = _timed(lambda: pq.write_table(changes, root / "floor.parquet"))
+    return {"seconds": seconds}
+
+
+def run_size(rows: int, batches: list[int], repeats: int, workdir: Path, engines: list[str]
+             ) -> dict:
+    base = base_table(rows)
+    out: dict = {"rows": rows, "engines": {}}
+    classes = {c.name: c for c in (Platform, DeltaUntuned, DbtDuckdbMerge)}
+    for name in engines:
+        root = workdir / f"{name}_{rows}"
+        shutil.rmtree(root, ignore_errors=True)
+        setup_s, engine = _timed(lambda cls=classes[name], r=root: cls(r, base))
+        results, max_key, batch_no = [], rows, 0
+        for size in batches:
+            for _ in range(repeats if size <= 20_000 else 1):
+                changes, new_max = change_batch(max_key, size, seed=7, batch_no=batch_no)
+                r = engine.apply(changes)
+                results.append({"batch": size, **{k: (round(v, 4) if isinstance(v, float) else v)
+                                                  for k, v in r.items()}})
+                max_key, batch_no = new_max, batch_no + 1
+        keys = [int(k) for k in np.random.default_rng(3).integers(1, rows, 5)]
+        readers = engine.reader(keys) if name == "dbt_duckdb_merge" else delta_reader(
+            engine.table(), keys)
+        files = None if name == "dbt_duckdb_merge" else len(engine.table().file_uris())
+        out["engines"][name] = {"setup_s": round(setup_s, 2), "batches": results,
+                                "readers_after": readers, "files_after": files}
+        shutil.rmtree(root, ignore_errors=True)
+    changes, _ = change_batch(rows, batches[0], seed=7, batch_no=0)
+    out["parquet_floor_first_batch"] = parquet_floor(workdir / "floor", changes)
+    return out

@@ -1,0 +1,97 @@
+"""`make bench`: run the benchmarks and record JSON + a Markdown table in bench/results/.
+
+    python -m bench.run --mode quick   # CI: checks the benchmarks still run (small sizes)
+    python -m bench.run --mode full    # by hand: 1M and 10M rows, batches 1k/20k/200k
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+from bench.cdc_apply import run_size
+
+RESULTS = Path(__file__).parent / "results"
+MODES = {
+    "quick": {"rows": [50_000, 200_000], "batches": [1_000, 20_000], "repeats": 2},
+    "full": {"rows": [1_000_000, 10_000_000], "batches": [1_000, 20_000, 200_000], "repeats": 3},
+}
+ENGINES = ["platform", "delta_untuned", "dbt_duckdb_merge"]
+
+
+def machine() -> dict:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
+                .splitlines() if line.startswith("model name")), platform.processor())
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1),
+            "python": platform.python_version(), "os": platform.platform(),
+            "versions": {p: version(p) for p in ("deltalake", "duckdb", "pyarrow", "dbt-duckdb",
+                                                 "dagster")}}
+
+
+def code_location_load() -> float:
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "DAGSTER_HOME": str(root), "PLATFORM_DAGSTER_STATE": str(root / ".dagster"),
+           "PLATFORM_DAGSTER_LOGS": str(root / ".dagster" / "logs")}
+    start = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).with_name("dagster")), "definitions", "validate",
+                    "-w", "workspace.yaml"], cwd=root, env=env, check=True, capture_output=True)
+    return round(time.perf_counter() - start, 2)
+
+
+def summarize(size: dict) -> list[str]:
+    lines = []
+    for engine, r in size["engines"].items():
+        by_batch: dict[int, list[dict]] = {}
+        for b in r["batches"]:
+            by_batch.setdefault(b["batch"], []).append(b)
+        for batch, runs in by_batch.items():
+            secs = statistics.median(x["seconds"] for x in runs)
+            rewritten = runs[-1].get("rows_rewritten")
+            frac = f"{rewritten / size['rows']:.1%}" if rewritten is not None else "n/a"
+            lines.append(f"| {size['rows']:,} | {engine} | {batch:,} | {secs:.3f} | "
+                         f"{batch / secs:,.0f} | {runs[-1].get('write_amplification', 'n/a')} | "
+                         f"{frac} | {r['readers_after']['full_scan_s']} | "
+                         f"{r['readers_after']['key_lookup_s']} | {r['files_after'] or 'n/a'} |")
+    return lines
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--mode", choices=list(MODES), default="quick")
+    args = p.parse_args()
+    cfg = MODES[args.mode]
+    started = datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        sizes = [run_size(n, cfg["batches"], cfg["repeats"], Path(tmp), ENGINES)
+                 for n in cfg["rows"]]
+    result = {"mode": args.mode, "date": started.isoformat(), "machine": machine(),
+              "cdc_apply": sizes, "code_location_load_s": code_location_load()}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"cdc_apply_{args.mode}.json").write_text(json.dumps(result, indent=2))
+    md = [f"# CDC apply benchmark ({args.mode}), {started:%Y-%m-%d}",
+          f"Machine: {result['machine']['cpu']}, {result['machine']['cores']} cores, "
+          f"{result['machine']['memory_gib']} GiB; versions {result['machine']['versions']}",
+          f"Code location load (`dagster definitions validate`): {result['code_location_load_s']} s",
+          "", "| rows | engine | batch | seconds (median) | changes/s | write amp. | table rewritten |"
+          " full scan s | key lookup s | files |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for size in sizes:
+        md += summarize(size)
+        md.append(f"| {size['rows']:,} | parquet floor | {cfg['batches'][0]:,} | "
+                  f"{size['parquet_floor_first_batch']['seconds']:.4f} | | | | | | |")
+    (RESULTS / f"cdc_apply_{args.mode}.md").write_text("\n".join(md) + "\n")
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Curated tables follow processed ones through the change data feed, PII masked."""
+
+from __future__ import annotations
+
+import hashlib
+
+from dms_files import product_row, write_dms
+
+from platform_assets.contracts import contract
+from platform_assets.curated.conform import conform
+from platform_assets.curated.refresh import refresh_curated
+from platform_assets.processed.apply import apply_pending
+from platform_assets.processed.delta import open_table
+
+PRODUCTS, CUSTOMERS = contract("products"), contract("customers")
+
+
+def curated_equals_processed(lake, c) -> bool:
+    processed = open_table(lake, "processed", c.name).to_pyarrow_table()
+    expected = conform(processed, c).sort_by(c.key)
+    actual = open_table(lake, "curated", c.name).to_pyarrow_table().sort_by(c.key)
+    return actual.equals(expected.cast(actual.schema))
+
+
+def test_incremental_refresh_matches_a_rebuild_and_runs_twice_safely(lake):
+    write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 20)])
+    apply_pending(lake, PRODUCTS)
+    assert refresh_curated(lake, PRODUCTS).mode == "rebuild"
+    write_dms(lake, "products", "20261127-080000000",
+              [product_row(3, "1.00"), product_row(4), product_row(25)], ops=["U", "D", "I"])
+    apply_pending(lake, PRODUCTS)
+    r = refresh_curated(lake, PRODUCTS)
+    assert (r.mode, r.rows_changed) == ("incremental", 3)
+    assert curated_equals_processed(lake, PRODUCTS)
+    assert refresh_curated(lake, PRODUCTS).mode == "unchanged"
+
+
+def test_restore_of_processed_table_keeps_curated_rows(lake):
+    write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 6)])
+    apply_pending(lake, PRODUCTS)
+    refresh_curated(lake, PRODUCTS)
+    write_dms(lake, "products", "20261127-080000000", [product_row(2, "9.00")], ops=["U"])
+    apply_pending(lake, PRODUCTS)
+    refresh_curated(lake, PRODUCTS)
+    open_table(lake, "processed", "products").restore(1)  # a plain delta-rs RESTORE
+    refresh_curated(lake, PRODUCTS)
+    assert curated_equals_processed(lake, PRODUCTS)
+    assert open_table(lake, "curated", "products").to_pyarrow_dataset().count_rows() == 5
+
+
+def test_pii_is_dropped_or_hashed(lake):
+    from datetime import UTC, datetime
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    row = {"customer_id": 1, "email": " Zoë.O'Brien@Example.com ", "first_name": "Zoë",
+           "last_name": "O'Brien", "phone": "+49 1", "street_address": "1 Main St",
+           "city": "Köln", "country": "DE", "marketing_opt_in": True, "created_at": t,
+           "updated_at": t}
+    write_dms(lake, "customers", "LOAD00000001", [row])
+    apply_pending(lake, CUSTOMERS)
+    refresh_curated(lake, CUSTOMERS)
+    (out,) = open_table(lake, "curated", "customers").to_pyarrow_table().to_pylist()
+    assert out["email_sha256"] == hashlib.sha256(b"zo\xc3\xab.o'brien@example.com").hexdigest()
+    assert not {"email", "first_name", "last_name", "phone", "street_address"} & set(out)
+    assert out["city"] == "Köln"
