@@ -10,7 +10,7 @@ export DAGSTER_HOME := $(CURDIR)
 export PLATFORM_DAGSTER_STATE := $(CURDIR)/.dagster
 export PLATFORM_DAGSTER_LOGS := $(CURDIR)/.dagster/logs
 
-.PHONY: install demo test test-fast dev docs dbt-manifest lint clean
+.PHONY: install demo test test-fast dev docs dbt-manifest lint clean bench bench-full
 
 $(BIN)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(SYS_PYTHON) -m pip install -q uv
@@ -37,6 +37,13 @@ dev: dbt-manifest
 
 docs: dbt-manifest
 	$(BIN)/lakehouse dbt docs
+
+# Benchmarks: quick mode in CI (checks they run), full mode by hand (1M and 10M rows).
+bench: dbt-manifest
+	$(BIN)/python -m bench.run --mode quick
+
+bench-full: dbt-manifest
+	$(BIN)/python -m bench.run --mode full
 
 lint: install
 	$(BIN)/ruff check platform_assets tests

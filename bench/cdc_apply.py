@@ -53,8 +53,7 @@ class Platform:
 
     def __init__(self, root: Path, base: pa.Table):
         self.lake = Lake(str(root))
-        rows = base.append_column("_pos", pa.array(["0|base"] * base.num_rows))
-        rows = rows.append_column("_commit_ts", pa.nulls(base.num_rows, pa.timestamp("us", tz="UTC")))
+        rows = base.append_column("_commit_ts", pa.nulls(base.num_rows, pa.timestamp("us", tz="UTC")))
         rows = with_key_bucket(rows, ORDERS).cast(ORDERS.processed_schema())
         write_deltalake(self.lake.delta_uri("processed", "orders"), rows,
                         partition_by=["_key_bucket"], configuration=TABLE_PROPERTIES,

@@ -20,7 +20,6 @@ from platform_assets.lake import Lake
 from platform_assets.tables.refs import TableRef
 
 LINEAGE = {
-    "_pos": "Source position of the last change applied (orders changes per key).",
     "_commit_ts": "Source commit time of the last change, when the raw file carries it.",
     KEY_BUCKET_COLUMN: "Key-range partition: the primary key divided by the bucket size.",
 }

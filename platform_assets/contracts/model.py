@@ -9,11 +9,10 @@ from platform_assets.contracts.types import logical_type
 
 PiiAction = Literal["hash", "drop"]
 
-# Columns the lake adds to every processed table. `_pos` orders changes in source order
-# (see processed/changes.py); `_op` is the last operation applied; `_commit_ts` is the source
-# commit time when the raw file carries it.
+# Columns the lake adds to every processed table: the source commit time of the row's last
+# change (DMS TimestampColumnName). The source position of changes orders the apply but is
+# not stored per row: a 37-byte string on every row doubled the cost of a full scan.
 LINEAGE_COLUMNS: list[tuple[str, pa.DataType]] = [
-    ("_pos", pa.string()),
     ("_commit_ts", pa.timestamp("us", tz="UTC")),
 ]
 KEY_BUCKET_COLUMN = "_key_bucket"

@@ -7,7 +7,8 @@
   the final state is recomputed from every raw file, so a duplicate changes nothing and a
   late file lands in source order (a later delete is never undone by an older insert).
 - The MERGE joins on key and key-range partition, so delta-rs prunes to the partitions the
-  batch touches; updates need `target._pos < source._pos`, so replays are no-ops.
+  batch touches. Recomputed rows equal to the current ones are dropped first, so a replay
+  writes no new version.
 - The new watermark is committed with the data; the applied log is written after it.
 """
 
@@ -85,6 +86,19 @@ def _drop_deletes_of_absent_keys(dt, c: TableContract, source: pa.Table) -> pa.T
     return source.filter(pc.invert(absent))
 
 
+def _drop_unchanged_upserts(dt, c: TableContract, source: pa.Table, keys: pa.Array
+                            ) -> pa.Table:
+    """Recomputed keys whose final row is already in the table need no write at all."""
+    current = read_keys(dt, c, keys.combine_chunks() if isinstance(keys, pa.ChunkedArray)
+                        else keys)
+    cols = [n for n in source.column_names if n in current.column_names and n != "_key_bucket"]
+    have = {tuple(r.values()) for r in current.select(cols).to_pylist()}
+    rows = source.select(cols).to_pylist()
+    ops = source["_op"].to_pylist()
+    keep = [op == "D" or tuple(r.values()) not in have for r, op in zip(rows, ops, strict=True)]
+    return source.filter(pa.array(keep, pa.bool_()))
+
+
 def _merge(dt, c: TableContract, source: pa.Table, watermark: str, evolve: bool) -> dict:
     source = _drop_deletes_of_absent_keys(dt, c, source)
     merger = dt.merge(
@@ -93,10 +107,9 @@ def _merge(dt, c: TableContract, source: pa.Table, watermark: str, evolve: bool)
         source_alias="s", target_alias="t", merge_schema=evolve, streamed_exec=False,
         commit_properties=CommitProperties(custom_metadata={WATERMARK_KEY: watermark}))
     return (merger
-            .when_matched_delete(predicate="s._op = 'D' AND t._pos < s._pos")
-            .when_matched_update_all(predicate="s._op <> 'D' AND t._pos < s._pos",
-                                     except_cols=["_op"])
-            .when_not_matched_insert_all(predicate="s._op <> 'D'", except_cols=["_op"])
+            .when_matched_delete(predicate="s._op = 'D'")
+            .when_matched_update_all(predicate="s._op <> 'D'", except_cols=["_op", "_pos"])
+            .when_not_matched_insert_all(predicate="s._op <> 'D'", except_cols=["_op", "_pos"])
             .execute())
 
 
@@ -122,11 +135,13 @@ def apply_pending(lake: Lake, c: TableContract,
             usable = [f for f in files if f.name not in result.files_quarantined]
             source = last_change_per_key(
                 unify([source, _history_of_keys(lake, c, usable, keys)]), c.key)
+            source = _drop_unchanged_upserts(dt, c, source, keys)
         if fresh.num_rows:
             watermark = max(watermark, pc.max(fresh["_pos"]).as_py())
         evolve = bool(result.new_columns)
-        result.merge_metrics = _merge(dt, c, source, watermark, evolve)
-        dt.update_incremental()
+        if source.num_rows or watermark != committed_value(lake, dt, WATERMARK_KEY):
+            result.merge_metrics = _merge(dt, c, source, watermark, evolve)
+            dt.update_incremental()
     if after_merge:  # fault-injection point for tests: a crash between data and log
         after_merge()
     result.delta_version = dt.version()

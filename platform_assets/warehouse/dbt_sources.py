@@ -1,7 +1,7 @@
 """Render dbt_project/models/staging/_sources.yml from the table contracts.
 
 Why generated: the contracts already say which columns reach the curated zone, which key is
-unique, who owns a table and how fresh it must be. Writing that again by hand in YAML is how
+unique, who owns a table and how fresh it must be; the loader says which columns it adds. Writing that again by hand in YAML is how
 the warehouse and the lake drift apart; a test asserts the committed file equals this output.
 
 Run `python -m platform_assets.warehouse.dbt_sources` after changing a contract.
@@ -16,6 +16,8 @@ import yaml
 from platform_assets.contracts import CONTRACTS, TableContract
 from platform_assets.contracts.types import TYPES
 from platform_assets.profile import DBT_PROJECT_DIR
+from platform_assets.warehouse.keys import raw_asset_key
+from platform_assets.warehouse.load_sql import LOAD_COLUMNS, RAW_SCHEMA
 
 SOURCES_YML = DBT_PROJECT_DIR / "models" / "staging" / "_sources.yml"
 SOURCE_NAME = "curated"
@@ -23,49 +25,62 @@ HEADER = (
     "# GENERATED from platform_assets/contracts by platform_assets/warehouse/dbt_sources.py.\n"
     "# Do not edit: change the contract, then run `python -m platform_assets.warehouse.dbt_sources`.\n"
 )
-# The delta plugin of dbt-duckdb reads the curated Delta table and copies it into the
-# warehouse's `curated` schema (a table, not a view bound to the dbt process, so staging views
-# stay queryable by other readers). On Snowflake the same schema is filled by the loader.
+# The source is the lake's curated Delta table; its warehouse relation is the copy the loader
+# keeps in the `raw` schema (COPY INTO on Snowflake, read_parquet on DuckDB), one to one.
 LAKE_PATH = "{{ env_var('PLATFORM_LAKE_ROOT', '../.lake') }}/curated/"
-# max(_commit_ts) is null while no change carried a commit time; an epoch fallback reports the
-# table as stale instead of crashing `dbt source freshness`.
-LOADED_AT = "coalesce(_commit_ts, cast('1970-01-01 00:00:00+00:00' as timestamp with time zone))"
+LOADER = "platform_assets.warehouse.loader (Delta data files -> COPY INTO raw.<table>)"
+# Freshness is how old the newest change is: its source commit time, or, for rows whose source
+# gave none (a full load without DMS's TimestampColumnName), the time it reached the warehouse.
+LOADED_AT = "coalesce(_commit_ts, _loaded_at)"
 
 
-def _column_docs(contract: TableContract) -> dict[str, tuple[str, str]]:
-    """Curated column name -> (description, warehouse type)."""
-    docs: dict[str, tuple[str, str]] = {}
+def _column_docs(contract: TableContract) -> dict[str, tuple[str, str, dict]]:
+    """Curated column name -> (description, warehouse type, meta)."""
+    docs: dict[str, tuple[str, str, dict]] = {}
     for c in contract.columns:
         if c.pii == "drop":
             continue
         if c.pii == "hash":
-            docs[f"{c.name}_sha256"] = (f"SHA-256 of {c.name}: {c.description}", "varchar")
+            docs[f"{c.name}_sha256"] = (f"SHA-256 of {c.name}: {c.description}", "varchar",
+                                        {"pii": "sha256"})
         else:
-            docs[c.name] = (c.description, TYPES[c.type].warehouse)
+            docs[c.name] = (c.description, TYPES[c.type].warehouse, {})
     docs["_commit_ts"] = ("Source commit time of the row's last change (null if unknown).",
-                          TYPES["timestamptz"].warehouse)
+                          TYPES["timestamptz"].warehouse, {})
+    for name, data_type, description in LOAD_COLUMNS:
+        docs[name] = (description, data_type, {})
     return docs
+
+
+def _lineage(contract: TableContract) -> str:
+    t = contract.name
+    return (f"Lineage: Postgres {contract.schema}.{t} -> CDC files raw/cdc/{contract.schema}/{t}/ "
+            f"(AWS DMS format) -> processed/{t} (Delta, MERGE) -> curated/{t} (Delta, PII "
+            f"masked) -> warehouse raw.{t} (files loaded once).")
 
 
 def _table(contract: TableContract) -> dict:
     docs = _column_docs(contract)
     columns = []
-    for field in contract.curated_schema():
-        description, data_type = docs[field.name]
-        column: dict = {"name": field.name, "description": description, "data_type": data_type}
-        if field.name == contract.key:
+    for name in [*contract.curated_schema().names, *(n for n, _, _ in LOAD_COLUMNS)]:
+        description, data_type, meta = docs[name]
+        column: dict = {"name": name, "description": description, "data_type": data_type}
+        if meta:
+            column["config"] = {"meta": meta}
+        if name == contract.key:
             column["data_tests"] = ["not_null", "unique"]
         columns.append(column)
     sla = contract.freshness_sla_minutes
     return {
         "name": contract.name,
-        "description": f"{contract.description} Curated (PII dropped or hashed).",
+        "description": f"{contract.description} Curated (PII dropped or hashed). "
+                       f"{_lineage(contract)}",
         "config": {
             "meta": {
-                "delta_table_path": LAKE_PATH + contract.name,
+                "lake_delta_table": LAKE_PATH + contract.name,
                 "owner": contract.owner,
                 "primary_key": contract.key,
-                "dagster": {"asset_key": [SOURCE_NAME, contract.name]},
+                "dagster": {"asset_key": list(raw_asset_key(contract.name).path)},
             },
             "loaded_at_field": LOADED_AT,
             "freshness": {
@@ -82,9 +97,10 @@ def render_sources_yml() -> str:
         "version": 2,
         "sources": [{
             "name": SOURCE_NAME,
-            "description": "The curated zone of the lake: one Delta table per table contract.",
-            "schema": SOURCE_NAME,
-            "config": {"meta": {"plugin": "delta", "materialization": "table"}},
+            "description": "The curated zone of the lake: one Delta table per table contract, "
+                           "copied file by file into the warehouse's raw schema.",
+            "schema": RAW_SCHEMA,
+            "loader": LOADER,
             "tables": [_table(c) for c in CONTRACTS.values()],
         }],
     }

@@ -36,7 +36,9 @@ class DeltaSnapshot:
     files: dict[str, int]  # relative path -> rows in the file
 
     def file_uri(self, path: str) -> str:
-        return f"{self.uri.rstrip('/')}/{path}"
+        """Where a data file is: a local path for a local table, else a URI."""
+        root = self.uri.removeprefix("file://").rstrip("/")
+        return f"{root}/{path}"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ select
     cast(coalesce(lines.discount_amount, 0) as decimal(12, 2)) as discount_amount,
     cast(lines.quantity * lines.unit_price as decimal(18, 2)) as gross_amount,
     cast(lines.quantity * lines.unit_price - coalesce(lines.discount_amount, 0)
-        as decimal(18, 2)) as net_amount
+        as decimal(18, 2)) as net_amount,
+    lines._load_id
 from lines
 left join products
     on lines.product_id = products.product_id

@@ -6,6 +6,7 @@ select
         as decimal(18, 2)) as paid_amount,
     cast(sum(case when payment_status = 'refunded' then amount else 0 end)
         as decimal(18, 2)) as refunded_amount,
-    max(paid_at) as last_paid_at
+    max(paid_at) as last_paid_at,
+    max(_load_id) as _load_id
 from {{ ref('stg_payments') }}
 group by order_id

@@ -5,14 +5,12 @@ with products as (
 
 sold as (
     select
-        lines.product_id,
-        sum(lines.quantity) as units_sold,
-        sum(lines.net_amount) as net_revenue
-    from {{ ref('int_order_lines_enriched') }} as lines
-    inner join {{ ref('stg_orders') }} as orders
-        on lines.order_id = orders.order_id
-    where orders.order_status <> 'cancelled'
-    group by lines.product_id
+        product_id,
+        sum(quantity) as units_sold,
+        sum(net_amount) as net_revenue
+    from {{ ref('fct_order_items') }}
+    where not is_cancelled
+    group by product_id
 )
 
 select

@@ -7,5 +7,7 @@ select
     cast(marketing_opt_in as boolean) as is_marketing_opt_in,
     cast(created_at as timestamp) as created_at,
     cast(updated_at as timestamp) as updated_at,
-    cast(_commit_ts as timestamp) as _commit_ts
+    cast(_commit_ts as timestamp) as _commit_ts,
+    cast(_load_id as bigint) as _load_id,
+    cast(_loaded_at as timestamp) as _loaded_at
 from {{ source('curated', 'customers') }}

@@ -6,5 +6,7 @@ select
     cast(quantity as integer) as quantity,
     cast(unit_price as decimal(12, 2)) as unit_price,
     cast(discount as decimal(12, 2)) as discount_amount,
-    cast(_commit_ts as timestamp) as _commit_ts
+    cast(_commit_ts as timestamp) as _commit_ts,
+    cast(_load_id as bigint) as _load_id,
+    cast(_loaded_at as timestamp) as _loaded_at
 from {{ source('curated', 'order_items') }}

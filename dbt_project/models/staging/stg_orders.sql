@@ -9,5 +9,7 @@ select
     cast(shipping_country as varchar) as shipping_country_code,
     cast(note as varchar) as customer_note,
     cast(updated_at as timestamp) as updated_at,
-    cast(_commit_ts as timestamp) as _commit_ts
+    cast(_commit_ts as timestamp) as _commit_ts,
+    cast(_load_id as bigint) as _load_id,
+    cast(_loaded_at as timestamp) as _loaded_at
 from {{ source('curated', 'orders') }}

@@ -8,5 +8,7 @@ select
     cast(active as boolean) as is_active,
     cast(created_at as timestamp) as created_at,
     cast(updated_at as timestamp) as updated_at,
-    cast(_commit_ts as timestamp) as _commit_ts
+    cast(_commit_ts as timestamp) as _commit_ts,
+    cast(_load_id as bigint) as _load_id,
+    cast(_loaded_at as timestamp) as _loaded_at
 from {{ source('curated', 'products') }}

@@ -162,8 +162,13 @@ class ClickstreamGenerator:
             broken["event_ts"] = broken["event_ts"][:19]  # no time zone
         return json.dumps(broken, separators=(",", ":")).encode()
 
-    def emissions(self, n: int, start: datetime, rate: float) -> Iterator[Emission]:
-        """About `n` generated events at `rate` per second from `start`, in arrival order."""
+    def emissions(self, n: int, start: datetime, rate: float,
+                  end: datetime | None = None) -> Iterator[Emission]:
+        """`n` generated events at `rate` per second from `start`, in arrival order.
+
+        With `end`, nothing arrives after it (or after the event itself, if later): a run
+        of S seconds delivers its late and repeated records within those S seconds.
+        """
         rng, cfg = self.rng, self.cfg
         max_late = EVENTS.max_lateness_hours * 3600
         heap: list[tuple[datetime, int, Emission, str | None, bool]] = []
@@ -179,6 +184,9 @@ class ClickstreamGenerator:
                 delay = rng.uniform(360, min(6 * 3600, max_late * 0.5)) if late \
                     else rng.uniform(0.05, 3.0)
                 arrival = ev["event_ts"] + timedelta(seconds=delay)
+                if end is not None:
+                    arrival = max(ev["event_ts"], min(arrival, end))
+                late = (arrival - ev["event_ts"]).total_seconds() > EVENTS.late_after_seconds
                 record = {k: v for k, v in ev.items() if v is not None}
                 record["event_ts"] = _iso(ev["event_ts"])
                 record["ingestion_ts"] = _iso(arrival)
@@ -192,6 +200,8 @@ class ClickstreamGenerator:
                 heapq.heappush(heap, (arrival, seq := seq + 1, e, ev["event_type"], late))
                 if rng.random() < cfg.duplicate_rate:
                     again = arrival + timedelta(seconds=rng.uniform(0.5, 120))
+                    if end is not None:
+                        again = max(arrival, min(again, end))
                     d = Emission(again, line, "duplicate", ev["event_id"], key)
                     heapq.heappush(heap, (again, seq := seq + 1, d, None, False))
             # nothing still to be generated can arrive before the next visit starts

@@ -117,7 +117,8 @@ def produce(sink: Sink, cfg: ProducerConfig, rate: float, duration: float,
     start = start or (now if realtime else now - timedelta(seconds=duration))
     gen = ClickstreamGenerator(cfg)
     clock0 = time.monotonic()
-    for e in gen.emissions(int(rate * duration), start, rate):
+    end = start + timedelta(seconds=duration)
+    for e in gen.emissions(int(rate * duration), start, rate, end=end):
         if realtime:
             wait = (e.arrival - start).total_seconds() - (time.monotonic() - clock0)
             if wait > 0:

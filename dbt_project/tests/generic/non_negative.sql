@@ -1,0 +1,6 @@
+{#- Fails for every row where `column_name` is below zero (amounts, counts, units). -#}
+{% test non_negative(model, column_name) %}
+select {{ column_name }}
+from {{ model }}
+where {{ column_name }} < 0
+{% endtest %}
