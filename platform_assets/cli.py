@@ -5,6 +5,8 @@
     lakehouse demo                            the whole platform once, with a summary
     lakehouse table history|show|restore      Delta time travel and guarded rollback
     lakehouse sharing serve                   the Delta Sharing server
+    lakehouse events produce|consume|ingest   the clickstream
+    lakehouse metadata publish|show           contracts in the metadata store
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ def parser() -> argparse.ArgumentParser:
     from platform_assets.cli_tables import add_sharing_commands, add_table_commands
     add_table_commands(sub)
     add_sharing_commands(sub)
+    from platform_assets.cli_events import add_events_commands
+    add_events_commands(sub)
     return p
 
 

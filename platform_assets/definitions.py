@@ -13,7 +13,9 @@ from dagster import (
 
 from platform_assets.catalog.assets import catalog_assets, catalog_sensors
 from platform_assets.curated.assets import curated_assets
+from platform_assets.events_lake.defs import events_assets, events_checks, events_jobs, events_sensors
 from platform_assets.maintenance import maintenance_jobs, maintenance_schedules
+from platform_assets.metadata.defs import metadata_assets, metadata_checks, metadata_sensors
 from platform_assets.processed.assets import processed_assets, processed_checks
 from platform_assets.processed.sensors import raw_cdc_files_sensor
 from platform_assets.profile import raw_ingest_definitions, resources_for
@@ -38,10 +40,11 @@ def build_definitions() -> Definitions:
     raw_assets, raw_sensors = raw_ingest_definitions()
     return Definitions(
         assets=[*raw_assets, *processed_assets, *curated_assets, dbt_warehouse_assets,
-                *catalog_assets],
-        asset_checks=processed_checks,
-        sensors=[*raw_sensors, raw_cdc_files_sensor, automation, *catalog_sensors],
-        jobs=[lakehouse_pipeline, *maintenance_jobs, *restore_jobs],
+                *catalog_assets, *events_assets, *metadata_assets],
+        asset_checks=[*processed_checks, *events_checks, *metadata_checks],
+        sensors=[*raw_sensors, raw_cdc_files_sensor, automation, *catalog_sensors,
+                 *events_sensors, *metadata_sensors],
+        jobs=[lakehouse_pipeline, *maintenance_jobs, *restore_jobs, *events_jobs],
         schedules=maintenance_schedules,
         resources=resources_for(),
         # steps here are short and the machine small: one process per run, no step spawns

@@ -48,6 +48,14 @@ class Locations:
         return self.home / ".platform" / "pg"
 
     @property
+    def catalog_path(self) -> Path:
+        return self.home / ".platform" / "catalog.sqlite"
+
+    @property
+    def metadata_path(self) -> Path:
+        return self.home / ".platform" / "metadata.sqlite"
+
+    @property
     def warehouse_path(self) -> Path:
         return self.home / ".platform" / "warehouse.duckdb"
 
@@ -80,7 +88,9 @@ def raw_ingest_definitions(profile: str | None = None) -> tuple[list, list]:
 def resources_for(profile: str | None = None) -> dict:
     """The resource dictionary of a profile."""
     from platform_assets.catalog import CatalogResource
+    from platform_assets.metadata.resources import MetadataStoreResource
     from platform_assets.resources import LakeResource, OltpResource
+    from platform_assets.sources.events.resources import EventStreamResource
     from platform_assets.warehouse.resources import dbt_resource
 
     profile = profile or current_profile()
@@ -91,21 +101,22 @@ def resources_for(profile: str | None = None) -> dict:
             "oltp": OltpResource(data_dir=str(loc.oltp_data_dir),
                                  dsn=os.environ.get("PLATFORM_OLTP_DSN")),
             "dbt": dbt_resource(target="local"),
-            "catalog": CatalogResource(kind="local",
-                                       path=str(loc.home / ".platform" / "catalog.sqlite")),
+            "catalog": CatalogResource(kind="local", path=str(loc.catalog_path)),
+            "metadata_store": MetadataStoreResource(kind="sqlite",
+                                                    sqlite_path=str(loc.metadata_path)),
+            "events": EventStreamResource(sink="files"),
         }
+    aws = {"endpoint_url": os.environ.get("AWS_ENDPOINT_URL"),
+           "region": os.environ.get("AWS_REGION", "us-east-1"),
+           "access_key_id": EnvVar("AWS_ACCESS_KEY_ID"),
+           "secret_access_key": EnvVar("AWS_SECRET_ACCESS_KEY")}
     return {
-        "lake": LakeResource(
-            root=EnvVar("PLATFORM_LAKE_URI"),
-            endpoint_url=os.environ.get("AWS_ENDPOINT_URL"),
-            region=os.environ.get("AWS_REGION", "us-east-1"),
-            access_key_id=EnvVar("AWS_ACCESS_KEY_ID"),
-            secret_access_key=EnvVar("AWS_SECRET_ACCESS_KEY"),
-        ),
+        "lake": LakeResource(root=EnvVar("PLATFORM_LAKE_URI"), **aws),
         "oltp": OltpResource(data_dir=str(loc.oltp_data_dir), dsn=EnvVar("PLATFORM_OLTP_DSN")),
         "dbt": dbt_resource(target="prod"),
-        "catalog": CatalogResource(kind="glue", region=os.environ.get("AWS_REGION", "us-east-1"),
-                                   endpoint_url=os.environ.get("AWS_ENDPOINT_URL"),
-                                   access_key_id=EnvVar("AWS_ACCESS_KEY_ID"),
-                                   secret_access_key=EnvVar("AWS_SECRET_ACCESS_KEY")),
+        "catalog": CatalogResource(kind="glue", **aws),
+        "metadata_store": MetadataStoreResource(
+            kind="dynamodb", table_name=EnvVar("PLATFORM_METADATA_TABLE"), **aws),
+        "events": EventStreamResource(sink="kinesis", stream_name=EnvVar("PLATFORM_EVENTS_STREAM"),
+                                      **aws),
     }

@@ -162,3 +162,21 @@ def test_backfill_of_two_partitions_from_the_cli_rebuilds_exactly_those(lake, tm
         env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     _assert_rebuilt_exactly_two(lake, expected, third_files, version)
+
+
+def test_whole_graph_job_without_a_partition_catches_up(lake):
+    """`lakehouse_pipeline` selects every asset; unpartitioned, the events step ingests all
+    pending files so the dbt models downstream always find the table."""
+    from dagster import AssetSelection, asset, define_asset_job
+
+    @asset(key=["warehouse", "stg_events"], deps=[["processed", "events"]])
+    def downstream():
+        return table.open_table(lake).to_pyarrow_dataset().count_rows()
+
+    stats = _produce(lake, datetime(2026, 3, 1, 6, tzinfo=UTC), 86_400, seed=4)
+    job = define_asset_job("everything", selection=AssetSelection.all())
+    defs = Definitions(assets=[*events_assets, downstream], jobs=[job],
+                       resources={"lake": LakeResource(root=lake.root)})
+    result = defs.resolve_job_def("everything").execute_in_process()
+    assert result.success
+    assert result.output_for_node("warehouse__stg_events") == stats.valid

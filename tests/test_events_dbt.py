@@ -1,9 +1,10 @@
 """The events models build in the warehouse (dbt on DuckDB) and their tests pass.
 
-The lake gets a curated `orders` table (shop rows conformed as the curated zone does) and
-the processed `events` table from produced clickstream whose purchases reference those
-orders; `dbt build --select +mart_conversion_funnel` then builds staging, sessions and the
-funnel mart, joined to the orders, and runs their tests.
+The lake gets a curated `orders` table (shop rows conformed as the curated zone does, then
+loaded into the warehouse's raw schema by the warehouse loader) and the processed `events`
+table from produced clickstream whose purchases reference those orders; `dbt build --select
++mart_conversion_funnel` then builds staging, sessions and the funnel mart, joined to the
+orders, and runs their tests.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ def warehouse(tmp_path_factory):
     produce(FirehoseFileSink(lake), cfg, rate=0.2, duration=86_400,
             start=datetime(2026, 3, 1, tzinfo=UTC))
     ingest.catch_up(lake, today=datetime(2026, 3, 3, tzinfo=UTC).date())
+    # stg_orders reads the warehouse's raw.orders, which the warehouse loader fills
+    from platform_assets.warehouse.loader import DuckDBRawLoader
+
+    DuckDBRawLoader(path=str(tmp / "warehouse.duckdb")).load(lake, [ORDERS])
     env = {**os.environ, "PLATFORM_LAKE_ROOT": lake.root,
            "PLATFORM_WAREHOUSE_PATH": str(tmp / "warehouse.duckdb")}
     dbt = str(Path(sys.executable).with_name("dbt"))

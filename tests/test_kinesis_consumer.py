@@ -266,6 +266,33 @@ def test_consumer_killed_and_restarted_across_a_split_lands_every_record_once(
     assert cps[shard0["ShardId"]].finished and cps[shard0["ShardId"]].pending_last is None
 
 
+def test_a_merged_shard_is_read_after_both_parents(moto_fidelity, tmp_path):
+    from platform_assets.lake import Lake
+    from platform_assets.metadata.sqlite_store import SqliteMetadataStore
+    from platform_assets.streams.consumer import KinesisConsumer
+
+    client, stream = _kinesis(moto_fidelity), "clicks-merge"
+    _create_stream(client, stream, shards=2)
+    finished: list[str] = []
+    landed: list[str] = []
+    consumer = KinesisConsumer(client, stream, Lake(str(tmp_path / "lake")),
+                               SqliteMetadataStore(tmp_path / "meta.sqlite"), batch_size=100,
+                               on_landed=lambda b: landed.append(b.shard_id),
+                               on_finished=finished.append)
+    first, second = _emissions(300, seed=6), _emissions(300, seed=7)
+    _put(client, stream, first)
+    a, b = (s["ShardId"] for s in client.list_shards(StreamName=stream)["Shards"])
+    client.merge_shards(StreamName=stream, ShardToMerge=a, AdjacentShardToMerge=b)
+    _put(client, stream, second)
+    [child] = [s for s in client.list_shards(StreamName=stream)["Shards"]
+               if s.get("AdjacentParentShardId")]
+    stats = consumer.run_once()
+    assert stats.records == len(first) + len(second)
+    assert sorted(finished) == [a, b]
+    assert landed.index(child["ShardId"]) > max(i for i, s in enumerate(landed) if s in (a, b))
+    assert _landed(tmp_path / "lake") == _expected(first + second)
+
+
 def test_unmodified_moto_split_loses_nothing(moto_vanilla, tmp_path):
     from platform_assets.lake import Lake
     from platform_assets.metadata.sqlite_store import SqliteMetadataStore

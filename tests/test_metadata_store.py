@@ -118,6 +118,15 @@ def test_contract_change_reaches_the_sensor_which_rechecks_affected_datasets(
     assert result.metadata["missing_columns"].value == ["gift_wrap"]
 
 
+def test_published_contracts_asset(resource):
+    from platform_assets.metadata.assets import published_contracts
+
+    result = materialize([published_contracts], resources={"metadata_store": resource})
+    [mat] = result.asset_materializations_for_node("metadata__contracts")
+    assert mat.metadata["contracts"].value == 6 and len(mat.metadata["changed"].value) == 6
+    assert resource.store().contract("events")["contract"]["stream"] == "shop-clickstream"
+
+
 def test_last_materialization_of_each_dataset_is_recorded(resource):
     @asset(key=["processed", "thing"])
     def thing():

@@ -33,13 +33,28 @@
     {{ return(fallback) }}
 {%- endmacro %}
 
-{#- fakesnow creates TEMPORARY tables only in DuckDB's `temp` catalog, so a temporary table
-    named database.schema.name does not parse; incremental models and snapshots name theirs
-    unqualified there (a session's temporary table needs no schema on Snowflake either). -#}
-{% macro snowflake__make_temp_relation(base_relation, suffix) %}
-    {%- set relation = default__make_temp_relation(base_relation, suffix) -%}
+{#- fakesnow creates TEMPORARY tables only in DuckDB's `temp` catalog, where a temporary table
+    named database.schema.name does not parse (and DESCRIBE finds no columns for an unqualified
+    one). dbt's scratch tables (incremental `__dbt_tmp`, snapshot staging) are therefore built as
+    ordinary tables there; dbt drops them after use either way. -#}
+{% macro create_table_as(temporary, relation, compiled_code, language='sql') -%}
     {%- if warehouse_emulator() == 'fakesnow' -%}
-        {%- set relation = relation.incorporate(path={'database': none, 'schema': none}) -%}
+        {%- set temporary = false -%}
     {%- endif -%}
-    {{ return(relation) }}
-{% endmacro %}
+    {{ return(dbt.create_table_as(temporary, relation, compiled_code, language)) }}
+{%- endmacro %}
+
+{#- fakesnow's MERGE cannot bind the unqualified column names dbt's snapshot merge inserts
+    (`values ("CITY", ...)` is ambiguous between source and target there); qualify them. -#}
+{% macro snapshot_merge_sql(target, source, insert_cols) -%}
+    {%- set dml = adapter.dispatch('snapshot_merge_sql', 'dbt')(target, source, insert_cols) -%}
+    {%- if warehouse_emulator() == 'fakesnow' -%}
+        {%- set plain = 'values (' ~ insert_cols | join(', ') ~ ')' -%}
+        {%- set qualified = [] -%}
+        {%- for col in insert_cols -%}
+            {%- do qualified.append('DBT_INTERNAL_SOURCE.' ~ col) -%}
+        {%- endfor -%}
+        {%- set dml = dml.replace(plain, 'values (' ~ qualified | join(', ') ~ ')') -%}
+    {%- endif -%}
+    {{ return(dml) }}
+{%- endmacro %}

@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
@@ -99,28 +100,37 @@ class EventContract:
         return hashlib.sha256(json.dumps(self.to_doc(), sort_keys=True).encode()).hexdigest()
 
     # -- validation -------------------------------------------------------------------------
+    @cached_property
+    def _plan(self) -> tuple[list, dict[str, list[str]]]:
+        fields = [(f.name, _PARSERS[f.type], f.required) for f in self.fields]
+        by_type = {t: [f.name for f in self.fields if t in f.required_for]
+                   for t in self.event_types}
+        return fields, by_type
+
     def validate(self, record: Any) -> tuple[dict | None, str | None]:
         """(row, None) with values in contract types, or (None, reason)."""
         if not isinstance(record, dict):
             return None, f"not a JSON object but {type(record).__name__}"
+        fields, required_by_type = self._plan
         row: dict[str, Any] = {}
-        for f in self.fields:
-            value = record.get(f.name)
+        for name, parse, required in fields:
+            value = record.get(name)
             if value is None:
-                if f.required:
-                    return None, f"required field {f.name!r} is missing"
-                row[f.name] = None
+                if required:
+                    return None, f"required field {name!r} is missing"
+                row[name] = None
                 continue
-            parsed, problem = _PARSERS[f.type](value)
+            parsed, problem = parse(value)
             if problem:
-                return None, f"field {f.name!r}: {problem}"
-            row[f.name] = parsed
-        if row["event_type"] not in self.event_types:
+                return None, f"field {name!r}: {problem}"
+            row[name] = parsed
+        needed = required_by_type.get(row["event_type"])
+        if needed is None:
             return None, (f"event_type {row['event_type']!r} is not one of "
                           f"{', '.join(self.event_types)}")
-        for f in self.fields:
-            if row[f.name] is None and row["event_type"] in f.required_for:
-                return None, f"field {f.name!r} is required for {row['event_type']} events"
+        for name in needed:
+            if row[name] is None:
+                return None, f"field {name!r} is required for {row['event_type']} events"
         if not row[self.key]:
             return None, f"field {self.key!r} is empty"
         return row, None

@@ -8,6 +8,7 @@ With `BackfillPolicy.single_run()` a range is one run, reading each landed file 
 Without a partition (the whole-graph job) it catches up on everything pending.
 """
 
+import warnings
 from datetime import UTC, date, datetime
 from typing import Literal
 
@@ -18,6 +19,7 @@ from dagster import (
     AssetKey,
     AssetSpec,
     BackfillPolicy,
+    BetaWarning,
     Config,
     DailyPartitionsDefinition,
     MaterializeResult,
@@ -65,6 +67,10 @@ def _metadata(the_lake, r: ingest.IngestResult) -> dict:
         "quarantine_reasons": MetadataValue.json(dict(r.quarantine_reasons)),
         "events_per_second": round(r.records_read / r.seconds) if r.seconds else 0,
     }
+
+
+# single-run backfills are what make a range one MERGE/overwrite; the parameter is "beta"
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=BetaWarning)
 
 
 @asset(key=PROCESSED_EVENTS_KEY, deps=[RAW_EVENTS_KEY], partitions_def=EVENTS_PARTITIONS,

@@ -3,7 +3,6 @@
 from dagster import AssetSelection, define_asset_job
 
 from platform_assets.events_lake.assets import (
-    EVENTS_PARTITIONS,
     PROCESSED_EVENTS_KEY,
     event_ids_unique,
     processed_events,
@@ -18,6 +17,5 @@ events_sensors = [event_files_sensor]
 # Backfills and hand runs of event partitions; the sensor targets the asset directly.
 events_job = define_asset_job(
     "events_ingest", selection=AssetSelection.assets(PROCESSED_EVENTS_KEY),
-    partitions_def=EVENTS_PARTITIONS,
     description="Landed event files into processed/events for a range of event dates.")
 events_jobs = [events_job]

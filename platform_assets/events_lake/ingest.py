@@ -18,8 +18,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-import pyarrow as pa
-
 from platform_assets.contracts.events import EVENTS, EventContract
 from platform_assets.events_lake import applied, table
 from platform_assets.events_lake.read import (
@@ -154,7 +152,3 @@ def catch_up(lake: Lake, c: EventContract = EVENTS, today: date | None = None
     """Every pending event of every date up to today (the unpartitioned path)."""
     today = today or datetime.now(UTC).date()
     return incremental(lake, date.fromisoformat(c.first_date), today + timedelta(days=1), c)
-
-
-def empty_rows(c: EventContract = EVENTS) -> pa.Table:
-    return c.processed_schema().empty_table()

@@ -20,7 +20,6 @@ from dagster import (
     SkipReason,
     sensor,
 )
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from platform_assets.contracts.events import EVENTS
 from platform_assets.events_lake.assets import PROCESSED_EVENTS_KEY
@@ -32,6 +31,8 @@ from platform_assets.sources.events.firehose import LandedFile, list_after, list
 SETTLE_HOURS = 2  # hours behind the frontier re-listed for late keys
 MAX_FILES_PER_TICK = 5000
 OP_NAME = "__".join(PROCESSED_EVENTS_KEY.path)
+# Dagster's run tags for a partition range (dagster._core.storage.tags; public as strings)
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 def _hour_of_key(key: str) -> datetime:
@@ -78,8 +79,7 @@ def run_request(files: list[LandedFile], today: date) -> RunRequest | None:
         run_key=f"events:{len(files)}:{digest}",
         asset_selection=[PROCESSED_EVENTS_KEY],
         run_config={"ops": {OP_NAME: {"config": {"mode": "incremental"}}}},
-        tags={ASSET_PARTITION_RANGE_START_TAG: lo.isoformat(),
-              ASSET_PARTITION_RANGE_END_TAG: hi.isoformat(),
+        tags={RANGE_START: lo.isoformat(), RANGE_END: hi.isoformat(),
               "lakehouse/trigger": "event_files",
               "lakehouse/files": f"{files[0].key} .. {files[-1].key}"})
 

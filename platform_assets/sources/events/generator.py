@@ -162,6 +162,36 @@ class ClickstreamGenerator:
             broken["event_ts"] = broken["event_ts"][:19]  # no time zone
         return json.dumps(broken, separators=(",", ":")).encode()
 
+    def _emit(self, ev: dict, end: datetime | None, max_late: float, heap: list, seq: int
+              ) -> int:
+        """Queue one event's record(s) by arrival: late, duplicated or malformed at times."""
+        rng, cfg = self.rng, self.cfg
+        late = rng.random() < cfg.late_rate
+        delay = rng.uniform(360, min(6 * 3600, max_late * 0.5)) if late \
+            else rng.uniform(0.05, 3.0)
+        arrival = ev["event_ts"] + timedelta(seconds=delay)
+        if end is not None:
+            arrival = max(ev["event_ts"], min(arrival, end))
+        late = (arrival - ev["event_ts"]).total_seconds() > EVENTS.late_after_seconds
+        record = {k: v for k, v in ev.items() if v is not None}
+        record["event_ts"] = _iso(ev["event_ts"])
+        record["ingestion_ts"] = _iso(arrival)
+        key = ev["session_id"]
+        if rng.random() < cfg.malformed_rate:
+            e = Emission(arrival, self._malformed(record), "malformed", None, key)
+            heapq.heappush(heap, (arrival, seq := seq + 1, e, None, False))
+            return seq
+        line = json.dumps(record, separators=(",", ":")).encode()
+        e = Emission(arrival, line, "valid", ev["event_id"], key)
+        heapq.heappush(heap, (arrival, seq := seq + 1, e, ev["event_type"], late))
+        if rng.random() < cfg.duplicate_rate:
+            again = arrival + timedelta(seconds=rng.uniform(0.5, 120))
+            if end is not None:
+                again = max(arrival, min(again, end))
+            d = Emission(again, line, "duplicate", ev["event_id"], key)
+            heapq.heappush(heap, (again, seq := seq + 1, d, None, False))
+        return seq
+
     def emissions(self, n: int, start: datetime, rate: float,
                   end: datetime | None = None) -> Iterator[Emission]:
         """`n` generated events at `rate` per second from `start`, in arrival order.
@@ -169,42 +199,26 @@ class ClickstreamGenerator:
         With `end`, nothing arrives after it (or after the event itself, if later): a run
         of S seconds delivers its late and repeated records within those S seconds.
         """
-        rng, cfg = self.rng, self.cfg
+        rng = self.rng
         max_late = EVENTS.max_lateness_hours * 3600
-        heap: list[tuple[datetime, int, Emission, str | None, bool]] = []
-        made, seq, t = 0, 0, start
-        mean_visit = 6.5  # events per visit, on average, for the funnel above
+        heap: list[tuple[datetime, int, Emission, str | None, bool]] = []  # by arrival
+        happened: list[tuple[datetime, int, dict]] = []  # generated events, by event time
+        made, seq = 0, 0
+        mean_visit = 4.7  # events per visit, on average, for the funnel above (measured)
+        # visits begin before `start` so the stream is at its steady rate from the first
+        # second; events are taken in event-time order, the first `n` from `start` on
+        t = start - timedelta(minutes=15)
         while made < n:
             t += timedelta(seconds=rng.expovariate(rate / mean_visit))
             for ev in self._visit(t):
-                if made >= n:
-                    break
+                if ev["event_ts"] >= start:
+                    heapq.heappush(happened, (ev["event_ts"], seq := seq + 1, ev))
+            # no later visit can produce an event before its start, t
+            while happened and happened[0][0] <= t and made < n:
+                ev = heapq.heappop(happened)[2]
                 made += 1
-                late = rng.random() < cfg.late_rate
-                delay = rng.uniform(360, min(6 * 3600, max_late * 0.5)) if late \
-                    else rng.uniform(0.05, 3.0)
-                arrival = ev["event_ts"] + timedelta(seconds=delay)
-                if end is not None:
-                    arrival = max(ev["event_ts"], min(arrival, end))
-                late = (arrival - ev["event_ts"]).total_seconds() > EVENTS.late_after_seconds
-                record = {k: v for k, v in ev.items() if v is not None}
-                record["event_ts"] = _iso(ev["event_ts"])
-                record["ingestion_ts"] = _iso(arrival)
-                key = ev["session_id"]
-                if rng.random() < cfg.malformed_rate:
-                    e = Emission(arrival, self._malformed(record), "malformed", None, key)
-                    heapq.heappush(heap, (arrival, seq := seq + 1, e, None, False))
-                    continue
-                line = json.dumps(record, separators=(",", ":")).encode()
-                e = Emission(arrival, line, "valid", ev["event_id"], key)
-                heapq.heappush(heap, (arrival, seq := seq + 1, e, ev["event_type"], late))
-                if rng.random() < cfg.duplicate_rate:
-                    again = arrival + timedelta(seconds=rng.uniform(0.5, 120))
-                    if end is not None:
-                        again = max(arrival, min(again, end))
-                    d = Emission(again, line, "duplicate", ev["event_id"], key)
-                    heapq.heappush(heap, (again, seq := seq + 1, d, None, False))
-            # nothing still to be generated can arrive before the next visit starts
+                seq = self._emit(ev, end, max_late, heap, seq)
+            # nor can anything still to come arrive before t
             while heap and heap[0][0] <= t:
                 _, _, e, event_type, late = heapq.heappop(heap)
                 self.stats.count(e, event_type, late)
