@@ -44,17 +44,22 @@
     {{ return(dbt.create_table_as(temporary, relation, compiled_code, language)) }}
 {%- endmacro %}
 
-{#- fakesnow's MERGE cannot bind the unqualified column names dbt's snapshot merge inserts
-    (`values ("CITY", ...)` is ambiguous between source and target there); qualify them. -#}
+{#- fakesnow runs MERGE as several DuckDB statements, which it cannot bind with dbt's
+    unqualified insert values nor run inside dbt's explicit transaction; there the snapshot's
+    merge is written as the UPDATE + INSERT pair it stands for (what dbt-postgres emits). -#}
 {% macro snapshot_merge_sql(target, source, insert_cols) -%}
-    {%- set dml = adapter.dispatch('snapshot_merge_sql', 'dbt')(target, source, insert_cols) -%}
-    {%- if warehouse_emulator() == 'fakesnow' -%}
-        {%- set plain = 'values (' ~ insert_cols | join(', ') ~ ')' -%}
-        {%- set qualified = [] -%}
-        {%- for col in insert_cols -%}
-            {%- do qualified.append('DBT_INTERNAL_SOURCE.' ~ col) -%}
-        {%- endfor -%}
-        {%- set dml = dml.replace(plain, 'values (' ~ qualified | join(', ') ~ ')') -%}
+    {%- if warehouse_emulator() != 'fakesnow' -%}
+        {{ return(adapter.dispatch('snapshot_merge_sql', 'dbt')(target, source, insert_cols)) }}
     {%- endif -%}
-    {{ return(dml) }}
+    update {{ target.render() }} as DBT_INTERNAL_DEST
+    set dbt_valid_to = DBT_INTERNAL_SOURCE.dbt_valid_to
+    from {{ source }} as DBT_INTERNAL_SOURCE
+    where DBT_INTERNAL_SOURCE.dbt_scd_id = DBT_INTERNAL_DEST.dbt_scd_id
+        and DBT_INTERNAL_SOURCE.dbt_change_type in ('update', 'delete')
+        and DBT_INTERNAL_DEST.dbt_valid_to is null;
+
+    insert into {{ target.render() }} ({{ insert_cols | join(', ') }})
+    select {% for col in insert_cols %}DBT_INTERNAL_SOURCE.{{ col }}{{ ', ' if not loop.last }}{% endfor %}
+    from {{ source }} as DBT_INTERNAL_SOURCE
+    where DBT_INTERNAL_SOURCE.dbt_change_type = 'insert'
 {%- endmacro %}

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from deltalake import CommitProperties
 
 from platform_assets.contracts import TableContract
+from platform_assets.contracts.model import KEY_BUCKET_COLUMN
 from platform_assets.lake import Lake
 from platform_assets.processed import applied_log
 from platform_assets.processed.changes import last_change_per_key, unify, with_key_bucket
@@ -100,11 +101,17 @@ def _drop_unchanged_upserts(dt, c: TableContract, source: pa.Table, keys: pa.Arr
 
 
 def _merge(dt, c: TableContract, source: pa.Table, watermark: str, evolve: bool) -> dict:
-    source = _drop_deletes_of_absent_keys(dt, c, source)
+    source = with_key_bucket(_drop_deletes_of_absent_keys(dt, c, source), c)
+    if source.num_rows == 0:  # only deletes of keys the table never had: nothing to write
+        return {}
+    # An explicit IN list on the partition column prunes the target to the key ranges the
+    # batch touches; measured faster than delta-rs's own source-derived filter (bench/).
+    buckets = ", ".join(map(str, pc.unique(source[KEY_BUCKET_COLUMN]).to_pylist()))
     merger = dt.merge(
-        with_key_bucket(source, c),
-        predicate=f"t.{c.key} = s.{c.key} AND t._key_bucket = s._key_bucket",
-        source_alias="s", target_alias="t", merge_schema=evolve, streamed_exec=False,
+        source,
+        predicate=f"t.{c.key} = s.{c.key} AND t.{KEY_BUCKET_COLUMN} = s.{KEY_BUCKET_COLUMN}"
+                  f" AND t.{KEY_BUCKET_COLUMN} IN ({buckets})",
+        source_alias="s", target_alias="t", merge_schema=evolve, streamed_exec=True,
         commit_properties=CommitProperties(custom_metadata={WATERMARK_KEY: watermark}))
     return (merger
             .when_matched_delete(predicate="s._op = 'D'")

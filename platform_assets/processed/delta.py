@@ -65,10 +65,13 @@ def committed_value(lake: Lake, dt: DeltaTable, key: str, default: str = "",
 
 def read_keys(dt: DeltaTable, c: TableContract, keys: pa.Array,
               columns: list[str] | None = None) -> pa.Table:
-    """Current rows for some keys, reading only the partitions that can hold them."""
+    """Current rows for some keys, opening only the partitions that can hold them."""
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
-    buckets = pc.unique(pc.cast(pc.divide(keys, c.key_bucket_size), pa.int64()))
-    flt = ds.field(KEY_BUCKET_COLUMN).isin(buckets) & ds.field(c.key).isin(keys)
-    return dt.to_pyarrow_dataset().to_table(filter=flt, columns=columns)
+    buckets = pc.unique(pc.cast(pc.divide(keys, c.key_bucket_size), pa.int64())).to_pylist()
+    if not buckets:
+        return dt.schema().to_arrow().empty_table() if columns is None else pa.table({})
+    dataset = dt.to_pyarrow_dataset(
+        file_pruning_predicate=f"{KEY_BUCKET_COLUMN} IN ({', '.join(map(str, buckets))})")
+    return dataset.to_table(filter=ds.field(c.key).isin(keys), columns=columns)
