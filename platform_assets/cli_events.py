@@ -5,15 +5,12 @@
     lakehouse events ingest [--from D --to D]        landed files -> processed/events
     lakehouse metadata publish | show [NAME]         contracts in the metadata store
 
-Wired into cli.py by `add_events_commands(subparsers)`; runs standalone as
-`python -m platform_assets.cli_events events produce ...` too.
+Wired into cli.py by `add_events_commands(subparsers)`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from datetime import UTC, date, datetime
 
 from platform_assets.errors import PlatformError
@@ -158,19 +155,3 @@ def add_events_commands(subparsers) -> None:
     metadata.add_argument("action", choices=["publish", "show"])
     metadata.add_argument("name", nargs="?", help="show: one contract")
     metadata.set_defaults(func=_metadata)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lakehouse")
-    add_events_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        args.func(args)
-    except PlatformError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
