@@ -1,64 +1,29 @@
-"""The dbt warehouse end to end: a small curated zone in tmp, a real `dbt build` through the
-Dagster dbt assets on the `local` target, then row counts, test results and the asset graph.
-
-The curated tables are made by the platform's own `conform` from rows of the seed generator,
-so they have exactly the columns (and hashing) the curated writer produces.
+"""The dbt warehouse end to end: a small curated zone in tmp, loaded into the raw schema and
+built by the Dagster assets (loader, dbt base, facts, marts) on the `local` target in one run;
+then row counts, column metadata, test results as checks, and the asset graph.
 """
 
 from __future__ import annotations
 
-import random
-from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pytest
-from dagster import AssetKey, materialize
-from deltalake import write_deltalake
+from dagster import AssetKey, AssetSelection, materialize
+from warehouse_data import (
+    MARTS,
+    SHOP_MODELS,
+    merge_curated,
+    shop_rows,
+    shop_selection,
+    warehouse_resources,
+    write_curated,
+)
 
 from platform_assets.contracts import CONTRACTS
-from platform_assets.curated.conform import conform
 from platform_assets.errors import PlatformError
-from platform_assets.sources.oltp import fake_shop
 
 ORDERS = 120
-MODELS = ["stg_customers", "stg_products", "stg_orders", "stg_order_items", "stg_payments",
-          "int_order_lines_enriched", "int_order_payments",
-          "dim_customers", "dim_products", "fct_orders", "mart_daily_revenue"]
-
-
-def shop_rows(orders: int, seed: int = 7) -> dict[str, list[tuple]]:
-    """Rows as the seed writes them to Postgres, plus one order whose lines have not arrived."""
-    rng = random.Random(seed)
-    n_customers = max(10, orders // 5)
-    customers = [fake_shop.customer(rng, i) for i in range(1, n_customers + 1)]
-    products = [fake_shop.product(rng, i) for i in range(1, max(50, orders // 50) + 1)]
-    rows: dict[str, list[tuple]] = {"customers": customers, "products": products,
-                                    "orders": [], "order_items": [], "payments": []}
-    for oid in range(1, orders + 1):
-        order, items, payment = fake_shop.order_with_lines(
-            rng, oid, len(rows["order_items"]) + 1, oid, n_customers, products)
-        rows["orders"].append(order)
-        rows["order_items"].extend(items)
-        rows["payments"].append(payment)
-    lagging = list(rows["orders"][-1])
-    lagging[0] = orders + 1
-    rows["orders"].append(tuple(lagging))
-    return rows
-
-
-def write_curated(lake_root: Path, rows: dict[str, list[tuple]]) -> None:
-    """Write curated Delta tables; every third row has no commit time (as after a full load)."""
-    committed = fake_shop.EPOCH + timedelta(days=30)
-    for name, tuples in rows.items():
-        c = CONTRACTS[name]
-        table = pa.Table.from_pylist(
-            [{**dict(zip(c.column_names, t, strict=True)),
-              "_commit_ts": None if i % 3 == 0 else committed} for i, t in enumerate(tuples)],
-            schema=c.arrow_schema().append(pa.field("_commit_ts", pa.timestamp("us", tz="UTC"))))
-        write_deltalake(str(lake_root / "curated" / name), conform(table, c), mode="overwrite")
 
 
 @pytest.fixture(scope="module")
@@ -72,22 +37,27 @@ def manifest():
         return project.prepare_manifest()
 
 
+def _assets():
+    from platform_assets.warehouse.assets import dbt_assets_definitions
+    from platform_assets.warehouse.raw_assets import warehouse_raw_assets
+
+    return [warehouse_raw_assets, *dbt_assets_definitions]
+
+
 @pytest.fixture(scope="module")
 def built(manifest, tmp_path_factory):
-    """One `dbt build` over a fresh curated zone; the module's tests read its result."""
+    """One run of the loader and the dbt assets over a fresh curated zone."""
     home = tmp_path_factory.mktemp("home")
     rows = shop_rows(ORDERS)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PLATFORM_HOME", str(home))
         mp.delenv("PLATFORM_ENV", raising=False)
         from platform_assets.profile import locations
-        from platform_assets.warehouse.assets import dbt_warehouse_assets
-        from platform_assets.warehouse.resources import dbt_resource
 
         loc = locations()
         write_curated(loc.lake_root, rows)
-        result = materialize([dbt_warehouse_assets], resources={"dbt": dbt_resource("local")},
-                             raise_on_error=False)
+        result = materialize(_assets(), selection=shop_selection(), raise_on_error=False,
+                             resources=warehouse_resources(loc.lake_root, loc.warehouse_path))
     return result, rows, loc.warehouse_path
 
 
@@ -96,26 +66,36 @@ def test_dbt_build_succeeds_and_all_tests_pass(built):
     result, _, _ = built
     assert result.success
     evaluations = result.get_asset_check_evaluations()
-    assert evaluations, "dbt tests should be reported as asset checks"
     failed = [e.check_name for e in evaluations if not e.passed]
     assert failed == []
     names = {e.check_name for e in evaluations}
     assert {"assert_order_total_equals_lines", "assert_daily_revenue_reconciles",
-            "unique_fct_orders_order_id"} <= names
+            "assert_facts_match_staging", "assert_snapshot_one_current_version",
+            "unique_fct_orders_order_id", "source_unique_curated_orders_order_id"} <= names
+    by_asset = {e.asset_key for e in evaluations}
+    assert AssetKey(["warehouse", "raw", "orders"]) in by_asset  # source tests check the loader
 
 
 @pytest.mark.slow
-def test_every_model_materialized_with_row_counts_for_tables(built):
+def test_every_model_materialized_with_row_counts_and_columns(built):
     result, rows, _ = built
     materialized = {e.materialization.asset_key: e.materialization.metadata
                     for e in result.get_asset_materialization_events()}
-    assert set(materialized) == {AssetKey(["warehouse", m]) for m in MODELS}
+    expected = {AssetKey(["warehouse", m]) for m in SHOP_MODELS}
+    expected |= {AssetKey(["warehouse", "raw", n]) for n in CONTRACTS}
+    assert set(materialized) == expected
     counts = {k.path[-1]: md["dagster/row_count"].value
-              for k, md in materialized.items() if "dagster/row_count" in md}
+              for k, md in materialized.items() if "dagster/row_count" in md and len(k.path) == 2}
     assert counts["fct_orders"] == len(rows["orders"])
     assert counts["dim_customers"] == len(rows["customers"])
-    assert counts["dim_products"] == len(rows["products"])
-    assert set(counts) == {"fct_orders", "dim_customers", "dim_products", "mart_daily_revenue"}
+    assert counts["snap_customers"] == len(rows["customers"])
+    assert set(counts) == {*MARTS, "snap_customers"}  # tables, not views
+    raw = materialized[AssetKey(["warehouse", "raw", "order_items"])]
+    assert raw["dagster/row_count"].value == len(rows["order_items"])
+    assert raw["files_added"].value == 1
+    columns = materialized[AssetKey(["warehouse", "fct_orders"])]["dagster/column_schema"]
+    assert [c.name for c in columns.value.columns][:3] == ["order_id", "customer_id",
+                                                             "order_status"]
 
 
 @pytest.mark.slow
@@ -130,34 +110,78 @@ def test_marts_agree_with_the_generated_shop(built):
         lagging = db.execute("select items_count, lines_total from marts.fct_orders"
                              " where order_id = ?", [ORDERS + 1]).fetchone()
         staged = db.execute("select count(*) from staging.stg_orders").fetchone()[0]
+        clv = db.execute("select sum(lifetime_revenue), count(*) from "
+                         "marts.mart_customer_lifetime_value").fetchone()
+        cohorts = db.execute("select sum(cohort_size) from marts.mart_cohort_retention "
+                             "where months_since_first_order = 0").fetchone()[0]
         columns = {r[0] for r in db.execute(
             "select column_name from information_schema.columns").fetchall()}
     assert (total, orders) == (revenue, len(live))
     assert days == len({o[3].date() for o in live})
     assert lagging == (0, 0)  # an order whose lines have not arrived is kept, not dropped
     assert staged == len(rows["orders"])  # staging views are readable outside dbt
+    assert clv == (revenue, len(rows["customers"]))
+    assert cohorts == len({o[1] for o in live})  # every ordering customer in one cohort
     assert not {"email", "first_name", "last_name", "phone", "street_address"} & columns
 
 
 def test_asset_graph_continues_the_lake_lineage(manifest):
-    from platform_assets.warehouse.assets import dbt_warehouse_assets as assets
+    from platform_assets.warehouse.assets import (
+        dbt_assets_definitions,
+        dbt_fact_assets,
+        dbt_mart_assets,
+        dbt_warehouse_assets,
+    )
+    from platform_assets.warehouse.raw_assets import warehouse_raw_assets
 
-    keys = {k.to_user_string() for k in assets.keys}
-    assert keys == {f"warehouse/{m}" for m in MODELS}
-    deps = assets.asset_deps
+    keys = {k for a in dbt_assets_definitions for k in a.keys}
+    assert {AssetKey(["warehouse", m]) for m in SHOP_MODELS} <= keys
+    deps = {k: d for a in dbt_assets_definitions for k, d in a.asset_deps.items()}
+    deps.update(warehouse_raw_assets.asset_deps)
+    for name in CONTRACTS:  # curated Delta -> raw copy -> staging view
+        raw = AssetKey(["warehouse", "raw", name])
+        assert deps[raw] == {AssetKey(["curated", name])}
+        assert deps[AssetKey(["warehouse", f"stg_{name}"])] == {raw}
     assert AssetKey(["warehouse", "stg_orders"]) in deps[AssetKey(["warehouse", "fct_orders"])]
-    for name in CONTRACTS:
-        staging = AssetKey(["warehouse", f"stg_{name}"])
-        assert deps[staging] == {AssetKey(["curated", name])}
-    checks = {(c.asset_key.path[-1], c.name) for c in assets.check_keys}
+    assert AssetKey(["warehouse", "snap_customers"]) in deps[AssetKey(["warehouse",
+                                                                       "dim_customers"])]
+    # every model reaches a curated asset, walking up
+    def reaches_curated(key, seen=()):
+        return key.path[0] == "curated" or any(
+            reaches_curated(p, (*seen, key)) for p in deps.get(key, ()) if p not in seen)
+    assert all(reaches_curated(AssetKey(["warehouse", m])) for m in SHOP_MODELS)
+
+    checks = {(c.asset_key.path[-1], c.name) for a in dbt_assets_definitions
+              for c in a.check_keys}
     assert ("fct_orders", "assert_order_total_equals_lines") in checks
     assert ("mart_daily_revenue", "assert_daily_revenue_reconciles") in checks
     assert ("stg_orders", "unique_stg_orders_order_id") in checks
-    spec = next(s for s in assets.specs if s.key == AssetKey(["warehouse", "fct_orders"]))
-    assert spec.group_name == "warehouse"
-    assert spec.owners == ["team:data-platform"]
-    assert spec.description.startswith("One row per order")
-    assert assets.op.pool == "warehouse"
+    assert ("orders", "source_unique_curated_orders_order_id") in checks
+    specs = {s.key: s for a in dbt_assets_definitions for s in a.specs}
+    fct = specs[AssetKey(["warehouse", "fct_orders"])]
+    assert fct.group_name == "warehouse_marts"
+    assert specs[AssetKey(["warehouse", "stg_orders"])].group_name == "warehouse_staging"
+    assert specs[AssetKey(["warehouse", "snap_customers"])].group_name == "warehouse_snapshots"
+    assert fct.owners == ["team:data-platform"]
+    assert fct.description.startswith("One row per order")
+    assert fct.automation_condition is not None
+    assert dbt_fact_assets.partitions_def is not None
+    assert dbt_warehouse_assets.partitions_def is None and dbt_mart_assets.partitions_def is None
+    assert {a.op.pool for a in [*dbt_assets_definitions, warehouse_raw_assets]} == {"warehouse"}
+
+
+def test_every_dbt_node_is_one_asset_and_every_test_one_check(manifest):
+    import json
+
+    from platform_assets.warehouse.assets import dbt_assets_definitions
+
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    tests = sorted(n["name"] for n in nodes if n["resource_type"] == "test")
+    models = sorted(n["name"] for n in nodes if n["resource_type"] in ("model", "snapshot"))
+    checks = sorted(c.name for a in dbt_assets_definitions for c in a.check_keys)
+    assets = sorted(k.path[-1] for a in dbt_assets_definitions for k in a.keys)
+    assert checks == tests
+    assert assets == models
 
 
 def test_missing_manifest_is_one_actionable_line(tmp_path, monkeypatch):
@@ -176,22 +200,56 @@ def test_missing_manifest_is_one_actionable_line(tmp_path, monkeypatch):
     assert "run `make dbt-manifest` (dbt parse) first" in message
 
 
-@pytest.mark.slow
-def test_broken_order_total_fails_its_check_and_stops_the_mart(manifest, platform_home):
-    from platform_assets.profile import locations
-    from platform_assets.warehouse.assets import dbt_warehouse_assets
-    from platform_assets.warehouse.resources import dbt_resource
+def test_every_model_and_column_is_described(manifest):
+    import json
 
-    rows = shop_rows(20)
+    nodes = [n for n in json.loads(manifest.read_text())["nodes"].values()
+             if n["resource_type"] in ("model", "snapshot") and n["name"] in SHOP_MODELS]
+    assert {n["name"] for n in nodes} == set(SHOP_MODELS)
+    undescribed = [n["name"] for n in nodes if not n["description"].strip()]
+    undescribed += [f"{n['name']}.{c}" for n in nodes for c, col in n["columns"].items()
+                    if not col["description"].strip()]
+    assert undescribed == []
+
+
+@pytest.mark.slow
+def test_documented_columns_are_the_built_columns(built, manifest):
+    import json
+
+    _, _, warehouse = built
+    nodes = {n["name"]: n for n in json.loads(manifest.read_text())["nodes"].values()
+             if n["resource_type"] in ("model", "snapshot") and n["name"] in SHOP_MODELS}
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        for name, node in nodes.items():
+            built_columns = [r[0] for r in db.execute(
+                "select column_name from information_schema.columns where table_name = ? "
+                "order by ordinal_position", [name]).fetchall()]
+            assert built_columns == list(node["columns"]), name
+
+
+@pytest.mark.slow
+def test_broken_order_total_fails_its_check_and_stops_the_mart(built):
+    """Last in the module: a CDC change breaks an order's total in the built warehouse."""
+    from platform_assets.profile import locations
+
+    result, rows, warehouse = built
     order = list(rows["orders"][0])
     order[4] = order[4] + Decimal("1.00")
-    rows["orders"][0] = tuple(order)
-    write_curated(locations().lake_root, rows)
-    result = materialize([dbt_warehouse_assets], resources={"dbt": dbt_resource("local")},
-                         raise_on_error=False)
-    assert not result.success
-    failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
+    lake_root = warehouse.parent.parent / ".lake"
+    merge_curated(lake_root, "orders", upserts=[tuple(order)])
+    loader = AssetSelection.assets(*(AssetKey(["warehouse", "raw", n]) for n in CONTRACTS))
+    facts_and_marts = AssetSelection.assets(*(AssetKey(["warehouse", m]) for m in MARTS))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PLATFORM_HOME", str(warehouse.parent.parent))
+        assert locations().warehouse_path == warehouse
+        resources = warehouse_resources(lake_root, warehouse)
+        # two runs: the staging views between them are not rebuilt, so no step orders them
+        assert materialize(_assets(), selection=loader, resources=resources).success
+        broken = materialize(_assets(), selection=facts_and_marts, raise_on_error=False,
+                             resources=resources)
+    assert not broken.success
+    failed = {e.check_name for e in broken.get_asset_check_evaluations() if not e.passed}
     assert failed == {"assert_order_total_equals_lines"}
-    built = {e.materialization.asset_key.path[-1]
-             for e in result.get_asset_materialization_events()}
-    assert "fct_orders" in built and "mart_daily_revenue" not in built
+    materialized = {e.materialization.asset_key.path[-1]
+                    for e in broken.get_asset_materialization_events()}
+    assert "fct_orders" in materialized and "mart_daily_revenue" not in materialized

@@ -6,6 +6,7 @@ import yaml
 
 from platform_assets.contracts import CONTRACTS
 from platform_assets.warehouse.dbt_sources import SOURCES_YML, render_sources_yml
+from platform_assets.warehouse.load_sql import LOAD_COLUMNS
 
 
 def test_committed_sources_yml_matches_contracts():
@@ -15,22 +16,27 @@ def test_committed_sources_yml_matches_contracts():
     )
 
 
-def test_sources_carry_curated_columns_keys_and_asset_keys():
+def test_sources_are_the_curated_tables_loaded_into_raw():
     (source,) = yaml.safe_load(render_sources_yml())["sources"]
+    assert source["schema"] == "raw" and source["name"] == "curated"
     tables = {t["name"]: t for t in source["tables"]}
     assert set(tables) == set(CONTRACTS)
     for name, contract in CONTRACTS.items():
         table = tables[name]
-        assert [c["name"] for c in table["columns"]] == contract.curated_schema().names
+        assert [c["name"] for c in table["columns"]] == [
+            *contract.curated_schema().names, *(n for n, _, _ in LOAD_COLUMNS)]
         meta = table["config"]["meta"]
-        assert meta["dagster"]["asset_key"] == ["curated", name]
+        assert meta["dagster"]["asset_key"] == ["warehouse", "raw", name]  # the loader's asset
         assert meta["owner"] == contract.owner
-        assert meta["delta_table_path"].endswith(f"/curated/{name}")
-        assert "PLATFORM_LAKE_ROOT" in meta["delta_table_path"]
+        assert meta["lake_delta_table"].endswith(f"/curated/{name}")
+        assert "PLATFORM_LAKE_ROOT" in meta["lake_delta_table"]
+        assert f"Postgres public.{name} ->" in table["description"]  # lineage back to the source
         key = next(c for c in table["columns"] if c["name"] == contract.key)
         assert key["data_tests"] == ["not_null", "unique"]
+        assert table["config"]["loaded_at_field"] == "coalesce(_commit_ts, _loaded_at)"
         error_after = table["config"]["freshness"]["error_after"]
         assert error_after == {"count": contract.freshness_sla_minutes, "period": "minute"}
     hashed = next(c for c in tables["customers"]["columns"] if c["name"] == "email_sha256")
     assert hashed["description"].startswith("SHA-256 of email")
+    assert hashed["config"]["meta"] == {"pii": "sha256"}
     assert not {"email", "first_name", "phone"} & {c["name"] for c in tables["customers"]["columns"]}

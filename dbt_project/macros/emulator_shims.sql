@@ -41,7 +41,8 @@
     {%- if warehouse_emulator() == 'fakesnow' -%}
         {%- set temporary = false -%}
     {%- endif -%}
-    {{ return(dbt.create_table_as(temporary, relation, compiled_code, language)) }}
+    {#- adapters add keyword arguments (dbt-duckdb: partitioned_by, sorted_by): pass them on -#}
+    {{ return(dbt.create_table_as(temporary, relation, compiled_code, language, **kwargs)) }}
 {%- endmacro %}
 
 {#- fakesnow runs MERGE as several DuckDB statements, which it cannot bind with dbt's

@@ -53,3 +53,13 @@
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#- dbt enforces a model contract when it creates a table or a view; dbt-snowflake's dynamic
+    tables skip that check. This pre-hook runs the same check (names and types of the model's
+    query against its YAML) before any build, so a dynamic table's contract holds too. It
+    renders no SQL. -#}
+{% macro assert_contract() -%}
+    {%- if execute and config.get('contract').enforced -%}
+        {%- do get_assert_columns_equivalent(model['compiled_code']) -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -4,9 +4,11 @@
   A run re-derives whole orders, from the current state in staging, for:
   - the orders placed inside the partition window, when Dagster passes one (`window_start`,
     `window_end` from the partition's time window): a backfill or repair of those days;
-  - the orders with any change (order, line or payment) loaded since the model's newest
+  - the orders with any change (order, line or payment) loaded after the model's newest
     `_load_id`: how CDC updates to old orders (a status change, a refund) reach the facts
-    without a window. `>=` re-reads the last batch, which is harmless.
+    without a window. Load ids increase and a load never overlaps a build (the `warehouse`
+    pool runs the loader and dbt one at a time), so a batch is either wholly before the mark
+    or wholly after it.
   Rows are replaced by key (delete+insert), so running twice, or with overlapping windows,
   writes each row once. Rows whose key left staging (a source delete) are removed by
   `delete_vanished_rows` in a post-hook. Without the table (first run, --full-refresh), the
@@ -41,13 +43,13 @@
 {% macro orders_in_scope() -%}
     select order_id from {{ ref('stg_orders') }}
     where {{ in_partition_window('cast(order_ts as date)') }}
-        or _load_id >= {{ load_high_water_mark() }}
+        or _load_id > {{ load_high_water_mark() }}
     union
     select order_id from {{ ref('stg_order_items') }}
-    where _load_id >= {{ load_high_water_mark() }}
+    where _load_id > {{ load_high_water_mark() }}
     union
     select order_id from {{ ref('stg_payments') }}
-    where _load_id >= {{ load_high_water_mark() }}
+    where _load_id > {{ load_high_water_mark() }}
 {%- endmacro %}
 
 {% macro delete_vanished_rows(key, source_relation) -%}

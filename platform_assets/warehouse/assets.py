@@ -1,28 +1,45 @@
-"""The dbt models as Dagster assets, with dbt tests as asset checks.
+"""The dbt project as Dagster assets, with dbt tests as asset checks.
 
-Why one multi-asset running `dbt build`: dbt orders models and tests itself, and a test that
-fails stops its dependents in the same run. Runs share the `warehouse` concurrency pool, since
-the local warehouse is one DuckDB file with a single writer.
+Three `@dbt_assets` over one manifest, split where the partitioning changes:
+- `dbt_warehouse_assets`: staging, intermediate, the SCD2 snapshot and whatever does not read
+  the facts (unpartitioned);
+- `dbt_fact_assets`: the incremental facts, daily partitions; a partitioned run passes its
+  window to dbt as `--vars` (partitions.py), a backfill of many days is one run;
+- `dbt_mart_assets`: everything downstream of the facts (unpartitioned).
+Each runs `dbt build` on its subset: dbt orders models and tests, and a failing test stops its
+dependents in the same run. Runs share the `warehouse` concurrency pool, since the local
+warehouse is one DuckDB file with a single writer.
 
-Why not `.fetch_row_counts()`: it counts through an in-process dbt adapter while dbt still runs,
-which on DuckDB fails on dbt's write lock and then keeps the file open, so the next `dbt build`
-in the same process cannot write. Here events stream live until the first table is built; from
-there they are held until dbt exits, then tables are counted over a short read-only connection.
+Why not `.fetch_row_counts()` / `.fetch_column_metadata()`: they query through an in-process
+dbt adapter while dbt still runs, which on DuckDB fails on dbt's write lock and then keeps the
+file open. Events stream live until the first table is built; from there they are held until
+dbt exits, then tables are counted and described over a short read-only connection.
 """
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
-from dagster import AssetExecutionContext, MetadataValue, Output
+from dagster import AssetExecutionContext, MetadataValue, Output, TableColumn, TableSchema
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
+from platform_assets.warehouse.partitions import FACT_BACKFILL, FACT_PARTITIONS, window_vars
 from platform_assets.warehouse.project import lakehouse_project, manifest_path
 from platform_assets.warehouse.translator import WarehouseTranslator
 
 POOL = "warehouse"
-COUNTED = ("table", "incremental")
-ROW_COUNT = "dagster/row_count"  # the standard key Dagster plots (TableMetadataSet.row_count)
+COUNTED = ("table", "incremental", "snapshot", "dynamic_table")
+ROW_COUNT = "dagster/row_count"  # the standard keys Dagster shows (TableMetadataSet)
+COLUMN_SCHEMA = "dagster/column_schema"
+
+FACTS = "config.materialized:incremental"
+# Everything downstream of the facts, written without `--exclude`: dbt excludes the tests that
+# touch an excluded node too, so `facts+ --exclude facts` would drop every test that compares a
+# mart with a fact (e.g. assert_daily_revenue_reconciles). The manifest is parsed for `local`,
+# where the dynamic table is a table; a test asserts every node lands in exactly one definition.
+AFTER_FACTS = " ".join(f"{FACTS}+,config.materialized:{m}" for m in ("table", "view"))
+TRANSLATOR = WarehouseTranslator()
 
 
 def _node(invocation: DbtCliInvocation, event) -> dict | None:
@@ -34,28 +51,39 @@ def _node(invocation: DbtCliInvocation, event) -> dict | None:
     return node if node and node["config"].get("materialized") in COUNTED else None
 
 
-def _count_rows(invocation: DbtCliInvocation, nodes: list[dict]) -> dict[str, int]:
-    """Row count per unique_id, read after dbt has exited (so DuckDB's lock is free)."""
+def _describe(invocation: DbtCliInvocation, nodes: list[dict]
+              ) -> dict[str, tuple[int, list[tuple[str, str]]]]:
+    """Row count and (column, type) per unique_id, read after dbt exited (DuckDB's lock free)."""
     adapter = invocation.adapter
     if adapter is None or not nodes:
         return {}
+    out = {}
     if adapter.type() == "duckdb":
         path = Path(invocation.project_dir, adapter.config.credentials.path)
         with duckdb.connect(str(path), read_only=True) as con:
-            return {n["unique_id"]: con.execute(
-                f'select count(*) from "{n["schema"]}"."{n["alias"]}"').fetchone()[0]
-                for n in nodes}
-    counts = {}
+            for n in nodes:
+                schema, alias = n["schema"], n["alias"]
+                count = con.execute(f'select count(*) from "{schema}"."{alias}"').fetchone()[0]
+                columns = con.execute(
+                    "select column_name, data_type from information_schema.columns "
+                    "where table_schema = ? and table_name = ? order by ordinal_position",
+                    [schema, alias]).fetchall()
+                out[n["unique_id"]] = (count, columns)
+        return out
     with adapter.connection_named("row_counts"):
         for n in nodes:
             _, table = adapter.execute(f"select count(*) from {n['relation_name']}", fetch=True)
-            counts[n["unique_id"]] = table[0][0]
-    return counts
+            relation = adapter.get_relation(n["database"], n["schema"], n["alias"])
+            columns = [(c.name.lower(), c.data_type)
+                       for c in adapter.get_columns_in_relation(relation)] if relation else []
+            out[n["unique_id"]] = (table[0][0], columns)
+    return out
 
 
-def stream_with_row_counts(context: AssetExecutionContext,
-                           invocation: DbtCliInvocation) -> Iterator:
-    """The invocation's events in order, tables' materializations carrying `dagster/row_count`."""
+def stream_with_table_metadata(context: AssetExecutionContext,
+                               invocation: DbtCliInvocation) -> Iterator:
+    """The invocation's events in order; tables' materializations carry `dagster/row_count`
+    and the built columns (`dagster/column_schema`)."""
     held: list = []
     for event in invocation.stream():
         if held or _node(invocation, event):
@@ -63,27 +91,72 @@ def stream_with_row_counts(context: AssetExecutionContext,
         else:
             yield event
     try:
-        counts = _count_rows(invocation, [n for e in held if (n := _node(invocation, e))])
-    except Exception as exc:  # metadata only: never fail the build over a count
-        context.log.warning(f"row counts unavailable: {exc}")
-        counts = {}
+        described = _describe(invocation, [n for e in held if (n := _node(invocation, e))])
+    except Exception as exc:  # metadata only: never fail the build over it
+        context.log.warning(f"row counts and columns unavailable: {exc}")
+        described = {}
     for event in held:
         node = _node(invocation, event)
-        if node and node["unique_id"] in counts:
-            row_count = MetadataValue.int(counts[node["unique_id"]])
-            event = event.with_metadata({**event.metadata, ROW_COUNT: row_count})
+        if node and node["unique_id"] in described:
+            count, columns = described[node["unique_id"]]
+            extra = {ROW_COUNT: MetadataValue.int(count)}
+            if columns:
+                extra[COLUMN_SCHEMA] = MetadataValue.table_schema(TableSchema(
+                    columns=[TableColumn(name, str(kind)) for name, kind in columns]))
+            event = event.with_metadata({**event.metadata, **extra})
         yield event
     if not invocation.is_successful():
         raise invocation.get_error() or RuntimeError("dbt build failed")
 
 
+# kept for callers of the first version
+stream_with_row_counts = stream_with_table_metadata
+
+
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, extra: list[str] = ()):
+    invocation = dbt.cli(["build", *extra], context=context, raise_on_error=False)
+    yield from stream_with_table_metadata(context, invocation)
+
+
 @dbt_assets(
     manifest=manifest_path(),
     project=lakehouse_project,
-    dagster_dbt_translator=WarehouseTranslator(),
+    dagster_dbt_translator=TRANSLATOR,
+    exclude=f"{FACTS}+",
     name="dbt_warehouse",
     pool=POOL,
 )
 def dbt_warehouse_assets(context: AssetExecutionContext, dbt: DbtCliResource):
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-    yield from stream_with_row_counts(context, invocation)
+    yield from _build(context, dbt)
+
+
+@dbt_assets(
+    manifest=manifest_path(),
+    project=lakehouse_project,
+    dagster_dbt_translator=TRANSLATOR,
+    select=FACTS,
+    name="dbt_warehouse_facts",
+    partitions_def=FACT_PARTITIONS,
+    backfill_policy=FACT_BACKFILL,
+    pool=POOL,
+)
+def dbt_fact_assets(context: AssetExecutionContext, dbt: DbtCliResource):
+    window = window_vars(context)
+    if window:
+        context.log.info(f"partition window {window['window_start']} .. {window['window_end']}")
+    yield from _build(context, dbt, ["--vars", json.dumps(window)] if window else [])
+
+
+@dbt_assets(
+    manifest=manifest_path(),
+    project=lakehouse_project,
+    dagster_dbt_translator=TRANSLATOR,
+    select=AFTER_FACTS,
+    name="dbt_warehouse_marts",
+    pool=POOL,
+)
+def dbt_mart_assets(context: AssetExecutionContext, dbt: DbtCliResource):
+    yield from _build(context, dbt)
+
+
+dbt_assets_definitions = [dbt_warehouse_assets, dbt_fact_assets, dbt_mart_assets]

@@ -1,8 +1,9 @@
 """Render dbt_project/models/staging/_sources.yml from the table contracts.
 
 Why generated: the contracts already say which columns reach the curated zone, which key is
-unique, who owns a table and how fresh it must be; the loader says which columns it adds. Writing that again by hand in YAML is how
-the warehouse and the lake drift apart; a test asserts the committed file equals this output.
+unique, who owns a table and how fresh it must be; the loader says which columns it adds.
+Writing that again by hand in YAML is how the warehouse and the lake drift apart; a test asserts
+the committed file equals this output.
 
 Run `python -m platform_assets.warehouse.dbt_sources` after changing a contract.
 """

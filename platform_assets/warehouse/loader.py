@@ -23,8 +23,14 @@ from platform_assets.lake import Lake
 from platform_assets.processed.delta import open_table
 from platform_assets.warehouse.delta_files import plan_load, snapshot_of
 from platform_assets.warehouse.emulator import FAKESNOW, FakesnowDialect
-from platform_assets.warehouse.load_sql import (RAW_SCHEMA, Dialect, DuckDBDialect, LoadBatch,
-                                                SnowflakeDialect, SnowflakeStage)
+from platform_assets.warehouse.load_sql import (
+    RAW_SCHEMA,
+    Dialect,
+    DuckDBDialect,
+    LoadBatch,
+    SnowflakeDialect,
+    SnowflakeStage,
+)
 
 
 @dataclass(frozen=True)

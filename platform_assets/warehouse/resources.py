@@ -1,4 +1,5 @@
-"""The dbt CLI resource, with the platform's paths in dbt's environment.
+"""The warehouse's resources: the dbt CLI (with the platform's paths in dbt's environment) and
+the raw loader (DuckDB file locally, Snowflake in prod), both built per dbt target.
 
 Why a subclass: `DbtCliResource.cli` hands dbt the process environment and has no `env=`, but
 profiles.yml and the sources read PLATFORM_WAREHOUSE_PATH and PLATFORM_LAKE_ROOT from it. The
@@ -14,10 +15,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from dagster import EnvVar
 from dagster_dbt import DbtCliInvocation, DbtCliResource
 from pydantic import Field
 
 from platform_assets.profile import DBT_PROJECT_DIR, locations
+from platform_assets.warehouse.emulator import EMULATOR_ENV
+from platform_assets.warehouse.loader import DuckDBRawLoader, RawLoader, SnowflakeRawLoader
 from platform_assets.warehouse.project import dbt_executable, lakehouse_project
 
 _ENV_LOCK = threading.Lock()
@@ -42,7 +46,8 @@ class PlatformDbtCliResource(DbtCliResource):
     """`DbtCliResource` that adds `env` to the environment of every dbt invocation."""
 
     env: dict[str, str] = Field(default_factory=dict,
-                                description="Extra environment for dbt (paths, never secrets).")
+                                description="Extra environment for dbt (paths and settings, "
+                                            "never secrets).")
 
     def cli(self, args, **kwargs) -> DbtCliInvocation:  # type: ignore[override]
         warehouse = self.env.get("PLATFORM_WAREHOUSE_PATH")
@@ -52,6 +57,13 @@ class PlatformDbtCliResource(DbtCliResource):
             return super().cli(args, **kwargs)
 
 
+# The project is run as three asset definitions (base, facts, marts: assets.py). A test whose
+# parents span two of them must run in the later one, once all its parents are built: dbt's
+# `buildable` indirect selection runs a test only when each parent is selected or upstream of
+# the selection (its default, `eager`, would run it in the earlier step, before the fact exists).
+INDIRECT_SELECTION = {"DBT_INDIRECT_SELECTION": "buildable"}
+
+
 def dbt_resource(target: str) -> PlatformDbtCliResource:
     """The dbt resource of a profile: the lakehouse project, its profiles.yml, `target`."""
     return PlatformDbtCliResource(
@@ -59,5 +71,28 @@ def dbt_resource(target: str) -> PlatformDbtCliResource:
         profiles_dir=str(DBT_PROJECT_DIR),
         target=target,
         dbt_executable=dbt_executable(),
-        env=locations().dbt_env(),
+        env={**locations().dbt_env(), **INDIRECT_SELECTION},
     )
+
+
+def raw_loader_resource(target: str) -> RawLoader:
+    """The loader of a dbt target, connected where that target's profile points.
+
+    `local`: the DuckDB file of profiles.yml's `local` output. `prod`: Snowflake with the same
+    SNOWFLAKE_* variables as the `prod` output (secrets as EnvVar, read at run time); the stage
+    reads PLATFORM_LAKE_URI/curated/ through SNOWFLAKE_STORAGE_INTEGRATION.
+    """
+    if target == "local":
+        return DuckDBRawLoader(path=str(locations().warehouse_path))
+    env = os.environ
+    port = env.get("SNOWFLAKE_PORT")
+    return SnowflakeRawLoader(
+        account=EnvVar("SNOWFLAKE_ACCOUNT"), user=EnvVar("SNOWFLAKE_USER"),
+        password=EnvVar("SNOWFLAKE_PASSWORD"), role=env.get("SNOWFLAKE_LOADER_ROLE")
+        or env.get("SNOWFLAKE_ROLE"), warehouse=env.get("SNOWFLAKE_WAREHOUSE"),
+        database=EnvVar("SNOWFLAKE_DATABASE"), host=env.get("SNOWFLAKE_HOST") or None,
+        port=int(port) if port else None, protocol=env.get("SNOWFLAKE_PROTOCOL") or None,
+        stage_url=env.get("PLATFORM_WAREHOUSE_STAGE_URL")
+        or env.get("PLATFORM_LAKE_URI", "s3://lakehouse").rstrip("/") + "/curated/",
+        storage_integration=env.get("SNOWFLAKE_STORAGE_INTEGRATION") or None,
+        emulator=env.get(EMULATOR_ENV) or None)

@@ -1,8 +1,17 @@
 """How dbt nodes become Dagster assets.
 
-Why custom: models get `warehouse/<model>` keys in one `warehouse` group, and dbt sources take
-the asset key written into their meta by the contracts (`curated/<table>`), which is the key of
-the curated Delta asset, so lineage runs unbroken from Postgres through the lake into the marts.
+Why custom:
+- keys: models and snapshots get `warehouse/<name>`; dbt sources take the key written into
+  their meta by the contracts, `warehouse/raw/<table>`: the loader's asset, itself downstream
+  of the curated Delta asset `curated/<table>`. Lineage runs unbroken from Postgres through
+  the lake into the marts.
+- groups by layer (`warehouse_staging`, `warehouse_intermediate`, `warehouse_snapshots`,
+  `warehouse_marts`), from the node's folder, so the UI shows the layers the docs describe.
+- owners from `meta.owner` (the project default is the data platform team).
+- automation: every model follows its inputs (`eager`), so a CDC apply reaches the marts
+  without a schedule; for the partitioned facts eager means the latest day, whose run also
+  applies every change loaded since the last one (see dbt_project/macros/incremental_scope.sql).
+- every dbt test is an asset check, source tests included (on the loader's assets).
 """
 
 from __future__ import annotations
@@ -13,24 +22,35 @@ from typing import Any
 from dagster import AssetKey, AutomationCondition
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
-GROUP = "warehouse"
+from platform_assets.warehouse.keys import model_asset_key
+
+LAYERS = ("staging", "intermediate", "marts")
 
 
 def _meta(props: Mapping[str, Any]) -> Mapping[str, Any]:
     return props.get("config", {}).get("meta") or props.get("meta") or {}
 
 
+def layer_of(props: Mapping[str, Any]) -> str:
+    """staging, intermediate, marts or snapshots: the folder under models/ (or snapshots/)."""
+    if props["resource_type"] == "snapshot":
+        return "snapshots"
+    fqn = props.get("fqn") or []
+    return next((part for part in fqn[1:-1] if part in LAYERS), "marts")
+
+
 class WarehouseTranslator(DagsterDbtTranslator):
     def __init__(self) -> None:
-        super().__init__(DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        super().__init__(DagsterDbtTranslatorSettings(
+            enable_asset_checks=True, enable_source_tests_as_checks=True))
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             return super().get_asset_key(dbt_resource_props)  # meta.dagster.asset_key
-        return AssetKey([GROUP, dbt_resource_props["name"]])
+        return model_asset_key(dbt_resource_props["name"])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return GROUP
+        return f"warehouse_{layer_of(dbt_resource_props)}"
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
         meta = _meta(dbt_resource_props)
@@ -41,5 +61,4 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
     def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]
                                  ) -> AutomationCondition | None:
-        # models follow the curated zone: a CDC apply reaches fct_orders without a schedule
         return AutomationCondition.eager()

@@ -1,11 +1,13 @@
 -- Revenue per day and currency from orders that were not cancelled (the dashboard's source).
 -- On Snowflake a dynamic table: Snowflake keeps it within 15 minutes of fct_orders between dbt
 -- runs, so the revenue dashboard follows CDC without a scheduled rebuild. A table elsewhere.
+-- dbt-snowflake does not check contracts on dynamic tables: the pre-hook does (governance.sql).
 {{ config(
     materialized=dynamic_table_or('table'),
     target_lag='15 minutes',
     snowflake_warehouse=env_var('SNOWFLAKE_WAREHOUSE', 'TRANSFORMING'),
     refresh_mode='auto',
+    pre_hook="{{ assert_contract() }}",
 ) }}
 
 select

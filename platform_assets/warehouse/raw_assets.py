@@ -1,0 +1,50 @@
+"""The warehouse's raw schema as Dagster assets: one per curated table, loaded file by file.
+
+`warehouse/raw/<table>` sits between the curated Delta asset and the dbt source of the same
+table, so lineage is continuous and an eager condition carries a CDC apply from the lake into
+the warehouse. One subsettable multi-asset: a run loads the selected tables under one load id.
+"""
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    AutomationCondition,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
+
+from platform_assets.contracts import CONTRACTS
+from platform_assets.resources import LakeResource
+from platform_assets.warehouse.assets import POOL
+from platform_assets.warehouse.keys import raw_asset_key
+from platform_assets.warehouse.loader import RawLoader
+
+GROUP = "warehouse_raw"
+
+
+def _spec(name: str) -> AssetSpec:
+    c = CONTRACTS[name]
+    return AssetSpec(
+        raw_asset_key(name), deps=[AssetKey(["curated", name])], group_name=GROUP,
+        owners=[c.owner], kinds={"sql"},
+        automation_condition=AutomationCondition.eager(),
+        description=f"raw.{name} in the warehouse: the live data files of the curated Delta "
+                    f"table {name}, each copied once (COPY INTO on Snowflake).")
+
+
+@multi_asset(specs=[_spec(n) for n in CONTRACTS], name="warehouse_raw", can_subset=True,
+             pool=POOL)
+def warehouse_raw_assets(context: AssetExecutionContext, lake: LakeResource,
+                         warehouse_loader: RawLoader):
+    names = [k.path[-1] for k in context.selected_asset_keys]
+    for r in warehouse_loader.load(lake.lake(), [CONTRACTS[n] for n in names]):
+        yield MaterializeResult(asset_key=raw_asset_key(r.table), metadata={
+            "mode": "unchanged" if r.unchanged else "loaded",
+            "delta_version": r.delta_version,
+            "load_id": MetadataValue.int(r.load_id) if r.load_id else MetadataValue.null(),
+            "files_added": r.files_added, "files_removed": r.files_removed,
+            "rows_added": r.rows_added, "rows_removed": r.rows_removed,
+            "dagster/row_count": MetadataValue.int(r.rows),
+        })

@@ -1,0 +1,178 @@
+"""Loading the curated zone into the warehouse's raw schema: each Delta data file once, rows of
+files a MERGE rewrote removed, loading twice a no-op, a failed load leaving nothing behind; and
+the Snowflake statements (COPY INTO from the external stage) as text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import duckdb
+import pytest
+from deltalake import DeltaTable
+from warehouse_data import merge_curated, shop_rows, write_curated
+
+from platform_assets.contracts import CONTRACTS
+from platform_assets.errors import PlatformError
+from platform_assets.lake import Lake
+from platform_assets.warehouse.delta_files import DeltaSnapshot, plan_load, snapshot_of
+from platform_assets.warehouse.emulator import FakesnowDialect
+from platform_assets.warehouse.load_sql import (
+    LoadBatch,
+    SnowflakeDialect,
+    SnowflakeStage,
+    snowflake_bootstrap_sql,
+)
+from platform_assets.warehouse.loader import DuckDBRawLoader
+
+
+@pytest.fixture
+def shop(tmp_path):
+    rows = shop_rows(30)
+    write_curated(tmp_path / "lake", rows)
+    return Lake(str(tmp_path / "lake")), DuckDBRawLoader(path=str(tmp_path / "wh.duckdb")), rows
+
+
+def _raw(loader: DuckDBRawLoader, table: str, key: str) -> list[tuple]:
+    with duckdb.connect(loader.path, read_only=True) as db:
+        cols = [c for c in CONTRACTS[table].curated_schema().names if c != "_commit_ts"]
+        return db.execute(f"select {', '.join(cols)} from raw.{table} order by {key}").fetchall()
+
+
+def _delta(lake: Lake, table: str, key: str) -> list[tuple]:
+    cols = [c for c in CONTRACTS[table].curated_schema().names if c != "_commit_ts"]
+    rows = DeltaTable(lake.delta_uri("curated", table)).to_pyarrow_table(columns=cols)
+    naive = [tuple(v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in r.values())
+             for r in rows.sort_by(key).to_pylist()]  # the warehouse keeps UTC without a zone
+    return naive
+
+
+def _loads(loader: DuckDBRawLoader) -> int:
+    with duckdb.connect(loader.path, read_only=True) as db:
+        return db.execute("select count(*) from raw._loads").fetchone()[0]
+
+
+def test_files_load_once_and_a_second_load_changes_nothing(shop):
+    lake, loader, rows = shop
+    first = {r.table: r for r in loader.load(lake, CONTRACTS.values())}
+    assert {t: r.rows for t, r in first.items()} == {t: len(v) for t, v in rows.items()}
+    assert all(r.files_added == 1 and r.load_id == 1 for r in first.values())
+    assert _raw(loader, "orders", "order_id") == _delta(lake, "orders", "order_id")
+    again = loader.load(lake, CONTRACTS.values())
+    assert all(r.unchanged and r.files_added == r.files_removed == 0 for r in again)
+    assert _loads(loader) == len(CONTRACTS)  # the second load wrote nothing at all
+
+
+def test_a_merge_rewrites_files_and_the_raw_copy_follows(shop):
+    lake, loader, rows = shop
+    loader.load(lake, CONTRACTS.values())
+    moved = list(rows["customers"][0])
+    moved[6], moved[10] = "Zürich", datetime(2026, 1, 2, tzinfo=moved[10].tzinfo)
+    new = list(rows["customers"][1])
+    new[0] = 1000
+    merge_curated(Path(lake.root), "customers",
+                  upserts=[tuple(moved), tuple(new)], deletes=[3])
+    (r,) = loader.load(lake, [CONTRACTS["customers"]])
+    assert r.files_removed >= 1 and r.files_added >= 1 and r.load_id == 2
+    assert r.rows == len(rows["customers"])  # +1 inserted, -1 deleted
+    assert _raw(loader, "customers", "customer_id") == _delta(lake, "customers", "customer_id")
+    with duckdb.connect(loader.path, read_only=True) as db:
+        city, load_id = db.execute("select city, _load_id from raw.customers "
+                                   "where customer_id = ?", [moved[0]]).fetchone()
+        files = db.execute("select count(*) from raw._loaded_files "
+                           "where table_name = 'customers'").fetchone()[0]
+    assert (city, load_id) == ("Zürich", 2)
+    assert files == len(DeltaTable(lake.delta_uri("curated", "customers")).file_uris())
+    assert loader.load(lake, [CONTRACTS["customers"]])[0].unchanged
+
+
+def test_a_failed_load_leaves_nothing_and_a_rerun_completes(shop, monkeypatch):
+    lake, loader, rows = shop
+    loader.load(lake, [CONTRACTS["orders"]])
+    merge_curated(Path(lake.root), "orders", deletes=[1, 2])
+    from platform_assets.warehouse.load_sql import DuckDBDialect
+
+    real = DuckDBDialect.load
+    monkeypatch.setattr(DuckDBDialect, "load", lambda self, c, b, f: [
+        *real(self, c, b, f)[:-1], "select * from no_such_table", "commit"])
+    with pytest.raises(duckdb.CatalogException):
+        loader.load(lake, [CONTRACTS["orders"]])
+    assert len(_raw(loader, "orders", "order_id")) == len(rows["orders"])  # rolled back whole
+    monkeypatch.setattr(DuckDBDialect, "load", real)
+    (r,) = loader.load(lake, [CONTRACTS["orders"]])
+    assert r.rows == len(rows["orders"]) - 2
+    assert _raw(loader, "orders", "order_id") == _delta(lake, "orders", "order_id")
+
+
+def test_plan_adds_new_files_and_removes_vanished_ones():
+    snap = DeltaSnapshot("orders", 7, "file:///lake/curated/orders",
+                         {"part-b.parquet": 5, "part-c.parquet": 2})
+    plan = plan_load(snap, {"part-a.parquet", "part-b.parquet"})
+    assert (plan.add, plan.remove, plan.rows_added) == (("part-c.parquet",), ("part-a.parquet",), 2)
+    assert snap.file_uri("part-c.parquet") == "/lake/curated/orders/part-c.parquet"
+    assert plan_load(snap, {"part-b.parquet", "part-c.parquet"}).unchanged
+
+
+def test_tables_whose_files_do_not_hold_their_rows_are_refused():
+    def table(features, partitions=()):
+        return SimpleNamespace(
+            protocol=lambda: SimpleNamespace(reader_features=features),
+            metadata=lambda: SimpleNamespace(partition_columns=list(partitions)))
+
+    with pytest.raises(PlatformError, match="deletionVectors"):
+        snapshot_of(table(["deletionVectors"]), "orders")
+    with pytest.raises(PlatformError, match="partitioned"):
+        snapshot_of(table(None, ["_key_bucket"]), "orders")
+
+
+def _batch(files: int) -> LoadBatch:
+    names = [f"part-{i:05d}.parquet" for i in range(files)]
+    return LoadBatch("orders", 12, names, ["old.parquet"], dict.fromkeys(names, 10), 4, 9,
+                     datetime(2026, 11, 27, 8, 30))
+
+
+def test_snowflake_load_is_copy_into_from_the_stage_in_one_transaction():
+    dialect = SnowflakeDialect(SnowflakeStage(url="s3://lake/zones/curated/",
+                                              storage_integration="lake_s3"))
+    setup = dialect.setup(CONTRACTS.values())
+    assert ("create stage if not exists raw.lake_curated url = 's3://lake/zones/curated/' "
+            "storage_integration = lake_s3 file_format = (type = parquet)") in setup
+    assert any(s.startswith("create transient table if not exists raw.orders (order_id bigint, "
+                            "customer_id bigint, status varchar, order_ts timestamp_ntz")
+               for s in setup)
+    stmts = dialect.load(CONTRACTS["orders"], _batch(2), file_uri=None)
+    assert stmts[0] == "begin" and stmts[-1] == "commit"
+    assert stmts[1] == "delete from raw.orders where _file in ('orders/old.parquet')"
+    copy = stmts[3]
+    assert copy == (
+        "copy into raw.orders (order_id, customer_id, status, order_ts, total_amount, currency, "
+        "shipping_country, note, updated_at, _commit_ts, _file, _load_id, _loaded_at) from ("
+        "select $1:order_id::bigint, $1:customer_id::bigint, $1:status::varchar, "
+        "$1:order_ts::timestamp_ntz, $1:total_amount::decimal(12,2), $1:currency::varchar, "
+        "$1:shipping_country::varchar, $1:note::varchar, $1:updated_at::timestamp_ntz, "
+        "$1:_commit_ts::timestamp_ntz, metadata$filename, 9, "
+        "cast('2026-11-27 08:30:00.000000' as timestamp_ntz) from @raw.lake_curated/orders/) "
+        "files = ('part-00000.parquet', 'part-00001.parquet') file_format = (type = parquet)")
+    assert stmts[5].startswith("insert into raw._loads values (9, 'orders', 12, 2, 1, 20, 4, ")
+
+
+def test_snowflake_copies_at_most_1000_files_per_statement_and_fakesnow_one_each():
+    stmts = SnowflakeDialect(SnowflakeStage()).load(CONTRACTS["orders"], _batch(1001), None)
+    copies = [s for s in stmts if s.startswith("copy into")]
+    assert [c.count(".parquet'") for c in copies] == [1000, 1]
+    shim = FakesnowDialect(SnowflakeStage()).load(CONTRACTS["orders"], _batch(2), None)
+    copies = [s for s in shim if s.startswith("copy into")]
+    assert len(copies) == 2 and "metadata$filename" not in " ".join(copies)
+    assert "'orders/part-00001.parquet', 9, cast(" in copies[1]
+
+
+def test_bootstrap_gives_the_loader_raw_and_nothing_more():
+    sql = snowflake_bootstrap_sql(SnowflakeStage(), "LAKEHOUSE", "LOADER", "ANALYST",
+                                  "TRANSFORMER")
+    loader = [s for s in sql if s.endswith("to role LOADER")]
+    assert all(" schema LAKEHOUSE.raw " in s or " database " in s or " integration " in s
+               for s in loader)
+    assert any("insert, update, delete" in s and "future tables in schema LAKEHOUSE.raw" in s
+               for s in loader)
+    assert not [s for s in sql if "ANALYST" in s and "raw" in s]
