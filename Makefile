@@ -14,7 +14,7 @@ export PLATFORM_DAGSTER_LOGS := $(CURDIR)/.dagster/logs
 
 $(BIN)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(SYS_PYTHON) -m pip install -q uv
-	$(UV) sync --all-extras --frozen
+	$(UV) sync --all-extras --frozen --compile-bytecode
 	@touch $@
 
 install: $(BIN)/.installed
@@ -36,7 +36,7 @@ dev: dbt-manifest
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 docs: dbt-manifest
-	$(BIN)/lakehouse dbt docs
+	$(BIN)/python -m platform_assets.warehouse.docs
 
 # Benchmarks: quick mode in CI (checks they run), full mode by hand (1M and 10M rows).
 bench: dbt-manifest

@@ -20,7 +20,7 @@ from platform_assets.processed.assets import processed_assets, processed_checks
 from platform_assets.processed.sensors import raw_cdc_files_sensor
 from platform_assets.profile import raw_ingest_definitions, resources_for
 from platform_assets.tables.jobs import restore_jobs
-from platform_assets.warehouse.assets import dbt_warehouse_assets
+from platform_assets.warehouse.defs import warehouse_assets
 
 # The main job: the whole graph, raw to marts. `make demo` runs it once without the UI.
 lakehouse_pipeline = define_asset_job(
@@ -39,7 +39,7 @@ def build_definitions() -> Definitions:
     """Definitions for the profile in the environment (tests call this after setting it)."""
     raw_assets, raw_sensors = raw_ingest_definitions()
     return Definitions(
-        assets=[*raw_assets, *processed_assets, *curated_assets, dbt_warehouse_assets,
+        assets=[*raw_assets, *processed_assets, *curated_assets, *warehouse_assets,
                 *catalog_assets, *events_assets, *metadata_assets],
         asset_checks=[*processed_checks, *events_checks, *metadata_checks],
         sensors=[*raw_sensors, raw_cdc_files_sensor, automation, *catalog_sensors,

@@ -91,7 +91,7 @@ def resources_for(profile: str | None = None) -> dict:
     from platform_assets.metadata.resources import MetadataStoreResource
     from platform_assets.resources import LakeResource, OltpResource
     from platform_assets.sources.events.resources import EventStreamResource
-    from platform_assets.warehouse.resources import dbt_resource
+    from platform_assets.warehouse.resources import dbt_resource, raw_loader_resource
 
     profile = profile or current_profile()
     loc = locations()
@@ -101,6 +101,7 @@ def resources_for(profile: str | None = None) -> dict:
             "oltp": OltpResource(data_dir=str(loc.oltp_data_dir),
                                  dsn=os.environ.get("PLATFORM_OLTP_DSN")),
             "dbt": dbt_resource(target="local"),
+            "warehouse_loader": raw_loader_resource("local"),
             "catalog": CatalogResource(kind="local", path=str(loc.catalog_path)),
             "metadata_store": MetadataStoreResource(kind="sqlite",
                                                     sqlite_path=str(loc.metadata_path)),
@@ -114,6 +115,7 @@ def resources_for(profile: str | None = None) -> dict:
         "lake": LakeResource(root=EnvVar("PLATFORM_LAKE_URI"), **aws),
         "oltp": OltpResource(data_dir=str(loc.oltp_data_dir), dsn=EnvVar("PLATFORM_OLTP_DSN")),
         "dbt": dbt_resource(target="prod"),
+        "warehouse_loader": raw_loader_resource("prod"),
         "catalog": CatalogResource(kind="glue", **aws),
         "metadata_store": MetadataStoreResource(
             kind="dynamodb", table_name=EnvVar("PLATFORM_METADATA_TABLE"), **aws),
