@@ -79,7 +79,11 @@ def moto_endpoint(tmp_path_factory) -> str:
             time.sleep(0.1)
     yield url
     proc.terminate()
-    proc.wait(10)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:  # a server may ignore SIGTERM
+        proc.kill()
+        proc.wait(10)
 
 
 @pytest.fixture

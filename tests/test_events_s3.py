@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import boto3
 import pytest
@@ -24,7 +25,11 @@ def s3_lake():
                                   "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t",
                                   "AWS_ALLOW_HTTP": "true"})
     proc.terminate()
-    proc.wait(10)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:  # a server may ignore SIGTERM
+        proc.kill()
+        proc.wait(10)
 
 
 def test_s3_listing_is_paginated_and_resumes_after_a_key(s3_lake, monkeypatch):

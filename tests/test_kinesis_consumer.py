@@ -120,7 +120,11 @@ def moto_fidelity():
     proc, url = serve_moto(fidelity=True)
     yield url
     proc.terminate()
-    proc.wait(10)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:  # a server may ignore SIGTERM
+        proc.kill()
+        proc.wait(10)
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +132,11 @@ def moto_vanilla():
     proc, url = serve_moto(fidelity=False)
     yield url
     proc.terminate()
-    proc.wait(10)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:  # a server may ignore SIGTERM
+        proc.kill()
+        proc.wait(10)
 
 
 def _kinesis(url):

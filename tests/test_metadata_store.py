@@ -9,6 +9,7 @@ stream (DynamoDB Streams via the `dynamodbstreams` API) and the sensor requests 
 from __future__ import annotations
 
 import dataclasses
+import subprocess
 import uuid
 
 import pytest
@@ -38,7 +39,11 @@ def moto_url():
     proc, url = serve_moto(fidelity=False)
     yield url
     proc.terminate()
-    proc.wait(10)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:  # a server may ignore SIGTERM
+        proc.kill()
+        proc.wait(10)
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])

@@ -61,7 +61,11 @@ def fakesnow_server(tmp_path):
         yield settings
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:  # a server may ignore SIGTERM
+            proc.kill()
+            proc.wait(10)
         log.close()
 
 
