@@ -17,10 +17,14 @@ $(BIN)/.installed: pyproject.toml uv.lock
 	$(UV) sync --all-extras --frozen --compile-bytecode
 	@touch $@
 
+# the Dagster instance's state folder (dagster.yaml points there); never tracked in git
+$(PLATFORM_DAGSTER_STATE):
+	@mkdir -p $@
+
 install: $(BIN)/.installed
 
 # Prepared once here, never at code-location load (dagster-dbt reads the manifest only).
-dbt-manifest: install
+dbt-manifest: install $(PLATFORM_DAGSTER_STATE)
 	$(BIN)/python -m platform_assets.warehouse.project
 
 demo: dbt-manifest
