@@ -6,6 +6,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from servers import stop_server
 
 from platform_assets.lake import Lake
 from platform_assets.sources.oltp.server import start_embedded, stop_embedded
@@ -78,12 +79,7 @@ def moto_endpoint(tmp_path_factory) -> str:
         except OSError:
             time.sleep(0.1)
     yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:  # a server may ignore SIGTERM
-        proc.kill()
-        proc.wait(10)
+    stop_server(proc)
 
 
 @pytest.fixture

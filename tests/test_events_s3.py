@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import boto3
 import pytest
+from servers import stop_server
 from test_kinesis_consumer import serve_moto
 
 from platform_assets.contracts.events import EVENTS
@@ -24,12 +24,7 @@ def s3_lake():
     yield Lake("s3://lake/zone", {"AWS_ENDPOINT_URL": url, "AWS_REGION": "us-east-1",
                                   "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t",
                                   "AWS_ALLOW_HTTP": "true"})
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:  # a server may ignore SIGTERM
-        proc.kill()
-        proc.wait(10)
+    stop_server(proc)
 
 
 def test_s3_listing_is_paginated_and_resumes_after_a_key(s3_lake, monkeypatch):

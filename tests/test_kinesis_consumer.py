@@ -36,6 +36,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from servers import stop_server
 
 HERE = Path(__file__).resolve()
 CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing",
@@ -119,24 +120,14 @@ def serve_moto(fidelity: bool):
 def moto_fidelity():
     proc, url = serve_moto(fidelity=True)
     yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:  # a server may ignore SIGTERM
-        proc.kill()
-        proc.wait(10)
+    stop_server(proc)
 
 
 @pytest.fixture(scope="module")
 def moto_vanilla():
     proc, url = serve_moto(fidelity=False)
     yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:  # a server may ignore SIGTERM
-        proc.kill()
-        proc.wait(10)
+    stop_server(proc)
 
 
 def _kinesis(url):

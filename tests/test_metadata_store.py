@@ -9,7 +9,6 @@ stream (DynamoDB Streams via the `dynamodbstreams` API) and the sensor requests 
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 import uuid
 
 import pytest
@@ -22,6 +21,7 @@ from dagster import (
     build_sensor_context,
     materialize,
 )
+from servers import stop_server
 from test_kinesis_consumer import serve_moto
 
 from platform_assets.contracts import contract
@@ -38,12 +38,7 @@ from platform_assets.processed.delta import open_or_create_processed
 def moto_url():
     proc, url = serve_moto(fidelity=False)
     yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:  # a server may ignore SIGTERM
-        proc.kill()
-        proc.wait(10)
+    stop_server(proc)
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])

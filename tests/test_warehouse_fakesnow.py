@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from servers import stop_server
 from warehouse_data import EXCLUDE_EVENTS, MARTS, shop_rows, write_curated
 
 from platform_assets.contracts import CONTRACTS
@@ -60,12 +61,7 @@ def fakesnow_server(tmp_path):
             con.cursor().execute(f"create database if not exists {DATABASE}")
         yield settings
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:  # a server may ignore SIGTERM
-            proc.kill()
-            proc.wait(10)
+        stop_server(proc)
         log.close()
 
 
