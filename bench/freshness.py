@@ -3,7 +3,8 @@ table and in the warehouse's fct_orders, with `make dev` (sensors, automation) r
 
     .venv/bin/python bench/freshness.py --changes 50
 
-Each change stamps one order's `updated_at` with a unique time, then polls both places.
+Each change stamps one order's `updated_at` with a unique time; changes keep coming every few
+seconds while the earlier ones travel, and both places are polled for all of them.
 Writes bench/results/freshness.json.
 """
 
@@ -29,58 +30,78 @@ from platform_assets.profile import locations, resources_for
 ORDERS = contract("orders")
 
 
-def _in_processed(lake: Lake, order_id: int, stamp: datetime) -> bool:
+def _seen_in_processed(lake: Lake, pending: dict[int, datetime]) -> set[int]:
     dt = open_table(lake, "processed", "orders")
-    bucket = order_id // ORDERS.key_bucket_size
+    ids = list(pending)
+    buckets = sorted({i // ORDERS.key_bucket_size for i in ids})
     rows = dt.to_pyarrow_dataset().to_table(
-        columns=["updated_at"],
-        filter=(ds.field("_key_bucket") == bucket) & (ds.field("order_id") == order_id))
-    return rows.num_rows == 1 and rows["updated_at"][0].as_py() == stamp
+        columns=["order_id", "updated_at"],
+        filter=ds.field("_key_bucket").isin(buckets) & ds.field("order_id").isin(ids))
+    return {i for i, ts in zip(rows["order_id"].to_pylist(), rows["updated_at"].to_pylist(),
+                               strict=True) if pending.get(i) == ts}
 
 
-def _in_warehouse(order_id: int, stamp: datetime) -> bool:
+def _seen_in_warehouse(pending: dict[int, datetime]) -> set[int]:
+    if not pending:
+        return set()
     try:
         with duckdb.connect(str(locations().warehouse_path), read_only=True) as db:
-            row = db.execute(f"SELECT updated_at FROM {qualified_model(db, 'fct_orders')} "
-                             "WHERE order_id = ?", [order_id]).fetchone()
+            rows = db.execute(f"SELECT order_id, updated_at FROM {qualified_model(db, 'fct_orders')} "
+                              f"WHERE order_id IN ({', '.join(map(str, pending))})").fetchall()
     except duckdb.IOException:  # dbt holds the write lock for a moment
-        return False
-    return row is not None and row[0].replace(tzinfo=UTC) == stamp.replace(tzinfo=UTC)
+        return set()
+    return {i for i, ts in rows if ts.replace(tzinfo=UTC) == pending[i].replace(tzinfo=UTC)}
 
 
-def measure(changes: int, timeout: float) -> dict:
+def measure(changes: int, every: float, timeout: float) -> dict:
+    """One change every `every` seconds while earlier ones are still on their way, as a busy
+    source would; each is timed from its commit to its first sighting in each place."""
     lake = Lake(str(locations().lake_root))
     dsn = resources_for()["oltp"].resolved_dsn()
-    to_processed, to_warehouse = [], []
+    committed: dict[int, float] = {}
+    stamps: dict[int, datetime] = {}
+    to_processed: dict[int, float] = {}
+    to_warehouse: dict[int, float] = {}
     with psycopg.connect(dsn, autocommit=True) as conn:
         top = conn.execute("SELECT max(order_id) FROM orders").fetchone()[0]
-        for i in range(changes):
-            order_id = top - i
-            stamp = (datetime.now(UTC) + timedelta(days=3650, microseconds=i)).replace(
-                microsecond=(i * 7919) % 10**6)
-            conn.execute("UPDATE orders SET updated_at = %s WHERE order_id = %s",
-                         (stamp, order_id))
-            start = time.monotonic()
-            seen_p = seen_w = None
-            while time.monotonic() - start < timeout and seen_w is None:
-                now = time.monotonic() - start
-                if seen_p is None and _in_processed(lake, order_id, stamp):
-                    seen_p = now
-                if seen_p is not None and _in_warehouse(order_id, stamp):
-                    seen_w = time.monotonic() - start
-                time.sleep(0.25)
-            print(f"change {i}: processed {seen_p}, fct_orders {seen_w}", flush=True)
-            to_processed.append(seen_p)
-            to_warehouse.append(seen_w)
-    return {"changes": changes, "processed": _stats(to_processed),
-            "fct_orders": _stats(to_warehouse), "measured_at": datetime.now(UTC).isoformat()}
+        next_change = time.monotonic()
+        i = 0
+        while True:
+            now = time.monotonic()
+            if i < changes and now >= next_change:
+                order_id = top - i
+                stamp = (datetime.now(UTC) + timedelta(days=3650)).replace(
+                    microsecond=(i * 7919) % 10**6)
+                conn.execute("UPDATE orders SET updated_at = %s WHERE order_id = %s",
+                             (stamp, order_id))
+                committed[order_id], stamps[order_id] = time.monotonic(), stamp
+                next_change += every
+                i += 1
+            waiting_p = {k: v for k, v in stamps.items() if k not in to_processed}
+            for k in _seen_in_processed(lake, waiting_p) if waiting_p else ():
+                to_processed[k] = time.monotonic() - committed[k]
+                print(f"order {k}: processed after {to_processed[k]:.1f} s", flush=True)
+            waiting_w = {k: v for k, v in stamps.items() if k not in to_warehouse}
+            for k in _seen_in_warehouse(waiting_w):
+                to_warehouse[k] = time.monotonic() - committed[k]
+                print(f"order {k}: fct_orders after {to_warehouse[k]:.1f} s", flush=True)
+            late = [k for k in waiting_w if time.monotonic() - committed[k] > timeout]
+            if i >= changes and (len(to_warehouse) + len(late) >= changes):
+                break
+            time.sleep(0.25)
+    return {"changes": changes, "seconds_between_changes": every,
+            "sensor_interval_s": {"cdc_capture_sensor": 3, "lakehouse_automation": 5},
+            "run_queue_interval_s": 1,
+            "processed": _stats(list(to_processed.values()), changes),
+            "fct_orders": _stats(list(to_warehouse.values()), changes),
+            "measured_at": datetime.now(UTC).isoformat()}
 
 
-def _stats(values: list[float | None]) -> dict:
-    ok = sorted(v for v in values if v is not None)
+def _stats(values: list[float], expected: int) -> dict:
+    ok = sorted(values)
     if not ok:
-        return {"arrived": 0}
-    return {"arrived": len(ok), "median_s": round(statistics.median(ok), 2),
+        return {"arrived": 0, "expected": expected}
+    return {"arrived": len(ok), "expected": expected, "median_s": round(statistics.median(ok), 2),
             "p95_s": round(ok[min(len(ok) - 1, int(0.95 * len(ok)))], 2),
             "max_s": round(ok[-1], 2)}
 
@@ -88,9 +109,10 @@ def _stats(values: list[float | None]) -> dict:
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("--changes", type=int, default=50)
+    p.add_argument("--every", type=float, default=5.0, help="seconds between changes")
     p.add_argument("--timeout", type=float, default=180)
     args = p.parse_args()
-    result = measure(args.changes, args.timeout)
+    result = measure(args.changes, args.every, args.timeout)
     out = Path(__file__).parent / "results" / "freshness.json"
     out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))

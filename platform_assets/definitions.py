@@ -16,7 +16,12 @@ from platform_assets.curated.assets import curated_assets
 from platform_assets.events_lake.defs import events_assets, events_checks, events_jobs, events_sensors
 from platform_assets.maintenance import maintenance_jobs, maintenance_schedules
 from platform_assets.metadata.defs import metadata_assets, metadata_checks, metadata_sensors
-from platform_assets.processed.assets import processed_assets, processed_checks
+from platform_assets.processed.assets import (
+    processed_assets,
+    processed_checks,
+    reconcile_job,
+    reconcile_schedule,
+)
 from platform_assets.processed.sensors import raw_cdc_files_sensor
 from platform_assets.profile import raw_ingest_definitions, resources_for
 from platform_assets.tables.jobs import restore_jobs
@@ -44,8 +49,8 @@ def build_definitions() -> Definitions:
         asset_checks=[*processed_checks, *events_checks, *metadata_checks],
         sensors=[*raw_sensors, raw_cdc_files_sensor, automation, *catalog_sensors,
                  *events_sensors, *metadata_sensors],
-        jobs=[lakehouse_pipeline, *maintenance_jobs, *restore_jobs, *events_jobs],
-        schedules=maintenance_schedules,
+        jobs=[lakehouse_pipeline, reconcile_job, *maintenance_jobs, *restore_jobs, *events_jobs],
+        schedules=[*maintenance_schedules, reconcile_schedule],
         resources=resources_for(),
         # steps here are short and the machine small: one process per run, no step spawns
         executor=in_process_executor,

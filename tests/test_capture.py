@@ -25,6 +25,7 @@ from platform_assets.raw.cdc_capture import (
     pending_changes,
 )
 from platform_assets.raw.cdc_capture.pgoutput import Decoder, RowChange
+from platform_assets.raw.cdc_capture.slot import pending_tables
 from platform_assets.raw.cdc_capture.writer import (
     CdcRow,
     locate,
@@ -124,6 +125,19 @@ def test_capture_replays_to_postgres_exactly(conn, pg_dsn, lake, slot):
     assert not pending_changes(conn, slot)
     assert capture_once(pg_dsn, lake, slot=slot).transactions == 0
     assert all_files(lake) == files
+
+
+def test_pending_tables_names_what_the_capture_sensor_should_refresh(conn, pg_dsn, lake, slot):
+    conn.commit()
+    assert pending_tables(conn, slot) == set()
+    conn.execute("UPDATE orders SET status = 'shipped' WHERE order_id = 1")
+    conn.execute("UPDATE products SET name = name || '!' WHERE product_id = 1")
+    conn.commit()
+    assert pending_tables(conn, slot) == {"orders", "products"}
+    # a backlog beyond the peek limit: unknown, so the sensor refreshes every table
+    assert pending_tables(conn, slot, limit=2) is None
+    capture_until_empty(pg_dsn, lake, slot=slot)
+    assert pending_tables(conn, slot) == set()
 
 
 def _long_text(n: int) -> str:

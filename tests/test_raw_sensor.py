@@ -5,28 +5,56 @@ from __future__ import annotations
 import json
 
 import pyarrow as pa
-from dagster import AssetKey, SensorResult, SkipReason, build_sensor_context
+import pytest
+from dagster import AssetKey, DagsterInstance, SensorResult, SkipReason, build_sensor_context
 from dms_files import product_row, write_dms
 
+from platform_assets.contracts import contract
+from platform_assets.definitions import build_definitions
+from platform_assets.processed.apply import apply_pending
 from platform_assets.processed.sensors import raw_cdc_files_sensor
 from platform_assets.raw.files import write_parquet_atomic
 from platform_assets.raw.listing import new_files
 from platform_assets.resources import LakeResource
 
 
-def evaluate(lake_root: str, cursor: str | None):
-    ctx = build_sensor_context(cursor=cursor, resources={"lake": LakeResource(root=lake_root)})
-    return raw_cdc_files_sensor(ctx)
+@pytest.fixture(scope="module")
+def definitions():
+    return build_definitions()
 
 
-def test_new_files_request_exactly_the_changed_tables_once(lake):
+@pytest.fixture
+def evaluate(definitions):
+    instance = DagsterInstance.ephemeral()
+
+    def _evaluate(lake_root: str, cursor: str | None):
+        ctx = build_sensor_context(cursor=cursor, instance=instance, definitions=definitions,
+                                   resources={"lake": LakeResource(root=lake_root)})
+        return raw_cdc_files_sensor(ctx)
+    yield _evaluate
+    instance.dispose()
+
+
+def test_new_files_request_exactly_the_changed_tables_once(lake, evaluate):
     assert isinstance(evaluate(lake.root, None), SkipReason)
     write_dms(lake, "products", "LOAD00000001", [product_row(1)])
     write_dms(lake, "products", "20261127-080000000", [product_row(1)], ops=["U"])
     first = evaluate(lake.root, None)
     assert isinstance(first, SensorResult)
     (request,) = first.run_requests
-    assert request.asset_selection == [AssetKey(["processed", "products"])]
+    # the table's whole freshness chain in one run: lake zones, warehouse copy, dbt models
+    selected = set(request.asset_selection)
+    assert {AssetKey(["processed", "products"]), AssetKey(["curated", "products"]),
+            AssetKey(["warehouse", "raw", "products"]), AssetKey(["warehouse", "stg_products"]),
+            AssetKey(["warehouse", "fct_order_items"])} <= selected
+    # the marts that aggregate the facts refresh on their own clock (warehouse/automation.py)
+    assert AssetKey(["warehouse", "mart_product_performance"]) not in selected
+    assert not {k for k in selected if k.path[-1] in ("orders", "customers", "stg_customers")}
+    assert AssetKey(["warehouse", "dbt_docs"]) not in selected
+    # dbt tests run with their models; the full reconciliation with Postgres does not
+    checks = {(k.asset_key.path[-1], k.name) for k in request.asset_check_keys}
+    assert ("stg_products", "unique_stg_products_product_id") in checks
+    assert not {name for _, name in checks if name == "matches_postgres"}
     assert "LOAD00000001.parquet" in request.run_key and "20261127-080000000" in request.run_key
     # the same tick again with the new cursor: nothing new
     assert isinstance(evaluate(lake.root, first.cursor), SkipReason)
@@ -38,6 +66,17 @@ def test_new_files_request_exactly_the_changed_tables_once(lake):
                                            "20261127-080100000.parquet"
     assert json.loads(nxt.cursor)["products"] == {"load": "LOAD00000001.parquet",
                                                   "cdc": "20261127-080100000.parquet"}
+
+
+def test_files_already_applied_request_nothing_and_move_the_cursor(lake, evaluate):
+    write_dms(lake, "products", "20261127-080000000", [product_row(1)], ops=["I"])
+    apply_pending(lake, contract("products"))  # e.g. the capture run applied what it wrote
+    result = evaluate(lake.root, None)
+    assert isinstance(result, SensorResult) and not result.run_requests
+    assert json.loads(result.cursor)["products"]["cdc"] == "20261127-080000000.parquet"
+    write_dms(lake, "products", "20261127-080100000", [product_row(2)], ops=["I"])
+    assert evaluate(lake.root, result.cursor).run_requests[0].run_key.startswith(
+        "products:20261127-080100000")
 
 
 def test_s3_listing_is_paginated_and_keeps_families_apart(s3_lake):

@@ -3,6 +3,7 @@
 
 from dagster import AssetExecutionContext, AssetKey, AutomationCondition, MaterializeResult, asset
 
+from platform_assets.cdc_chain import skip_when_unchanged
 from platform_assets.contracts import CONTRACTS, TableContract
 from platform_assets.curated.refresh import refresh_curated
 from platform_assets.processed.delta import open_table
@@ -16,12 +17,16 @@ def build_curated_asset(c: TableContract):
            group_name="curated", owners=[c.owner], kinds={"delta"},
            description=f"{c.description} PII masked: {', '.join(masked) or 'none'}.",
            automation_condition=AutomationCondition.eager(),
-           pool=f"delta_curated_{c.name}")  # never together with this table's maintenance
-    def _curated(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
+           pool=f"delta_curated_{c.name}",  # never together with this table's maintenance
+           output_required=False)
+    def _curated(context: AssetExecutionContext, lake: LakeResource):
         the_lake = lake.lake()
         r = refresh_curated(the_lake, c)
+        if skip_when_unchanged(context) and r.mode == "unchanged":
+            context.log.info(f"{c.name}: processed has not changed; skipping what depends on it")
+            return
         dt = open_table(the_lake, "curated", c.name)
-        return MaterializeResult(metadata={
+        yield MaterializeResult(metadata={
             "path": the_lake.delta_uri("curated", c.name), "delta_version": r.delta_version,
             "mode": r.mode, "rows_changed": r.rows_changed,
             "rows": dt.to_pyarrow_dataset().count_rows(),

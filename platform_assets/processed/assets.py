@@ -6,12 +6,17 @@ from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
     AssetKey,
+    AssetSelection,
+    DefaultScheduleStatus,
     MaterializeResult,
     MetadataValue,
+    ScheduleDefinition,
     asset,
     asset_check,
+    define_asset_job,
 )
 
+from platform_assets.cdc_chain import skip_when_unchanged
 from platform_assets.contracts import CONTRACTS, TableContract
 from platform_assets.processed.apply import apply_pending
 from platform_assets.processed.delta import open_table
@@ -29,10 +34,14 @@ def build_processed_asset(c: TableContract):
            owners=[c.owner], kinds={"delta"}, description=c.description,
            pool=f"delta_processed_{c.name}",  # never together with this table's maintenance
            metadata={"primary_key": c.key, "partitioned_by": "_key_bucket "
-                     f"({c.key} // {c.key_bucket_size})"})
-    def _processed(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
+                     f"({c.key} // {c.key_bucket_size})"},
+           output_required=False)
+    def _processed(context: AssetExecutionContext, lake: LakeResource):
         the_lake = lake.lake()
         result = apply_pending(the_lake, c)
+        if skip_when_unchanged(context) and not (result.files_applied or result.files_quarantined):
+            context.log.info(f"{c.name}: no raw files pending; skipping what depends on it")
+            return
         for name, reason in result.files_quarantined.items():
             context.log.warning(f"{c.name}: quarantined {name}: {reason}")
         if result.new_columns:
@@ -40,7 +49,7 @@ def build_processed_asset(c: TableContract):
                                 f"Delta table: {result.new_columns}; add them to the contract")
         m = result.merge_metrics
         dt = open_table(the_lake, "processed", c.name)
-        return MaterializeResult(metadata={
+        yield MaterializeResult(metadata={
             "path": the_lake.delta_uri("processed", c.name),
             "delta_version": result.delta_version,
             "rows": dt.to_pyarrow_dataset().count_rows(),
@@ -78,3 +87,11 @@ def build_reconciliation_check(c: TableContract):
 
 processed_assets = [build_processed_asset(c) for c in CONTRACTS.values()]
 processed_checks = [build_reconciliation_check(c) for c in CONTRACTS.values()]
+
+# The reconciliation scans both sides in full, so the CDC runs leave it out (cdc_chain.py) and
+# it runs here every quarter hour, and whenever someone materializes a processed table by hand.
+reconcile_job = define_asset_job(
+    "reconcile_with_postgres", selection=AssetSelection.checks(*processed_checks),
+    description="Every processed table against Postgres: row count and a hash of all rows.")
+reconcile_schedule = ScheduleDefinition(
+    job=reconcile_job, cron_schedule="*/15 * * * *", default_status=DefaultScheduleStatus.RUNNING)

@@ -1,34 +1,60 @@
-"""Drives the local CDC capture: when the replication slot has changes, run the capture.
+"""Drives the local CDC capture: when the replication slot has changes, run the capture and
+the freshness chain of the tables that changed (cdc_chain.py), in one run.
 
-The check peeks one change (cheap); the run key is the slot's confirmed position, so while a
-capture run is pending or running, repeated ticks request nothing new.
+The check peeks the slot's Relation messages (cheap) to learn which tables changed. While a
+capture run waits to start, ticks request nothing more: it will capture whatever arrives
+meanwhile.
 """
 
 
-from dagster import AssetKey, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
+from dagster import (
+    AssetKey,
+    AssetSelection,
+    DefaultSensorStatus,
+    RunRequest,
+    SensorEvaluationContext,
+    SkipReason,
+    sensor,
+)
 
+from platform_assets.cdc_chain import (
+    NOT_YET_STARTED,
+    TRIGGER_TAG,
+    cdc_runs,
+    chain_run,
+    chain_selection,
+)
 from platform_assets.contracts import CONTRACTS
 from platform_assets.raw.assets import PUBLICATION, SLOT
 from platform_assets.resources import OltpResource
 
+POSITION_TAG = "lakehouse/slot_position"
+RAW_KEYS = [AssetKey(["raw", name]) for name in CONTRACTS]
 
-# The capture run also applies and curates: one run launch instead of three, which is most
-# of the latency on a small machine; a table with nothing pending is a no-op in both steps.
-# dbt models follow through their eager automation condition.
-@sensor(name="cdc_capture_sensor", minimum_interval_seconds=5,
-        asset_selection=[AssetKey([zone, c.name]) for zone in ("raw", "processed", "curated")
-                         for c in CONTRACTS.values()],
+
+@sensor(name="cdc_capture_sensor", minimum_interval_seconds=3,
+        asset_selection=AssetSelection.assets(*RAW_KEYS) | chain_selection(CONTRACTS),
         default_status=DefaultSensorStatus.RUNNING,
-        description="Requests a CDC capture when the pgoutput slot holds unread changes.")
+        description="Requests a CDC capture, and the refresh of the changed tables down to the "
+                    "marts, when the pgoutput slot holds unread changes.")
 def cdc_capture_sensor(context: SensorEvaluationContext, oltp: OltpResource):
-    from platform_assets.raw.cdc_capture.slot import pending_changes, slot_position
+    from platform_assets.raw.cdc_capture.slot import pending_tables, slot_position
 
     with oltp.connect(autocommit=True) as conn:
         position = slot_position(conn, SLOT)
         if position is None:
             return SkipReason(f"no replication slot {SLOT!r} yet: materialize the raw assets once")
-        if not pending_changes(conn, SLOT, PUBLICATION):
+        changed = pending_tables(conn, SLOT, PUBLICATION)
+        if not changed and changed is not None:
             return SkipReason("no changes pending in the slot")
         wal_end = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
-    # a failed capture is retried once more WAL arrives; identical ticks request nothing
-    return RunRequest(run_key=f"capture-{position}-{wal_end}", tags={"lakehouse/trigger": "cdc"})
+    waiting = cdc_runs(context.instance, NOT_YET_STARTED, triggers=["cdc"])
+    if waiting:
+        return SkipReason(f"capture run {waiting[0].run_id} has not started yet; it will "
+                          "capture these changes")
+    tables = sorted(changed) if changed is not None else sorted(CONTRACTS)
+    # the capture writes every table's changes; the chain covers the tables that changed
+    return RunRequest(
+        run_key=f"capture-{position}-{wal_end}",  # a failed capture is retried on new WAL
+        **chain_run(context.repository_def.asset_graph, tables, also=RAW_KEYS),
+        tags={TRIGGER_TAG: "cdc", POSITION_TAG: str(position)})

@@ -17,6 +17,7 @@ dbt exits, then tables are counted and described over a short read-only connecti
 """
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,8 +25,10 @@ import duckdb
 from dagster import AssetExecutionContext, MetadataValue, Output, TableColumn, TableSchema
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
+from platform_assets.warehouse import automation
 from platform_assets.warehouse.partitions import FACT_BACKFILL, FACT_PARTITIONS, window_vars
 from platform_assets.warehouse.project import lakehouse_project, manifest_path
+from platform_assets.warehouse.resources import PlatformDbtCliResource
 from platform_assets.warehouse.translator import WarehouseTranslator
 
 POOL = "warehouse"
@@ -51,16 +54,15 @@ def _node(invocation: DbtCliInvocation, event) -> dict | None:
     return node if node and node["config"].get("materialized") in COUNTED else None
 
 
-def _describe(invocation: DbtCliInvocation, nodes: list[dict]
+def _describe(invocation: DbtCliInvocation, nodes: list[dict], duckdb_path: str | None
               ) -> dict[str, tuple[int, list[tuple[str, str]]]]:
     """Row count and (column, type) per unique_id, read after dbt exited (DuckDB's lock free)."""
     adapter = invocation.adapter
-    if adapter is None or not nodes:
+    if not nodes or (adapter is None and duckdb_path is None):
         return {}
     out = {}
-    if adapter.type() == "duckdb":
-        path = Path(invocation.project_dir, adapter.config.credentials.path)
-        with duckdb.connect(str(path), read_only=True) as con:
+    if duckdb_path:
+        with duckdb.connect(str(Path(invocation.project_dir, duckdb_path)), read_only=True) as con:
             for n in nodes:
                 schema, alias = n["schema"], n["alias"]
                 count = con.execute(f'select count(*) from "{schema}"."{alias}"').fetchone()[0]
@@ -80,8 +82,8 @@ def _describe(invocation: DbtCliInvocation, nodes: list[dict]
     return out
 
 
-def stream_with_table_metadata(context: AssetExecutionContext,
-                               invocation: DbtCliInvocation) -> Iterator:
+def stream_with_table_metadata(context: AssetExecutionContext, invocation: DbtCliInvocation,
+                               duckdb_path: str | None = None) -> Iterator:
     """The invocation's events in order; tables' materializations carry `dagster/row_count`
     and the built columns (`dagster/column_schema`)."""
     held: list = []
@@ -91,7 +93,8 @@ def stream_with_table_metadata(context: AssetExecutionContext,
         else:
             yield event
     try:
-        described = _describe(invocation, [n for e in held if (n := _node(invocation, e))])
+        described = _describe(invocation, [n for e in held if (n := _node(invocation, e))],
+                              duckdb_path)
     except Exception as exc:  # metadata only: never fail the build over it
         context.log.warning(f"row counts and columns unavailable: {exc}")
         described = {}
@@ -109,13 +112,15 @@ def stream_with_table_metadata(context: AssetExecutionContext,
         raise invocation.get_error() or RuntimeError("dbt build failed")
 
 
-# kept for callers of the first version
-stream_with_row_counts = stream_with_table_metadata
-
-
-def _build(context: AssetExecutionContext, dbt: DbtCliResource, extra: list[str] = ()):
-    invocation = dbt.cli(["build", *extra], context=context, raise_on_error=False)
-    yield from stream_with_table_metadata(context, invocation)
+def _build(context: AssetExecutionContext, dbt: PlatformDbtCliResource, extra: list[str] = ()):
+    # --no-write-json: the manifest is prepared once and events stream from dbt's log, so the
+    # ~1 s of writing manifest.json and run_results.json per invocation buys nothing here
+    invocation = dbt.cli(["build", "--no-write-json", *extra], context=context,
+                         raise_on_error=False)
+    yield from stream_with_table_metadata(context, invocation, dbt.local_duckdb_path())
+    # dagster-dbt gives every invocation its own target folder (~4 MB with the partial-parse
+    # copy), and CDC runs invoke dbt every few seconds: keep only the folders of failed builds
+    shutil.rmtree(invocation.target_path, ignore_errors=True)
 
 
 @dbt_assets(
@@ -158,5 +163,9 @@ def dbt_fact_assets(context: AssetExecutionContext, dbt: DbtCliResource):
 def dbt_mart_assets(context: AssetExecutionContext, dbt: DbtCliResource):
     yield from _build(context, dbt)
 
+
+# the marts after the facts refresh on their own clock (automation.py), not in CDC runs
+dbt_mart_assets = dbt_mart_assets.map_asset_specs(
+    lambda spec: spec.replace_attributes(automation_condition=automation.MARTS))
 
 dbt_assets_definitions = [dbt_warehouse_assets, dbt_fact_assets, dbt_mart_assets]

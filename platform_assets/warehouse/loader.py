@@ -8,6 +8,7 @@ with time and the incremental models can use them as a high-water mark.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -122,12 +123,25 @@ class DuckDBRawLoader(RawLoader):
         import duckdb
 
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.path)
+        con = _connect_waiting(duckdb, self.path)
         try:
             con.execute("set TimeZone = 'UTC'")  # timestamptz files -> naive UTC columns
             yield _Session(con), DuckDBDialect()
         finally:
             con.close()
+
+
+def _connect_waiting(duckdb, path: str, attempts: int = 6):
+    """A writer's connection, waiting out readers: DuckDB allows one writing process and no
+    readers beside it, so an analyst's open session would otherwise fail the load (dbt's
+    local target waits the same way: `retries` in profiles.yml)."""
+    for attempt in range(attempts):
+        try:
+            return duckdb.connect(path)
+        except duckdb.IOException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.25 * 2**attempt)
 
 
 class SnowflakeRawLoader(RawLoader):

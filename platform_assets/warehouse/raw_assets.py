@@ -15,6 +15,7 @@ from dagster import (
     multi_asset,
 )
 
+from platform_assets.cdc_chain import skip_when_unchanged
 from platform_assets.contracts import CONTRACTS
 from platform_assets.resources import LakeResource
 from platform_assets.warehouse.assets import POOL
@@ -29,7 +30,7 @@ def _spec(name: str) -> AssetSpec:
     return AssetSpec(
         raw_asset_key(name), deps=[AssetKey(["curated", name])], group_name=GROUP,
         owners=[c.owner], kinds={"sql"},
-        automation_condition=AutomationCondition.eager(),
+        automation_condition=AutomationCondition.eager(), skippable=True,
         description=f"raw.{name} in the warehouse: the live data files of the curated Delta "
                     f"table {name}, each copied once (COPY INTO on Snowflake).")
 
@@ -39,7 +40,11 @@ def _spec(name: str) -> AssetSpec:
 def warehouse_raw_assets(context: AssetExecutionContext, lake: LakeResource,
                          warehouse_loader: RawLoader):
     names = [k.path[-1] for k in context.selected_asset_keys]
+    skip = skip_when_unchanged(context)
     for r in warehouse_loader.load(lake.lake(), [CONTRACTS[n] for n in names]):
+        if skip and r.unchanged:
+            context.log.info(f"raw.{r.table}: no new curated files; skipping what depends on it")
+            continue
         yield MaterializeResult(asset_key=raw_asset_key(r.table), metadata={
             "mode": "unchanged" if r.unchanged else "loaded",
             "delta_version": r.delta_version,

@@ -10,13 +10,17 @@ paths are resource config (visible, not secret); they are set only while a dbt i
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cached_property
+from importlib import metadata
 from pathlib import Path
 
 from dagster import EnvVar
 from dagster_dbt import DbtCliInvocation, DbtCliResource
+from packaging import version
 from pydantic import Field
 
 from platform_assets.profile import DBT_PROJECT_DIR, locations
@@ -48,6 +52,27 @@ class PlatformDbtCliResource(DbtCliResource):
     env: dict[str, str] = Field(default_factory=dict,
                                 description="Extra environment for dbt (paths and settings, "
                                             "never secrets).")
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        # dagster-dbt runs `dbt --version` once per run to learn it, and that command asks PyPI
+        # for the latest release: 5-6 s of every warehouse run (or a timeout offline). The dbt
+        # beside this interpreter is the installed dbt-core package; ask the package instead.
+        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
+            return version.parse(metadata.version("dbt-core"))
+        return super()._cli_version
+
+    def _initialize_dbt_core_adapter(self, args):
+        # dagster-dbt builds an in-process dbt adapter before each invocation (~2 s, 5 s for
+        # the first in a process) for its metadata helpers. The local warehouse is described
+        # over a read-only DuckDB connection instead (assets.py), so skip it there.
+        if self.local_duckdb_path():
+            return None
+        return super()._initialize_dbt_core_adapter(args)
+
+    def local_duckdb_path(self) -> str | None:
+        """The DuckDB file of the `local` target, or None for any other target."""
+        return self.env.get("PLATFORM_WAREHOUSE_PATH") if self.target == "local" else None
 
     def cli(self, args, **kwargs) -> DbtCliInvocation:  # type: ignore[override]
         warehouse = self.env.get("PLATFORM_WAREHOUSE_PATH")

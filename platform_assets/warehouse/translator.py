@@ -8,9 +8,8 @@ Why custom:
 - groups by layer (`warehouse_staging`, `warehouse_intermediate`, `warehouse_snapshots`,
   `warehouse_marts`), from the node's folder, so the UI shows the layers the docs describe.
 - owners from `meta.owner` (the project default is the data platform team).
-- automation: every model follows its inputs (`eager`), so a CDC apply reaches the marts
-  without a schedule; for the partitioned facts eager means the latest day, whose run also
-  applies every change loaded since the last one (see dbt_project/macros/incremental_scope.sql).
+- automation: see automation.py (eager for most, hourly for the partitioned facts; the marts
+  after the facts are given theirs in assets.py).
 - every dbt test is an asset check, source tests included (on the loader's assets).
 """
 
@@ -22,6 +21,7 @@ from typing import Any
 from dagster import AssetKey, AutomationCondition
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
+from platform_assets.warehouse import automation
 from platform_assets.warehouse.keys import model_asset_key
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -61,4 +61,6 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
     def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]
                                  ) -> AutomationCondition | None:
-        return AutomationCondition.eager()
+        if dbt_resource_props.get("config", {}).get("materialized") == "incremental":
+            return automation.FACTS
+        return automation.BASE

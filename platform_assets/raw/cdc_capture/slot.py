@@ -16,7 +16,7 @@ import psycopg
 
 from platform_assets.contracts import CONTRACTS
 from platform_assets.errors import PlatformError
-from platform_assets.raw.cdc_capture.pgoutput import int_to_lsn, lsn_to_int
+from platform_assets.raw.cdc_capture.pgoutput import Decoder, int_to_lsn, lsn_to_int
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,25 @@ def pending_changes(conn: psycopg.Connection, slot: str = "lakehouse",
         "SELECT count(*) FROM pg_logical_slot_peek_binary_changes(%s, NULL, 1,"
         " VARIADIC %s::text[])", (slot, list(_options(publication)))).fetchone()
     return n > 0
+
+
+def pending_tables(conn: psycopg.Connection, slot: str = "lakehouse",
+                   publication: str = "lakehouse_pub", limit: int = 20_000) -> set[str] | None:
+    """Names of the tables with changes in the slot: the empty set when none, None when the
+    backlog exceeds `limit` messages (then any table may have changed: capture them all).
+
+    Reads Relation messages only: pgoutput sends one before a relation's first change in
+    each decoding session, and every peek is a new session.
+    """
+    if not pending_changes(conn, slot, publication):
+        return set()
+    rows = conn.execute(
+        "SELECT data FROM pg_logical_slot_peek_binary_changes(%s, NULL, %s,"
+        " VARIADIC %s::text[])", (slot, limit, list(_options(publication)))).fetchall()
+    if len(rows) >= limit:
+        return None
+    decoder = Decoder()
+    return {decoder.decode(bytes(data)).table for (data,) in rows if bytes(data[:1]) == b"R"}
 
 
 def drop_replication(conn: psycopg.Connection, slot: str = "lakehouse",

@@ -63,7 +63,10 @@ def order_with_lines(rng: random.Random, oid: int, first_item_id: int, pay_id: i
     for i in range(rng.choice([1, 1, 2, 2, 3, 4])):
         p = rng.choice(products)
         discount = None if rng.random() < 0.8 else money(rng, 0.5, 5)
-        items.append((first_item_id + i, oid, p[0], rng.randrange(1, 4), p[4], discount))
+        quantity = rng.randrange(1, 4)
+        if discount is not None:  # a discount never exceeds the line (cheap products)
+            discount = min(discount, quantity * p[4])
+        items.append((first_item_id + i, oid, p[0], quantity, p[4], discount))
     total = sum(q * price - (d or 0) for _, _, _, q, price, d in items)
     status = rng.choice(ORDER_STATUSES)
     city, country = rng.choice(CITIES)
