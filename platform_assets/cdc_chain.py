@@ -18,12 +18,11 @@ from collections.abc import Iterable
 
 from dagster import AssetKey, AssetSelection, DagsterInstance, DagsterRunStatus, RunsFilter
 
-from platform_assets.warehouse.assets import dbt_mart_assets
+from platform_assets.run_tags import CDC_TRIGGERS, TRIGGER_TAG, is_cdc_run
+from platform_assets.warehouse.assets import dbt_fact_assets, dbt_mart_assets
 from platform_assets.warehouse.keys import PREFIX, raw_asset_key
+from platform_assets.warehouse.partitions import FACT_PARTITIONS
 
-TRIGGER_TAG = "lakehouse/trigger"
-# runs started by a sensor that saw changes; only these skip tables with nothing new
-CDC_TRIGGERS = ("cdc", "raw_cdc_files")
 IN_FLIGHT = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
              DagsterRunStatus.STARTED]
 NOT_YET_STARTED = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED,
@@ -49,8 +48,14 @@ def chain_run(asset_graph, tables: Iterable[str], also: Iterable[AssetKey] = ())
     on its own schedule (processed/assets.py) rather than in the freshness path."""
     keys = sorted((AssetSelection.assets(*also) | chain_selection(tables)).resolve(asset_graph))
     checks = AssetSelection.checks_for_assets(*keys).resolve_checks(asset_graph)
-    return {"asset_selection": keys,
-            "asset_check_keys": sorted(k for k in checks if k.name != RECONCILIATION_CHECK)}
+    request = {"asset_selection": keys,
+               "asset_check_keys": sorted(k for k in checks if k.name != RECONCILIATION_CHECK)}
+    if set(keys) & set(dbt_fact_assets.keys):
+        # The facts are daily-partitioned: the run materializes today's partition, so Dagster
+        # (and the marts' automation) sees them updated. It applies the loaded changes of
+        # every day, not a window (`is_cdc_run`, warehouse/assets.py).
+        request["partition_key"] = FACT_PARTITIONS.get_last_partition_key()
+    return request
 
 
 def cdc_runs(instance: DagsterInstance, statuses: list[DagsterRunStatus],
@@ -62,4 +67,4 @@ def cdc_runs(instance: DagsterInstance, statuses: list[DagsterRunStatus],
 def skip_when_unchanged(context) -> bool:
     """In a sensor's CDC run, a table with nothing new yields no materialization, and Dagster
     skips what depends on it in the run; a run started by hand always rebuilds what it names."""
-    return context.run.tags.get(TRIGGER_TAG) in CDC_TRIGGERS
+    return is_cdc_run(context)

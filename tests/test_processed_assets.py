@@ -36,3 +36,27 @@ def test_quarantine_is_counted_and_a_broken_table_does_not_stop_the_others(lake)
     assert meta["delta_version"].value == 1
     for other in ("customers", "payments", "order_items"):
         assert instance.get_latest_materialization_event(AssetKey(["processed", other]))
+
+
+def test_a_sensor_run_skips_what_depends_on_a_table_with_nothing_new(lake):
+    """In a CDC run (the sensors' tag) a table with no pending file yields no materialization
+    and Dagster skips its downstream steps; a run started by hand rebuilds what it names."""
+    from platform_assets.curated.assets import curated_assets
+    from platform_assets.run_tags import TRIGGER_TAG
+
+    write_dms(lake, "products", "LOAD00000001", [product_row(1)])
+    assets = [*processed_assets, *curated_assets]
+    selection = [AssetKey([zone, "products"]) for zone in ("processed", "curated")]
+    resources = {"lake": LakeResource(root=lake.root)}
+    for attempt in range(2):  # the second run finds nothing new
+        instance = DagsterInstance.ephemeral()
+        result = materialize(assets, selection=selection, instance=instance, resources=resources,
+                             tags={TRIGGER_TAG: "cdc"})
+        assert result.success
+        skipped = {e.step_key for e in result.all_events if e.is_step_skipped}
+        assert skipped == (set() if attempt == 0 else {"curated__products"})
+        materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+        assert materialized == (set(selection) if attempt == 0 else set())
+    by_hand = materialize(assets, selection=selection, instance=DagsterInstance.ephemeral(),
+                          resources=resources)
+    assert {e.asset_key for e in by_hand.get_asset_materialization_events()} == set(selection)

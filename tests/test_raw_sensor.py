@@ -50,6 +50,7 @@ def test_new_files_request_exactly_the_changed_tables_once(lake, evaluate):
     # the marts that aggregate the facts refresh on their own clock (warehouse/automation.py)
     assert AssetKey(["warehouse", "mart_product_performance"]) not in selected
     assert not {k for k in selected if k.path[-1] in ("orders", "customers", "stg_customers")}
+    assert request.partition_key  # the facts are in it: today's partition (cdc_chain.py)
     assert AssetKey(["warehouse", "dbt_docs"]) not in selected
     # dbt tests run with their models; the full reconciliation with Postgres does not
     checks = {(k.asset_key.path[-1], k.name) for k in request.asset_check_keys}

@@ -19,7 +19,6 @@ from dagster import (
 
 from platform_assets.cdc_chain import (
     NOT_YET_STARTED,
-    TRIGGER_TAG,
     cdc_runs,
     chain_run,
     chain_selection,
@@ -27,6 +26,7 @@ from platform_assets.cdc_chain import (
 from platform_assets.contracts import CONTRACTS
 from platform_assets.raw.assets import PUBLICATION, SLOT
 from platform_assets.resources import OltpResource
+from platform_assets.run_tags import TRIGGER_TAG
 
 POSITION_TAG = "lakehouse/slot_position"
 RAW_KEYS = [AssetKey(["raw", name]) for name in CONTRACTS]
