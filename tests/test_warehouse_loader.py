@@ -64,6 +64,26 @@ def test_files_load_once_and_a_second_load_changes_nothing(shop):
     assert _loads(loader) == len(CONTRACTS)  # the second load wrote nothing at all
 
 
+def test_a_reader_holding_the_warehouse_makes_the_load_wait_not_fail(shop):
+    """DuckDB admits one writing process and no reader beside it (an analyst's session)."""
+    import subprocess
+    import sys
+
+    lake, loader, _ = shop
+    duckdb.connect(loader.path).close()
+    reader = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time\n"
+         f"c = duckdb.connect({loader.path!r}, read_only=True)\n"
+         "print('open', flush=True); time.sleep(1.5); c.close()"],
+        stdout=subprocess.PIPE, text=True)
+    assert reader.stdout.readline().strip() == "open"
+    with pytest.raises(duckdb.IOException):  # what a writer meets without waiting
+        duckdb.connect(loader.path)
+    loaded = loader.load(lake, [CONTRACTS["customers"]])
+    assert reader.wait(timeout=30) == 0
+    assert loaded[0].rows_added > 0
+
+
 def test_a_merge_rewrites_files_and_the_raw_copy_follows(shop):
     lake, loader, rows = shop
     loader.load(lake, CONTRACTS.values())
