@@ -52,6 +52,14 @@
     where _load_id > {{ load_high_water_mark() }}
 {%- endmacro %}
 
+{#- The orders a fact re-derives: all of them on a full build, those in scope otherwise. -#}
+{% macro scoped_orders() -%}
+    select * from {{ ref('stg_orders') }}
+    {%- if is_incremental() %}
+    where order_id in ({{ orders_in_scope() }})
+    {%- endif %}
+{%- endmacro %}
+
 {% macro delete_vanished_rows(key, source_relation) -%}
     delete from {{ this }}
     where {{ key }} not in (select {{ key }} from {{ source_relation }})

@@ -112,6 +112,11 @@ def stream_with_table_metadata(context: AssetExecutionContext, invocation: DbtCl
         raise invocation.get_error() or RuntimeError("dbt build failed")
 
 
+# what the three definitions share: one manifest, one project, one translator
+COMMON = {"manifest": manifest_path(), "project": lakehouse_project,
+          "dagster_dbt_translator": TRANSLATOR, "pool": POOL}
+
+
 def _build(context: AssetExecutionContext, dbt: PlatformDbtCliResource, extra: list[str] = ()):
     # --no-write-json: the manifest is prepared once and events stream from dbt's log, so the
     # ~1 s of writing manifest.json and run_results.json per invocation buys nothing here
@@ -124,26 +129,20 @@ def _build(context: AssetExecutionContext, dbt: PlatformDbtCliResource, extra: l
 
 
 @dbt_assets(
-    manifest=manifest_path(),
-    project=lakehouse_project,
-    dagster_dbt_translator=TRANSLATOR,
+    **COMMON,
     exclude=f"{FACTS}+",
     name="dbt_warehouse",
-    pool=POOL,
 )
 def dbt_warehouse_assets(context: AssetExecutionContext, dbt: DbtCliResource):
     yield from _build(context, dbt)
 
 
 @dbt_assets(
-    manifest=manifest_path(),
-    project=lakehouse_project,
-    dagster_dbt_translator=TRANSLATOR,
+    **COMMON,
     select=FACTS,
     name="dbt_warehouse_facts",
     partitions_def=FACT_PARTITIONS,
     backfill_policy=FACT_BACKFILL,
-    pool=POOL,
 )
 def dbt_fact_assets(context: AssetExecutionContext, dbt: DbtCliResource):
     window = window_vars(context)
@@ -153,12 +152,9 @@ def dbt_fact_assets(context: AssetExecutionContext, dbt: DbtCliResource):
 
 
 @dbt_assets(
-    manifest=manifest_path(),
-    project=lakehouse_project,
-    dagster_dbt_translator=TRANSLATOR,
+    **COMMON,
     select=AFTER_FACTS,
     name="dbt_warehouse_marts",
-    pool=POOL,
 )
 def dbt_mart_assets(context: AssetExecutionContext, dbt: DbtCliResource):
     yield from _build(context, dbt)

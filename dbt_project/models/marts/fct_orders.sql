@@ -4,19 +4,12 @@
 -- the scope macro reads all three staging tables (a ref inside is_incremental() is not seen at parse):
 -- depends_on: {{ ref('stg_orders') }}, {{ ref('stg_order_items') }}, {{ ref('stg_payments') }}
 {{ config(
-    materialized='incremental',
     unique_key='order_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-    cluster_by=['order_date'],
     post_hook=["{{ delete_vanished_rows('order_id', ref('stg_orders')) }}"],
 ) }}
 
 with orders as (
-    select * from {{ ref('stg_orders') }}
-    {% if is_incremental() %}
-    where order_id in ({{ orders_in_scope() }})
-    {% endif %}
+    {{ scoped_orders() }}
 ),
 
 lines as (

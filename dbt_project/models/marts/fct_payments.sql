@@ -3,11 +3,7 @@
 -- the scope macro reads all three staging tables (a ref inside is_incremental() is not seen at parse):
 -- depends_on: {{ ref('stg_orders') }}, {{ ref('stg_order_items') }}, {{ ref('stg_payments') }}
 {{ config(
-    materialized='incremental',
     unique_key='payment_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-    cluster_by=['order_date'],
     post_hook=[
         "{{ delete_vanished_rows('payment_id', ref('stg_payments')) }}",
         "{{ delete_vanished_rows('order_id', ref('stg_orders')) }}",
@@ -15,10 +11,7 @@
 ) }}
 
 with orders as (
-    select * from {{ ref('stg_orders') }}
-    {% if is_incremental() %}
-    where order_id in ({{ orders_in_scope() }})
-    {% endif %}
+    {{ scoped_orders() }}
 ),
 
 payments as (
