@@ -1,4 +1,4 @@
-"""What one CDC batch refreshes, requested as one run: the freshness path from Postgres to the marts.
+"""What one CDC batch refreshes, requested as one run: the freshness path from Postgres to the facts.
 
 Why one run and not a chain of eager automation runs: on a small machine launching a run costs
 5-10 s (a process that loads the code location), and an eager chain launches one per layer

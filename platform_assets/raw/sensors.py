@@ -36,7 +36,7 @@ RAW_KEYS = [AssetKey(["raw", name]) for name in CONTRACTS]
         asset_selection=AssetSelection.assets(*RAW_KEYS) | chain_selection(CONTRACTS),
         default_status=DefaultSensorStatus.RUNNING,
         description="Requests a CDC capture, and the refresh of the changed tables down to the "
-                    "marts, when the pgoutput slot holds unread changes.")
+                    "facts, when the pgoutput slot holds unread changes.")
 def cdc_capture_sensor(context: SensorEvaluationContext, oltp: OltpResource):
     from platform_assets.raw.cdc_capture.slot import pending_tables, slot_position
 
