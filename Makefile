@@ -10,7 +10,7 @@ export DAGSTER_HOME := $(CURDIR)
 export PLATFORM_DAGSTER_STATE := $(CURDIR)/.dagster
 export PLATFORM_DAGSTER_LOGS := $(CURDIR)/.dagster/logs
 
-.PHONY: install demo test test-fast dev docs dbt-manifest lint clean bench bench-full
+.PHONY: install demo test test-fast dev docs dbt-manifest lint clean bench bench-full bench-freshness
 
 $(BIN)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(SYS_PYTHON) -m pip install -q uv
@@ -48,6 +48,10 @@ bench: dbt-manifest
 
 bench-full: dbt-manifest
 	$(BIN)/python -m bench.run --mode full
+
+# Freshness needs `make dev` running in another shell (sensors, daemon, runs).
+bench-freshness: install
+	$(BIN)/python -m bench.freshness --changes 50 --every 5
 
 lint: install
 	$(BIN)/ruff check platform_assets tests

@@ -1,7 +1,7 @@
 """Freshness: seconds from a Postgres commit until the row is visible in the processed Delta
 table and in the warehouse's fct_orders, with `make dev` (sensors, automation) running.
 
-    .venv/bin/python -m bench.freshness --changes 50 --every 5
+    make bench-freshness    # or: python -m bench.freshness --changes 50 --every 5
 
 Each change stamps one order's `updated_at` with a unique time; changes keep coming every few
 seconds while the earlier ones travel, and both places are polled for all of them.
@@ -20,13 +20,16 @@ from pathlib import Path
 import duckdb
 import psycopg
 import pyarrow.dataset as ds
+from dagster import DagsterInstance
 
 from bench.run import machine
 from platform_assets.contracts import contract
+from platform_assets.definitions import automation
 from platform_assets.demo import qualified_model
 from platform_assets.lake import Lake
 from platform_assets.processed.delta import open_table
 from platform_assets.profile import locations, resources_for
+from platform_assets.raw.sensors import cdc_capture_sensor
 
 ORDERS = contract("orders")
 
@@ -91,8 +94,9 @@ def measure(changes: int, every: float, timeout: float) -> dict:
                 break
             time.sleep(0.25)
     return {"changes": changes, "seconds_between_changes": every,
-            "sensor_interval_s": {"cdc_capture_sensor": 3, "lakehouse_automation": 5},
-            "run_queue_interval_s": 1,
+            "sensor_interval_s": {s.name: s.minimum_interval_seconds
+                                  for s in (cdc_capture_sensor, automation)},
+            "run_queue_interval_s": DagsterInstance.get().run_coordinator.dequeue_interval_seconds,
             "processed": _stats(list(to_processed.values()), changes),
             "fct_orders": _stats(list(to_warehouse.values()), changes),
             "measured_at": datetime.now(UTC).isoformat()}

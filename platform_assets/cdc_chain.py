@@ -8,7 +8,7 @@ only, the processed and curated tables, their warehouse copies and the dbt model
 up to the facts; the marts that aggregate the facts refresh every few minutes
 (warehouse/automation.py).
 dbt's own tests still gate the models; a table with nothing new skips its part of the run
-(see `skip_when_unchanged`), and eager automation remains the fallback for anything a run
+(`run_tags.is_cdc_run`), and eager automation remains the fallback for anything a run
 did not reach.
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from dagster import AssetKey, AssetSelection, DagsterInstance, DagsterRunStatus, RunsFilter
 
-from platform_assets.run_tags import CDC_TRIGGERS, TRIGGER_TAG, is_cdc_run
+from platform_assets.run_tags import CDC_TRIGGERS, TRIGGER_TAG
 from platform_assets.warehouse.assets import dbt_fact_assets, dbt_mart_assets
 from platform_assets.warehouse.keys import PREFIX, raw_asset_key
 from platform_assets.warehouse.partitions import FACT_PARTITIONS
@@ -53,7 +53,7 @@ def chain_run(asset_graph, tables: Iterable[str], also: Iterable[AssetKey] = ())
     if set(keys) & set(dbt_fact_assets.keys):
         # The facts are daily-partitioned: the run materializes today's partition, so Dagster
         # (and the marts' automation) sees them updated. It applies the loaded changes of
-        # every day, not a window (`is_cdc_run`, warehouse/assets.py).
+        # every day, not a window (`window_vars`, warehouse/partitions.py).
         request["partition_key"] = FACT_PARTITIONS.get_last_partition_key()
     return request
 
@@ -63,8 +63,3 @@ def cdc_runs(instance: DagsterInstance, statuses: list[DagsterRunStatus],
     return [r for trigger in triggers for r in instance.get_runs(
         filters=RunsFilter(tags={TRIGGER_TAG: trigger}, statuses=statuses), limit=20)]
 
-
-def skip_when_unchanged(context) -> bool:
-    """In a sensor's CDC run, a table with nothing new yields no materialization, and Dagster
-    skips what depends on it in the run; a run started by hand always rebuilds what it names."""
-    return is_cdc_run(context)

@@ -3,11 +3,11 @@
 
 from dagster import AssetExecutionContext, AssetKey, AutomationCondition, MaterializeResult, asset
 
-from platform_assets.cdc_chain import skip_when_unchanged
 from platform_assets.contracts import CONTRACTS, TableContract
 from platform_assets.curated.refresh import refresh_curated
 from platform_assets.processed.delta import open_table
 from platform_assets.resources import LakeResource
+from platform_assets.run_tags import is_cdc_run
 
 
 def build_curated_asset(c: TableContract):
@@ -22,7 +22,7 @@ def build_curated_asset(c: TableContract):
     def _curated(context: AssetExecutionContext, lake: LakeResource):
         the_lake = lake.lake()
         r = refresh_curated(the_lake, c)
-        if skip_when_unchanged(context) and r.mode == "unchanged":
+        if is_cdc_run(context) and r.mode == "unchanged":
             context.log.info(f"{c.name}: processed has not changed; skipping what depends on it")
             return
         dt = open_table(the_lake, "curated", c.name)

@@ -16,13 +16,13 @@ from dagster import (
     define_asset_job,
 )
 
-from platform_assets.cdc_chain import skip_when_unchanged
 from platform_assets.contracts import CONTRACTS, TableContract
 from platform_assets.processed.apply import apply_pending
 from platform_assets.processed.delta import open_table
 from platform_assets.processed.reconcile import reconcile
 from platform_assets.raw.files import list_quarantined
 from platform_assets.resources import LakeResource, OltpResource
+from platform_assets.run_tags import is_cdc_run
 
 
 def processed_key(c: TableContract) -> AssetKey:
@@ -39,7 +39,7 @@ def build_processed_asset(c: TableContract):
     def _processed(context: AssetExecutionContext, lake: LakeResource):
         the_lake = lake.lake()
         result = apply_pending(the_lake, c)
-        if skip_when_unchanged(context) and not (result.files_applied or result.files_quarantined):
+        if is_cdc_run(context) and not (result.files_applied or result.files_quarantined):
             context.log.info(f"{c.name}: no raw files pending; skipping what depends on it")
             return
         for name, reason in result.files_quarantined.items():

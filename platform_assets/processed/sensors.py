@@ -29,7 +29,7 @@ from platform_assets.run_tags import TRIGGER_TAG
         asset_selection=chain_selection(CONTRACTS),
         default_status=DefaultSensorStatus.RUNNING,
         description="Watches the raw zone for new DMS files (local capture or a real DMS "
-                    "task) and requests the processed tables that changed.")
+                    "task) and requests the refresh of the tables they change, down to the facts.")
 def raw_cdc_files_sensor(context: SensorEvaluationContext, lake: LakeResource):
     capturing = cdc_runs(context.instance, IN_FLIGHT, triggers=["cdc"])
     if capturing:

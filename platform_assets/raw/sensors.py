@@ -28,7 +28,6 @@ from platform_assets.raw.assets import PUBLICATION, SLOT
 from platform_assets.resources import OltpResource
 from platform_assets.run_tags import TRIGGER_TAG
 
-POSITION_TAG = "lakehouse/slot_position"
 RAW_KEYS = [AssetKey(["raw", name]) for name in CONTRACTS]
 
 
@@ -57,4 +56,4 @@ def cdc_capture_sensor(context: SensorEvaluationContext, oltp: OltpResource):
     return RunRequest(
         run_key=f"capture-{position}-{wal_end}",  # a failed capture is retried on new WAL
         **chain_run(context.repository_def.asset_graph, tables, also=RAW_KEYS),
-        tags={TRIGGER_TAG: "cdc", POSITION_TAG: str(position)})
+        tags={TRIGGER_TAG: "cdc"})

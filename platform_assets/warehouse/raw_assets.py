@@ -15,9 +15,9 @@ from dagster import (
     multi_asset,
 )
 
-from platform_assets.cdc_chain import skip_when_unchanged
 from platform_assets.contracts import CONTRACTS
 from platform_assets.resources import LakeResource
+from platform_assets.run_tags import is_cdc_run
 from platform_assets.warehouse.assets import POOL
 from platform_assets.warehouse.keys import raw_asset_key
 from platform_assets.warehouse.loader import RawLoader
@@ -40,7 +40,7 @@ def _spec(name: str) -> AssetSpec:
 def warehouse_raw_assets(context: AssetExecutionContext, lake: LakeResource,
                          warehouse_loader: RawLoader):
     names = [k.path[-1] for k in context.selected_asset_keys]
-    skip = skip_when_unchanged(context)
+    skip = is_cdc_run(context)
     for r in warehouse_loader.load(lake.lake(), [CONTRACTS[n] for n in names]):
         if skip and r.unchanged:
             context.log.info(f"raw.{r.table}: no new curated files; skipping what depends on it")
