@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from dagster import AssetKey, AssetSelection, DagsterInstance, DagsterRunStatus, RunsFilter
 
-from platform_assets.run_tags import CDC_TRIGGERS, TRIGGER_TAG
+from platform_assets.orchestration.run_tags import CDC_TRIGGERS, TRIGGER_TAG
 from platform_assets.warehouse.assets import dbt_fact_assets, dbt_mart_assets
 from platform_assets.warehouse.keys import PREFIX, raw_asset_key
 from platform_assets.warehouse.partitions import FACT_PARTITIONS

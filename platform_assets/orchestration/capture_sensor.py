@@ -17,16 +17,16 @@ from dagster import (
     sensor,
 )
 
-from platform_assets.cdc_chain import (
+from platform_assets.contracts import CONTRACTS
+from platform_assets.orchestration.cdc_chain import (
     NOT_YET_STARTED,
     cdc_runs,
     chain_run,
     chain_selection,
 )
-from platform_assets.contracts import CONTRACTS
+from platform_assets.orchestration.run_tags import TRIGGER_TAG
 from platform_assets.raw.assets import PUBLICATION, SLOT
 from platform_assets.resources import OltpResource
-from platform_assets.run_tags import TRIGGER_TAG
 
 RAW_KEYS = [AssetKey(["raw", name]) for name in CONTRACTS]
 

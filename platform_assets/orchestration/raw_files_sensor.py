@@ -17,12 +17,12 @@ from dagster import (
     sensor,
 )
 
-from platform_assets.cdc_chain import IN_FLIGHT, cdc_runs, chain_run, chain_selection
 from platform_assets.contracts import CONTRACTS
+from platform_assets.orchestration.cdc_chain import IN_FLIGHT, cdc_runs, chain_run, chain_selection
+from platform_assets.orchestration.run_tags import TRIGGER_TAG
 from platform_assets.processed.applied_log import applied_files
 from platform_assets.raw.listing import FAMILIES, new_files
 from platform_assets.resources import LakeResource
-from platform_assets.run_tags import TRIGGER_TAG
 
 
 @sensor(name="raw_cdc_files_sensor", minimum_interval_seconds=5,
