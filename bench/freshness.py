@@ -27,9 +27,10 @@ from platform_assets.contracts import contract
 from platform_assets.definitions import automation
 from platform_assets.demo import qualified_model
 from platform_assets.lake import Lake
+from platform_assets.orchestration.capture_sensor import cdc_capture_sensor
 from platform_assets.processed.delta import open_table
-from platform_assets.profile import locations, resources_for
-from platform_assets.raw.sensors import cdc_capture_sensor
+from platform_assets.profile import resources_for
+from platform_assets.settings import locations
 
 ORDERS = contract("orders")
 

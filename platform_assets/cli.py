@@ -21,8 +21,8 @@ from platform_assets.errors import PlatformError
 def _oltp(args) -> None:
     import psycopg
 
-    from platform_assets.profile import locations
     from platform_assets.resources import OltpResource
+    from platform_assets.settings import locations
     from platform_assets.sources.oltp.server import stop_embedded
 
     loc = locations()

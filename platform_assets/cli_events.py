@@ -20,7 +20,8 @@ def _resources() -> dict:
     """The profile's resources, initialized (EnvVars resolved); defaults for keys the profile
     does not configure yet (metadata_store, events)."""
     from platform_assets.metadata.resources import local_metadata_store
-    from platform_assets.profile import locations, resources_for
+    from platform_assets.profile import resources_for
+    from platform_assets.settings import locations
     from platform_assets.sources.events.resources import EventStreamResource
 
     res = dict(resources_for())

@@ -10,7 +10,7 @@ import psycopg
 from platform_assets.contracts import CONTRACTS
 from platform_assets.errors import PlatformError
 from platform_assets.processed.delta import open_table
-from platform_assets.profile import locations
+from platform_assets.settings import locations
 from platform_assets.sources.oltp.schema import row_counts
 from platform_assets.sources.oltp.seed import seed
 

@@ -16,11 +16,11 @@ from dagster import (
 
 from platform_assets.contracts import CONTRACTS
 from platform_assets.definitions import build_definitions
+from platform_assets.orchestration.capture_sensor import cdc_capture_sensor
+from platform_assets.orchestration.run_tags import TRIGGER_TAG
 from platform_assets.raw.assets import PUBLICATION, SLOT
 from platform_assets.raw.cdc_capture import ensure_replication
-from platform_assets.raw.sensors import cdc_capture_sensor
 from platform_assets.resources import OltpResource
-from platform_assets.run_tags import TRIGGER_TAG
 from platform_assets.sources.oltp.seed import seed
 
 

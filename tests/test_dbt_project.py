@@ -52,7 +52,7 @@ def built(manifest, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PLATFORM_HOME", str(home))
         mp.delenv("PLATFORM_ENV", raising=False)
-        from platform_assets.profile import locations
+        from platform_assets.settings import locations
 
         loc = locations()
         write_curated(loc.lake_root, rows)
@@ -187,7 +187,7 @@ def test_every_dbt_node_is_one_asset_and_every_test_one_check(manifest):
 def test_missing_manifest_is_one_actionable_line(tmp_path, monkeypatch):
     from dagster_dbt import DbtProject
 
-    from platform_assets.profile import DBT_PROJECT_DIR
+    from platform_assets.settings import DBT_PROJECT_DIR
     from platform_assets.warehouse import project
 
     monkeypatch.setattr(project, "lakehouse_project", DbtProject(
@@ -230,7 +230,7 @@ def test_documented_columns_are_the_built_columns(built, manifest):
 @pytest.mark.slow
 def test_broken_order_total_fails_its_check_and_stops_the_mart(built):
     """Last in the module: a CDC change breaks an order's total in the built warehouse."""
-    from platform_assets.profile import locations
+    from platform_assets.settings import locations
 
     result, rows, warehouse = built
     order = list(rows["orders"][0])

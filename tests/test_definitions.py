@@ -13,7 +13,7 @@ from dagster import AssetKey
 
 from platform_assets.contracts import CONTRACTS
 from platform_assets.definitions import defs
-from platform_assets.profile import DBT_PROJECT_DIR
+from platform_assets.settings import DBT_PROJECT_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,12 +17,15 @@ from deltalake import DeltaTable
 
 from platform_assets.contracts.events import EVENTS
 from platform_assets.events_lake import table
-from platform_assets.events_lake.defs import events_assets, events_checks, events_job
+from platform_assets.events_lake.defs import defs as events_defs
+from platform_assets.events_lake.defs import events_job
 from platform_assets.events_lake.sensors import event_files_sensor
 from platform_assets.resources import LakeResource
 from platform_assets.sources.events.firehose import list_after
 from platform_assets.sources.events.producer import FirehoseFileSink, config_from_ids, produce
 
+events_assets = list(events_defs.assets)
+events_checks = list(events_defs.asset_checks)
 DAYS = [date(2026, 3, d) for d in (1, 2, 3)]
 
 
@@ -148,7 +151,7 @@ def test_backfill_of_two_partitions_from_the_cli_rebuilds_exactly_those(lake, tm
     module = tmp_path / "events_defs.py"
     module.write_text(textwrap.dedent(f"""
         from dagster import Definitions
-        from platform_assets.events_lake.defs import events_assets, events_job
+        from platform_assets.events_lake.defs import events_job
         from platform_assets.resources import LakeResource
         defs = Definitions(assets=events_assets, jobs=[events_job],
                            resources={{"lake": LakeResource(root={lake.root!r})}})

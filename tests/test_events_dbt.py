@@ -25,7 +25,7 @@ from platform_assets.contracts import contract
 from platform_assets.curated.conform import conform
 from platform_assets.events_lake import ingest
 from platform_assets.events_lake.dbt_source import SOURCES_YML, render_sources_yml
-from platform_assets.profile import DBT_PROJECT_DIR
+from platform_assets.settings import DBT_PROJECT_DIR
 from platform_assets.sources.events.producer import FirehoseFileSink, config_from_ids, produce
 from platform_assets.sources.oltp import fake_shop
 

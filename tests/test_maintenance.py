@@ -270,35 +270,6 @@ def test_every_table_has_its_contract_clustering(zone):
     assert clustered["customers"] == ("country",) and clustered["orders"] == ("order_ts",)
 
 
-def test_definitions_load_with_the_maintenance_restore_and_catalog_additions(platform_home):
-    """The lines proposed for definitions.py and profile.py give a loadable code location."""
-    from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
-
-    from platform_assets.catalog import CatalogResource
-    from platform_assets.catalog.assets import catalog_assets, catalog_sensors
-    from platform_assets.curated.assets import curated_assets
-    from platform_assets.maintenance import maintenance_jobs, maintenance_schedules
-    from platform_assets.processed.assets import processed_assets, processed_checks
-    from platform_assets.profile import locations, raw_ingest_definitions, resources_for
-    from platform_assets.tables.jobs import restore_jobs
-
-    raw_assets, raw_sensors = raw_ingest_definitions()
-    defs = Definitions(
-        assets=[*raw_assets, *processed_assets, *curated_assets, *catalog_assets],
-        asset_checks=processed_checks,
-        sensors=[*raw_sensors, *catalog_sensors],
-        jobs=[define_asset_job("all", selection=AssetSelection.all()), *maintenance_jobs,
-              *restore_jobs],
-        schedules=maintenance_schedules,
-        resources={**resources_for(), "catalog": CatalogResource(
-            kind="local", path=str(locations().home / ".platform" / "catalog.sqlite"))},
-        executor=in_process_executor)
-    Definitions.validate_loadable(defs)
-    names = {j.name for j in defs.resolve_all_job_defs()}
-    assert {"delta_compaction_job", "delta_zorder_job", "delta_vacuum_job", "raw_retention_job",
-            "restore_delta_table_job"} <= names
-
-
 def test_maintenance_and_restore_on_s3(s3_lake):
     """The same operations against S3 (moto's server): log reads, listing, restore, vacuum."""
     from platform_assets.tables import TableRef, read_as_of, restore_table

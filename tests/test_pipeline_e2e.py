@@ -15,7 +15,7 @@ from platform_assets.demo import qualified_model
 from platform_assets.lake import Lake
 from platform_assets.processed.delta import open_table
 from platform_assets.processed.reconcile import reconcile
-from platform_assets.profile import locations
+from platform_assets.settings import locations
 from platform_assets.sources.oltp.schema import row_counts
 from platform_assets.sources.oltp.seed import seed
 from platform_assets.sources.oltp.workload import run_workload

@@ -42,7 +42,7 @@ def test_a_sensor_run_skips_what_depends_on_a_table_with_nothing_new(lake):
     """In a CDC run (the sensors' tag) a table with no pending file yields no materialization
     and Dagster skips its downstream steps; a run started by hand rebuilds what it names."""
     from platform_assets.curated.assets import curated_assets
-    from platform_assets.run_tags import TRIGGER_TAG
+    from platform_assets.orchestration.run_tags import TRIGGER_TAG
 
     write_dms(lake, "products", "LOAD00000001", [product_row(1)])
     assets = [*processed_assets, *curated_assets]

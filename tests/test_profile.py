@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from platform_assets.errors import PlatformError
-from platform_assets.profile import current_profile, resources_for
+from platform_assets.profile import resources_for
+from platform_assets.settings import current_profile
 
 
 def test_default_profile_is_local(monkeypatch):

@@ -23,7 +23,7 @@ from warehouse_data import EXCLUDE_EVENTS, MARTS, shop_rows, write_curated
 
 from platform_assets.contracts import CONTRACTS
 from platform_assets.lake import Lake
-from platform_assets.profile import DBT_PROJECT_DIR
+from platform_assets.settings import DBT_PROJECT_DIR
 from platform_assets.warehouse.loader import DuckDBRawLoader, SnowflakeRawLoader
 from platform_assets.warehouse.project import dbt_executable
 

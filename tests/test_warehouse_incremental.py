@@ -59,7 +59,7 @@ def _windows(instance, result) -> list[str]:
 
 
 def test_partition_windows_and_cdc_updates_are_applied_exactly_once(platform_home):
-    from platform_assets.profile import locations
+    from platform_assets.settings import locations
 
     loc = locations()
     rows = shop_rows(60)

@@ -14,7 +14,7 @@ import yaml
 
 from platform_assets.contracts.events import DERIVED_DOCS, EVENTS, EventContract
 from platform_assets.contracts.types import TYPES
-from platform_assets.profile import DBT_PROJECT_DIR
+from platform_assets.settings import DBT_PROJECT_DIR
 
 SOURCES_YML = DBT_PROJECT_DIR / "models" / "staging" / "events" / "_sources_events.yml"
 HEADER = (

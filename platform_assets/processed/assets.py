@@ -17,12 +17,12 @@ from dagster import (
 )
 
 from platform_assets.contracts import CONTRACTS, TableContract
+from platform_assets.orchestration.run_tags import is_cdc_run
 from platform_assets.processed.apply import apply_pending
 from platform_assets.processed.delta import open_table
 from platform_assets.processed.reconcile import reconcile
 from platform_assets.raw.files import list_quarantined
 from platform_assets.resources import LakeResource, OltpResource
-from platform_assets.run_tags import is_cdc_run
 
 
 def processed_key(c: TableContract) -> AssetKey:

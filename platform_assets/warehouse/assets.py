@@ -26,12 +26,12 @@ from dagster import AssetExecutionContext, MetadataValue, Output, TableColumn, T
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
 from platform_assets.warehouse import automation
+from platform_assets.warehouse.keys import POOL
 from platform_assets.warehouse.partitions import FACT_BACKFILL, FACT_PARTITIONS, window_vars
 from platform_assets.warehouse.project import lakehouse_project, manifest_path
 from platform_assets.warehouse.resources import PlatformDbtCliResource
 from platform_assets.warehouse.translator import WarehouseTranslator
 
-POOL = "warehouse"
 COUNTED = ("table", "incremental", "snapshot", "dynamic_table")
 ROW_COUNT = "dagster/row_count"  # the standard keys Dagster shows (TableMetadataSet)
 COLUMN_SCHEMA = "dagster/column_schema"

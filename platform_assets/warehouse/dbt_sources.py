@@ -16,7 +16,7 @@ import yaml
 
 from platform_assets.contracts import CONTRACTS, TableContract
 from platform_assets.contracts.types import TYPES
-from platform_assets.profile import DBT_PROJECT_DIR
+from platform_assets.settings import DBT_PROJECT_DIR
 from platform_assets.warehouse.keys import raw_asset_key
 from platform_assets.warehouse.load_sql import LOAD_COLUMNS, RAW_SCHEMA
 

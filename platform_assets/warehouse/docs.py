@@ -18,7 +18,7 @@ from dagster import AssetExecutionContext, MaterializeResult, asset
 from dagster_dbt import DbtCliResource
 
 from platform_assets.errors import PlatformError
-from platform_assets.profile import DBT_PROJECT_DIR, locations
+from platform_assets.settings import DBT_PROJECT_DIR, locations
 from platform_assets.warehouse import automation
 from platform_assets.warehouse.project import dbt_executable, lakehouse_project
 

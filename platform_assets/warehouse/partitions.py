@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dagster import AssetExecutionContext, BackfillPolicy, DailyPartitionsDefinition
 
-from platform_assets.run_tags import is_cdc_run
+from platform_assets.orchestration.run_tags import is_cdc_run
 
 FACT_PARTITIONS = DailyPartitionsDefinition(start_date="2025-11-01", end_offset=1)
 FACT_BACKFILL = BackfillPolicy.single_run()  # a backfill of N days is one dbt run

@@ -17,7 +17,7 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 from platform_assets.errors import PlatformError
-from platform_assets.profile import DBT_PROJECT_DIR, locations
+from platform_assets.settings import DBT_PROJECT_DIR, locations
 
 # The manifest only carries the graph (models, tests, sources), the same in every target, so it
 # is parsed against `local`, which needs no credentials. Runs choose their target in resources.

@@ -16,10 +16,9 @@ from dagster import (
 )
 
 from platform_assets.contracts import CONTRACTS
+from platform_assets.orchestration.run_tags import is_cdc_run
 from platform_assets.resources import LakeResource
-from platform_assets.run_tags import is_cdc_run
-from platform_assets.warehouse.assets import POOL
-from platform_assets.warehouse.keys import raw_asset_key
+from platform_assets.warehouse.keys import POOL, raw_asset_key
 from platform_assets.warehouse.loader import RawLoader
 
 GROUP = "warehouse_raw"

@@ -23,7 +23,7 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource
 from packaging import version
 from pydantic import Field
 
-from platform_assets.profile import DBT_PROJECT_DIR, locations
+from platform_assets.settings import DBT_PROJECT_DIR, locations
 from platform_assets.warehouse.emulator import EMULATOR_ENV
 from platform_assets.warehouse.loader import DuckDBRawLoader, RawLoader, SnowflakeRawLoader
 from platform_assets.warehouse.project import dbt_executable, lakehouse_project
