@@ -18,7 +18,7 @@ from platform_assets.raw.cdc_capture.pgoutput import (
     int_to_lsn,
     lsn_to_int,
 )
-from platform_assets.raw.cdc_capture.writer import row_values
+from platform_assets.raw.cdc_capture.writer import row_images, row_values
 
 PUB = "decoder_pub"
 
@@ -138,6 +138,24 @@ def test_unchanged_toast_and_key_only_identity(conn):
         row_values(default)  # never a silent null
     assert delete.op == "D" and delete.old == {"id": "2"}  # key only, no fake nulls
     assert row_values(delete) == {"id": "2"}
+
+
+def test_key_change_becomes_delete_of_old_key_then_new_row(conn):
+    conn.execute("INSERT INTO t (id, name, n) VALUES (1, 'a', 1), (2, 'b', 2)")
+    conn.execute("UPDATE t SET id = 10, name = 'moved' WHERE id = 1")  # FULL: whole old row
+    conn.execute("UPDATE t SET name = 'same key' WHERE id = 2")
+    conn.execute("ALTER TABLE t REPLICA IDENTITY DEFAULT")
+    conn.execute("UPDATE t SET id = 20 WHERE id = 2")  # DEFAULT: old key only ('K')
+    conn.execute("UPDATE t SET n = 3 WHERE id = 20")  # DEFAULT, key kept: no old row at all
+    moved_full, kept, moved_default, kept_default = [
+        m for m in decode(conn) if isinstance(m, RowChange)][2:]
+
+    images = row_images(moved_full, "id")
+    assert [(op, v["id"]) for op, v in images] == [("D", "1"), ("U", "10")]
+    assert images[0][1]["name"] == "a" and images[1][1]["name"] == "moved"
+    assert row_images(kept, "id") == [("U", row_values(kept))]
+    assert row_images(moved_default, "id") == [("D", {"id": "2"}), ("U", row_values(moved_default))]
+    assert row_images(kept_default, "id") == [("U", row_values(kept_default))]
 
 
 def test_decoder_rejects_garbage_and_lsn_round_trips():

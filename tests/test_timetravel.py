@@ -15,7 +15,7 @@ from platform_assets.curated.refresh import refresh_curated
 from platform_assets.errors import PlatformError
 from platform_assets.maintenance import vacuum
 from platform_assets.maintenance.targets import Target
-from platform_assets.processed.applied_log import applied_files
+from platform_assets.processed.applied_log import applied_files, file_states
 from platform_assets.processed.apply import apply_pending
 from platform_assets.processed.delta import WATERMARK_KEY, committed_value, open_table
 from platform_assets.resources import LakeResource
@@ -86,22 +86,25 @@ def test_restore_gives_the_old_rows_and_records_who_and_why(lake, three_versions
     # the restore rewinds the consumption position with the data: the watermark of v1 ...
     dt = open_table(lake, "processed", "products")
     assert committed_value(lake, dt, WATERMARK_KEY) == watermark_v1
-    # ... and the files applied after v1 are pending again
+    # ... and the files applied after v1 are held as rolled back, not pending
     assert record.applied_files_rewound == 2
-    assert applied_files(lake, "products") == {"LOAD00000001.parquet"}
+    states = file_states(lake, "products")
+    assert {f: s.outcome for f, s in states.items()} == {
+        "LOAD00000001.parquet": "applied", "20261127-080000000.parquet": "rolled_back",
+        "20261127-080100000.parquet": "rolled_back"}
     # its curated table was rebuilt from the restored state (a follower cannot order the
     # delete+insert of every row that a RESTORE's change feed holds)
     curated = read_as_of(lake, C)
     assert curated.sort_by("product_id") == conform(read_as_of(lake, P), PRODUCTS).sort_by(
         "product_id")
     assert refresh_curated(lake, PRODUCTS).mode == "unchanged"
-    # the next apply re-applies the rewound files: the table is again a function of the raw zone
-    result = apply_pending(lake, PRODUCTS)
-    assert sorted(result.files_applied) == ["20261127-080000000.parquet",
-                                            "20261127-080100000.parquet"]
+    # restoring to the latest state before the restore brings the files back as applied
+    again = restore_table(lake, P, 3, who="ana", why="the import was right after all")
+    assert again.applied_files_rewound == 0
+    assert {s.outcome for s in file_states(lake, "products").values()} == {"applied"}
     assert prices(read_as_of(lake, P)) == {1: "3.00", 2: "9.99", 3: "9.99", 9: "9.99"}
-    refresh = refresh_curated(lake, PRODUCTS)
-    assert refresh.mode == "incremental"
+    assert apply_pending(lake, PRODUCTS).files_applied == []
+    assert refresh_curated(lake, PRODUCTS).mode == "unchanged"
     assert read_as_of(lake, C).sort_by("product_id") == conform(
         read_as_of(lake, P), PRODUCTS).sort_by("product_id")
 
@@ -199,3 +202,75 @@ def test_cli_history_show_as_of_and_restore(platform_home, capsys, monkeypatch):
     assert restores(lake)[0]["who"] == "dora"
     run_cli(["table", "show", "processed.products"])
     assert "2.00" not in capsys.readouterr().out
+
+
+def test_times_outside_the_history_are_refused_with_the_valid_range(lake, three_versions):
+    from datetime import timedelta
+
+    first = table_history(lake, P)[-1].timestamp
+    last = table_history(lake, P)[0].timestamp
+    for outside in (first - timedelta(days=1), last + timedelta(seconds=5)):
+        with pytest.raises(PlatformError) as err:
+            read_as_of(lake, P, outside)
+        message = str(err.value)
+        assert "processed.products" in message and outside.isoformat()[:19] in message
+        assert f"version 0 at {first.isoformat()[:19]}" in message
+        assert f"version 3 at {last.isoformat()[:19]}" in message
+    with pytest.raises(PlatformError, match="processed.products"):
+        restore_table(lake, P, first - timedelta(days=1), who="ana", why="before it existed")
+    # the ends of the range are inside it
+    assert open_table_as_of(lake, P, first) == 0 and open_table_as_of(lake, P, last) == 3
+
+
+def open_table_as_of(lake, ref, when) -> int:
+    from platform_assets.tables import open_as_of
+
+    return open_as_of(lake, ref, when).version()
+
+
+def test_a_restore_stays_until_its_files_are_reapplied_on_purpose(lake, three_versions):
+    from platform_assets.tables.reapply import reapply
+
+    restore_table(lake, P, 1, who="ana", why="bad price import at 08:00")
+    restored = prices(read_as_of(lake, P))
+    assert restored == {1: "9.99", 2: "9.99", 3: "9.99"}
+
+    for _ in range(2):  # the next applies leave the restored state alone
+        assert apply_pending(lake, PRODUCTS).files_applied == []
+        assert prices(read_as_of(lake, P)) == restored
+    # a change arriving after the restore applies on top of the restored state
+    write_dms(lake, "products", "20261127-080200000", [product_row(2, "5.00")], ops=["U"])
+    assert apply_pending(lake, PRODUCTS).files_applied == ["20261127-080200000.parquet"]
+    assert prices(read_as_of(lake, P)) == {1: "9.99", 2: "5.00", 3: "9.99"}
+
+    held = reapply(lake, P, who="ana", why="the import was fine after all")
+    assert held == ["20261127-080000000.parquet", "20261127-080100000.parquet"]
+    result = apply_pending(lake, PRODUCTS)
+    assert sorted(result.files_applied) == held
+    assert prices(read_as_of(lake, P)) == {1: "3.00", 2: "5.00", 3: "9.99", 9: "9.99"}
+    assert apply_pending(lake, PRODUCTS).files_applied == []
+    assert reapply(lake, P, who="ana", why="nothing left to do") == []
+
+
+def test_a_restore_from_the_cli_is_an_event_on_the_dagster_asset(platform_home, monkeypatch,
+                                                                  capsys):
+    from platform_assets.lake import Lake
+
+    monkeypatch.setenv("DAGSTER_HOME", str(platform_home))
+    monkeypatch.setenv("USER", "erik")
+    lake = Lake(str(platform_home / ".lake"))
+    write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 4)])
+    apply_pending(lake, PRODUCTS)
+    write_dms(lake, "products", "20261127-080000000", [product_row(1, "2.00")], ops=["U"])
+    apply_pending(lake, PRODUCTS)
+
+    run_cli(["table", "restore", "processed.products", "--to", "1", "--reason", "undo the 08:00",
+             "--yes"])
+
+    with DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(AssetKey(["processed", "products"]))
+    md = event.asset_materialization.metadata
+    assert md["delta_version"].value == 3 and md["restored_to_version"].value == 1
+    assert md["restored_by"].value == "erik" and md["reason"].value == "undo the 08:00"
+    assert md["raw_files_rolled_back"].value == 1
+    assert "recorded on the Dagster asset" in capsys.readouterr().out

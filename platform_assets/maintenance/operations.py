@@ -1,9 +1,11 @@
 """OPTIMIZE (compaction), Z-order and VACUUM of one Delta table, each measured before and after.
 
 Why the commit properties: processed and curated tables keep state in custom commit keys
-(`lakehouse.watermark`, `lakehouse.source_version`) that readers find by scanning back for the
-newest commit carrying them. Maintenance commits carry the current values forward, so no
-number of OPTIMIZE/VACUUM commits can push the state out of reach (log cleanup, scan limits).
+(`lakehouse.watermark`, `lakehouse.source_version`) that readers find by scanning back.
+Maintenance commits carry a copy forward, so no number of OPTIMIZE/VACUUM commits can push the
+state out of reach (log cleanup, scan limits). The copy names the version it was read at, and
+readers prefer any state-writing commit newer than that (tables/log.py `custom_values`): an
+apply committing between the read and the maintenance commit is never undone.
 OPTIMIZE commits are `dataChange=false`, so change-feed readers skip them.
 """
 
@@ -18,7 +20,7 @@ from platform_assets.lake import Lake
 from platform_assets.maintenance.layout import Layout, layout
 from platform_assets.maintenance.targets import Target
 from platform_assets.tables.files import relative, stored_files
-from platform_assets.tables.log import AUDIT_PREFIX, commit_infos, custom_values
+from platform_assets.tables.log import AUDIT_PREFIX, carried_state, commit_infos
 
 # Delta's own default for deleted-file retention: readers of versions up to a week old and
 # long-running writers keep working. Going lower needs `force`.
@@ -55,7 +57,7 @@ def _open(lake: Lake, uri: str) -> DeltaTable | None:
 
 
 def _carried(lake: Lake, uri: str, dt: DeltaTable, extra: dict | None = None) -> CommitProperties:
-    return CommitProperties(custom_metadata={**custom_values(lake, uri, dt.version()),
+    return CommitProperties(custom_metadata={**carried_state(lake, uri, dt.version()),
                                              **(extra or {})})
 
 

@@ -1,9 +1,12 @@
 """Raw-zone retention: delete DMS files that were applied to the lake more than N days ago.
 
-Why only applied files: a file not yet in the applied log (processed/applied_log.py) still has
-changes to deliver. Why keep N days (default 7): a file that arrives late makes the apply
-recompute its keys from every raw file of the table, so raw files must outlive the latest
-expected lateness; and until then the raw zone can replay the processed zone from scratch.
+Why only applied files: only a file whose state in the applied log (processed/applied_log.py)
+is `applied` has delivered its changes. Anything else is kept: a file not yet applied, one
+put back after quarantine (logged `quarantined` or `requeued`), one whose changes a restore
+rolled back (`rolled_back`, kept so that `lakehouse table reapply` can apply it again).
+Why keep N days (default 7): a file that arrives late makes the apply recompute its keys from
+every raw file of the table, so raw files must outlive the latest expected lateness; and until
+then the raw zone can replay the processed zone from scratch.
 In `prod`, S3 bucket versioning and lifecycle rules (infra/) keep deleted objects as
 noncurrent versions for the bucket's own retention.
 """
@@ -18,7 +21,7 @@ import pyarrow.fs as pafs
 
 from platform_assets.contracts import TableContract
 from platform_assets.lake import Lake
-from platform_assets.processed.applied_log import applied_files
+from platform_assets.processed.applied_log import APPLIED, files_in_state
 from platform_assets.raw.dms_layout import parse_name
 
 DEFAULT_KEEP_DAYS = int(os.environ.get("PLATFORM_RAW_KEEP_DAYS", "7"))
@@ -43,12 +46,12 @@ class RetentionReport:
 
 def purge_applied_raw_files(lake: Lake, c: TableContract, keep_days: float = DEFAULT_KEEP_DAYS,
                             now: datetime | None = None, dry_run: bool = False) -> RetentionReport:
-    """Delete the table's raw DMS files older than `keep_days` that are in its applied log."""
+    """Delete the table's raw DMS files older than `keep_days` whose logged state is applied."""
     if keep_days < 0:
         raise ValueError("keep_days must be zero or more")
     report = RetentionReport(c.name, keep_days, dry_run=dry_run)
     cutoff = (now or datetime.now(UTC)) - timedelta(days=keep_days)
-    done = applied_files(lake, c.name)
+    done = files_in_state(lake, c.name, APPLIED)
     fs = lake.filesystem()
     prefix = lake.raw_cdc_prefix(c.schema, c.name)
     infos = fs.get_file_info(pafs.FileSelector(lake.fs_path(prefix), allow_not_found=True))

@@ -1,4 +1,17 @@
-"""Which raw files a processed table has consumed: a small append-only Delta table per table.
+"""What happened to each raw file of a processed table: a small append-only Delta table per table.
+
+Every row is one event for one file; the newest row of a file (by time) is its state:
+
+- `applied`: its changes are in the table. The apply skips it; raw retention may delete it.
+- `quarantined`: it could not be applied and was moved to raw/_quarantine. A file of that
+  name back in the raw folder (put back by hand or by `lakehouse quarantine requeue`) is
+  pending again: quarantine moved the bad one away, so one that is there was put back.
+- `requeued`: put back on purpose (quarantine requeue, table reapply): pending.
+- `rolled_back`: applied, then undone by a restore. The apply skips it (the restored state
+  stays until someone re-applies on purpose); retention keeps it, so it can be.
+
+Rows carry the processed table's version they belong to, so the log can be read as of a
+version (a restore uses that to know which files the restored state holds).
 
 It is written *after* the data commit. If a crash falls between the two, the files look
 unapplied, but their changes sit at or below the watermark committed with the data, so the
@@ -7,33 +20,74 @@ next apply takes the recompute path for them and changes nothing (see apply.py).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 from platform_assets.lake import Lake
 
+APPLIED, QUARANTINED, REQUEUED, ROLLED_BACK = "applied", "quarantined", "requeued", "rolled_back"
+# the states whose files the apply must not read again
+SKIPPED_BY_APPLY = frozenset({APPLIED, ROLLED_BACK})
+
 SCHEMA = pa.schema([("file", pa.string()), ("outcome", pa.string()),
-                    ("applied_at", pa.timestamp("us", tz="UTC")), ("delta_version", pa.int64())])
+                    ("applied_at", pa.timestamp("us", tz="UTC")), ("delta_version", pa.int64()),
+                    ("note", pa.string())])
 
 
-def applied_files(lake: Lake, table: str) -> set[str]:
+@dataclass(frozen=True)
+class FileState:
+    file: str
+    outcome: str
+    at: datetime
+    delta_version: int
+    note: str | None = None
+
+
+def file_states(lake: Lake, table: str, as_of_version: int | None = None) -> dict[str, FileState]:
+    """The newest row of every file (only rows of versions <= `as_of_version`, if given)."""
     try:
         dt = DeltaTable(lake.applied_log_uri(table), storage_options=lake.storage_options)
     except TableNotFoundError:
-        return set()
-    return set(dt.to_pyarrow_table(columns=["file"])["file"].to_pylist())
+        return {}
+    rows = dt.to_pyarrow_table()
+    if as_of_version is not None:
+        rows = rows.filter(pc.less_equal(rows["delta_version"], as_of_version))
+    notes = rows["note"].to_pylist() if "note" in rows.column_names else [None] * rows.num_rows
+    states: dict[str, FileState] = {}
+    for r, note in zip(rows.select(["file", "outcome", "applied_at", "delta_version"]).to_pylist(),
+                       notes, strict=True):
+        old = states.get(r["file"])
+        if old is None or r["applied_at"] >= old.at:
+            states[r["file"]] = FileState(r["file"], r["outcome"], r["applied_at"],
+                                          r["delta_version"], note)
+    return states
 
 
-def record(lake: Lake, table: str, outcomes: dict[str, str], delta_version: int) -> None:
-    """Remember files as consumed: outcome is 'applied' or 'quarantined'."""
+def applied_files(lake: Lake, table: str) -> set[str]:
+    """Files the apply must not read again: applied, or applied and rolled back by a restore.
+    Quarantined and requeued files are not here: present in the raw folder, they are pending."""
+    return {f for f, s in file_states(lake, table).items() if s.outcome in SKIPPED_BY_APPLY}
+
+
+def files_in_state(lake: Lake, table: str, outcome: str) -> set[str]:
+    return {f for f, s in file_states(lake, table).items() if s.outcome == outcome}
+
+
+def record(lake: Lake, table: str, outcomes: dict[str, str], delta_version: int,
+           note: str | None = None) -> None:
+    """Append one row per file: outcome is one of the states above."""
     if not outcomes:
         return
     now = datetime.now(UTC)
     rows = pa.table({"file": list(outcomes), "outcome": list(outcomes.values()),
                      "applied_at": [now] * len(outcomes),
-                     "delta_version": [delta_version] * len(outcomes)}, schema=SCHEMA)
-    write_deltalake(lake.applied_log_uri(table), rows, mode="append",
+                     "delta_version": [delta_version] * len(outcomes),
+                     "note": [note] * len(outcomes)}, schema=SCHEMA)
+    # logs written before the `note` column get it added
+    write_deltalake(lake.applied_log_uri(table), rows, mode="append", schema_mode="merge",
                     storage_options=lake.storage_options)

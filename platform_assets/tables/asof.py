@@ -15,6 +15,7 @@ from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
+from platform_assets.tables.log import commit_info
 from platform_assets.tables.refs import TableRef
 
 AsOf = int | datetime | None
@@ -37,9 +38,38 @@ def parse_as_of(text: str | int | datetime | None) -> AsOf:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
+def _commit_time(info: dict | None) -> datetime | None:
+    ts = (info or {}).get("timestamp")
+    return None if ts is None else datetime.fromtimestamp(ts / 1000, UTC)
+
+
+def _version_at(lake: Lake, ref: TableRef, current: int, when: datetime) -> int:
+    """The newest version committed at or before `when`, by the commit times `table history`
+    shows (reading the log back only as far as that version). Refuses a time before the first
+    commit or after the last one: the table did not exist then, or its state then is unknown."""
+    uri = ref.uri(lake)
+    last_t = _commit_time(commit_info(lake, uri, current))
+    first = (current, last_t)  # the oldest commit read so far
+    for version in range(current, -1, -1):
+        info = commit_info(lake, uri, version)
+        if info is None:
+            break  # older log files were cleaned up after a checkpoint
+        if (t := _commit_time(info)) is None:
+            continue
+        if t <= when and when <= last_t:
+            return version
+        first = (version, t)
+    side = "after the last" if last_t and when > last_t else "before the first"
+    raise PlatformError(
+        f"{ref} has no state at {when.isoformat()}: that is {side} commit; its history runs "
+        f"from version {first[0]} at {first[1].isoformat() if first[1] else '?'} to version "
+        f"{current} at {last_t.isoformat() if last_t else '?'} (lakehouse table history {ref})")
+
+
 def open_as_of(lake: Lake, ref: TableRef, as_of: AsOf | str = None) -> DeltaTable:
     """The table at `as_of`: the version itself, or the newest version committed at or before
-    the time. Raises PlatformError if the table or that state does not exist (or was vacuumed)."""
+    the time. Raises PlatformError if the table or that state does not exist (a version or a
+    time outside the table's history, or files removed by VACUUM)."""
     as_of = parse_as_of(as_of)
     try:
         dt = DeltaTable(ref.uri(lake), storage_options=lake.storage_options)
@@ -49,7 +79,9 @@ def open_as_of(lake: Lake, ref: TableRef, as_of: AsOf | str = None) -> DeltaTabl
     if as_of is None:
         return dt
     current = dt.version()
-    if isinstance(as_of, int) and not 0 <= as_of <= current:
+    if isinstance(as_of, datetime):
+        as_of = _version_at(lake, ref, current, as_of)
+    if not 0 <= as_of <= current:
         raise PlatformError(f"{ref} has versions 0..{current}; there is no version {as_of}")
     try:
         dt.load_as_version(as_of)

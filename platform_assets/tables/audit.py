@@ -42,7 +42,7 @@ class RestoreRecord:
     run_id: str
     files_removed: int
     files_restored: int
-    applied_files_rewound: int
+    applied_files_rewound: int  # raw files the restore logged rolled_back (held until reapply)
 
 
 def audit_uri(lake: Lake) -> str:

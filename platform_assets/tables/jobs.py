@@ -2,16 +2,17 @@
 
 Launch it from the UI's launchpad (config: table, to, reason); tag the run with
 `lakehouse/requested_by` to name the person (otherwise the OS user of the run worker).
-The restored table gets a materialization carrying the new Delta version, so downstream
-automation and lineage see the change.
+The restored table gets a materialization carrying the new Delta version (and its curated
+table one for its rebuild), so downstream automation and lineage see the change.
 """
 
-from dagster import AssetKey, AssetMaterialization, Config, OpExecutionContext, job, op
+from dagster import Config, OpExecutionContext, job, op
 
 from platform_assets.resources import LakeResource
 from platform_assets.tables.audit import who_am_i
 from platform_assets.tables.refs import TableRef
 from platform_assets.tables.restore import restore_table
+from platform_assets.tables.restore_events import restore_materializations
 
 
 class RestoreConfig(Config):
@@ -29,22 +30,8 @@ def restore_delta_table(context: OpExecutionContext, config: RestoreConfig, lake
                            why=config.reason, run_id=context.run_id)
     context.log.info(f"{ref}: restored version {record.to_version} as version "
                      f"{record.new_version} for {record.who}: {record.why}")
-    context.log_event(AssetMaterialization(asset_key=AssetKey(ref.key_path), metadata={
-        "delta_version": record.new_version, "restored_to_version": record.to_version,
-        "restored_from_version": record.from_version, "restored_by": record.who,
-        "reason": record.why, "applied_files_rewound": record.applied_files_rewound}))
-    if ref.zone == "processed":
-        from deltalake import DeltaTable
-        from deltalake.exceptions import TableNotFoundError
-
-        curated = TableRef("curated", ref.name)
-        try:
-            version = DeltaTable(curated.uri(the_lake),
-                                 storage_options=the_lake.storage_options).version()
-        except TableNotFoundError:
-            return
-        context.log_event(AssetMaterialization(asset_key=AssetKey(curated.key_path), metadata={
-            "delta_version": version, "rebuilt_after_restore_of": str(ref)}))
+    for event in restore_materializations(the_lake, record):
+        context.log_event(event)
 
 
 @job(description="Guarded restore of one Delta table (config: table, to, reason).",

@@ -13,9 +13,11 @@ import json
 from platform_assets.lake import Lake
 
 # commit keys the platform writes itself: state (watermark, source version) is carried forward
-# by maintenance and restore commits; audit keys describe only the commit that has them
+# by maintenance commits; audit keys describe only the commit that has them
 CUSTOM_PREFIX = "lakehouse."
 AUDIT_PREFIX = "lakehouse.audit."
+# marks a commit whose state keys are a copy (maintenance), naming the version they were read at
+CARRIED_FROM_KEY = "lakehouse.carried_from"
 
 
 def commit_info(lake: Lake, table_uri: str, version: int) -> dict | None:
@@ -45,17 +47,41 @@ def commit_infos(lake: Lake, table_uri: str, newest: int, limit: int | None = No
     return out
 
 
-def custom_values(lake: Lake, table_uri: str, at_version: int, scan: int = 200) -> dict[str, str]:
-    """The platform's state keys (`lakehouse.*`, not audit keys) as of a version: those of the
-    newest commit at or before it that carries any (data commits write all of a table's state
-    keys together, and maintenance and restore commits carry them forward).
+def state_keys(info: dict) -> dict[str, str]:
+    """The platform's state keys of one commit (not audit keys, not the carried marker)."""
+    return {k: str(v) for k, v in info.items() if k.startswith(CUSTOM_PREFIX)
+            and not k.startswith(AUDIT_PREFIX) and k != CARRIED_FROM_KEY}
 
-    This is what lets readers that look for the newest commit with a key (processed/delta.py
-    `committed_value`) see the right value after maintenance or a restore.
+
+def custom_values(lake: Lake, table_uri: str, at_version: int, scan: int = 200) -> dict[str, str]:
+    """The platform's state keys (`lakehouse.*`) as of a version. The one rule every reader
+    uses (processed/delta.py `committed_value` too), so state never goes backwards:
+
+    - A commit that writes state itself (an apply, a refresh, a restore, which resets it on
+      purpose) writes all of a table's state keys together; the newest such commit wins.
+    - A maintenance commit carries a copy, marked with the version it read
+      (`lakehouse.carried_from`). A writer may commit between that read and the maintenance
+      commit, so a copy never overrides a state-writing commit: the scan goes on below it.
+    - Copies serve when the state-writing commits are out of reach (log cleanup after a
+      checkpoint, or more than `scan` commits back); then the copy read at the newest version
+      wins. Once the scan passes that version, nothing below it can be newer than the copy.
     """
+    best: tuple[int, dict[str, str]] | None = None  # (version read at, copied state)
     for info in commit_infos(lake, table_uri, at_version, scan):
-        found = {k: str(v) for k, v in info.items()
-                 if k.startswith(CUSTOM_PREFIX) and not k.startswith(AUDIT_PREFIX)}
-        if found:
+        if best is not None and info["version"] <= best[0]:
+            break
+        if not (found := state_keys(info)):
+            continue
+        if CARRIED_FROM_KEY not in info:
             return found
-    return {}
+        carried_from = int(info[CARRIED_FROM_KEY])
+        if best is None or carried_from > best[0]:
+            best = (carried_from, found)
+    return best[1] if best else {}
+
+
+def carried_state(lake: Lake, table_uri: str, read_version: int) -> dict[str, str]:
+    """Commit properties for a maintenance commit: the state as of the version it read,
+    marked as a copy (see `custom_values`). Empty for a table without state keys."""
+    state = custom_values(lake, table_uri, read_version)
+    return {**state, CARRIED_FROM_KEY: str(read_version)} if state else {}

@@ -1,18 +1,25 @@
 """A guarded restore: roll a Delta table back to an earlier version, and record who and why.
 
 Guards: a reason is required; the target must be an earlier, still readable version (files
-removed by VACUUM cannot come back). The RESTORE commit carries the target version's
-`lakehouse.*` state keys, so followers resume from the restored position:
+removed by VACUUM cannot come back). The RESTORE commit writes the target version's
+`lakehouse.*` state keys as its own (not as a carried copy: a restore resets the state on
+purpose), so followers resume from the restored position.
 
-- processed: the applied-file log is rewound to the target (files applied after it become
-  pending again and are re-applied by the next run, so the table stays a function of the raw
-  zone), and its curated table is rebuilt from the restored state, because the change feed of
-  a RESTORE lists every row as deleted and re-inserted in one version, which an incremental
-  follower cannot order.
-- curated: the next refresh merges the processed changes made since the restored state.
+What a restore means for raw files (processed tables): the restored state stays. Raw files
+whose changes the restore took out are logged `rolled_back` in the applied-file log: the apply
+skips them, raw retention keeps them, and `lakehouse table reapply` (tables/reapply.py) puts
+them back in the queue on purpose. Raw files arriving after the restore apply on top of the
+restored state. Files the target state holds that an earlier restore had rolled back are
+logged `applied` again. The curated table is rebuilt from the restored state, because the
+change feed of a RESTORE lists every row as deleted and re-inserted in one version, which an
+incremental follower cannot order. A curated restore: the next refresh merges the processed
+changes made since the restored state.
 
-The log is rewound before the restore commit: a crash in between leaves files pending whose
-changes are all at or below the watermark, which the apply recomputes to the same rows.
+Every restore is recorded in `_audit/restores` and as a materialization of the table's asset
+(tables/restore_events.py), whether it ran as the Dagster job or from the CLI.
+
+The log is marked before the restore commit: a crash in between leaves files marked rolled
+back whose changes are still in the table; `reapply` then recomputes them to the same rows.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
+from platform_assets.processed import applied_log
 from platform_assets.tables.asof import AsOf, open_as_of
 from platform_assets.tables.audit import RestoreRecord, append
 from platform_assets.tables.files import missing_files
@@ -33,13 +41,19 @@ from platform_assets.tables.refs import TableRef
 __all__ = ["RestoreRecord", "restore_table"]
 
 
-def _rewind_applied_log(lake: Lake, table: str, to_version: int) -> int:
-    try:
-        log = DeltaTable(lake.applied_log_uri(table), storage_options=lake.storage_options)
-    except TableNotFoundError:
-        return 0
-    metrics = log.delete(f"delta_version > {to_version}")
-    return int(metrics.get("num_deleted_rows", 0))
+def _roll_back_applied_log(lake: Lake, table: str, to_version: int, restore_version: int,
+                           note: str) -> dict[str, str]:
+    """Log the files the restored state does not hold as rolled back (and those it holds
+    again as applied), as of the restore's version. Returns what it logged."""
+    now = applied_log.file_states(lake, table)
+    then = applied_log.file_states(lake, table, as_of_version=to_version)
+    held_then = {f for f, s in then.items() if s.outcome == applied_log.APPLIED}
+    changes = {f: applied_log.ROLLED_BACK for f, s in now.items()
+               if s.outcome == applied_log.APPLIED and f not in held_then}
+    changes |= {f: applied_log.APPLIED for f, s in now.items()
+                if s.outcome == applied_log.ROLLED_BACK and f in held_then}
+    applied_log.record(lake, table, changes, restore_version, note=note)
+    return changes
 
 
 def _rebuild_curated(lake: Lake, ref: TableRef, processed_version: int) -> None:
@@ -85,12 +99,19 @@ def restore_table(lake: Lake, ref: TableRef, to: AsOf | str, *, who: str, why: s
     carried = custom_values(lake, uri, target)
     audit = {f"{AUDIT_PREFIX}restored_by": who, f"{AUDIT_PREFIX}reason": why,
              f"{AUDIT_PREFIX}run_id": run_id}
-    rewound = _rewind_applied_log(lake, ref.name, target) if ref.zone == "processed" else 0
+    marked: dict[str, str] = {}
+    if ref.zone == "processed":
+        marked = _roll_back_applied_log(lake, ref.name, target, current + 1,
+                                        f"restore to version {target} by {who}: {why}")
     dt = DeltaTable(uri, storage_options=lake.storage_options)
     try:
         metrics = dt.restore(target, commit_properties=CommitProperties(
             custom_metadata={**carried, **audit}))
     except DeltaError as exc:
+        undo = {applied_log.APPLIED: applied_log.ROLLED_BACK,
+                applied_log.ROLLED_BACK: applied_log.APPLIED}
+        applied_log.record(lake, ref.name, {f: undo[o] for f, o in marked.items()}, current,
+                           note=f"restore to version {target} failed")
         raise PlatformError(f"{ref} cannot be restored to version {target}: {exc} (files "
                             "removed by VACUUM cannot come back)") from None
     new_version = DeltaTable(uri, storage_options=lake.storage_options).version()
@@ -100,6 +121,7 @@ def restore_table(lake: Lake, ref: TableRef, to: AsOf | str, *, who: str, why: s
         restored_at=datetime.now(UTC), table=str(ref), from_version=current, to_version=target,
         new_version=new_version, who=who, why=why, run_id=run_id,
         files_removed=int(metrics.get("numRemovedFile", 0)),
-        files_restored=int(metrics.get("numRestoredFile", 0)), applied_files_rewound=rewound)
+        files_restored=int(metrics.get("numRestoredFile", 0)),
+        applied_files_rewound=sum(o == applied_log.ROLLED_BACK for o in marked.values()))
     append(lake, record)
     return record

@@ -27,7 +27,7 @@ from platform_assets.raw.cdc_capture.writer import (
     change_seq,
     locate,
     parquet_bytes,
-    row_values,
+    row_images,
     to_arrow,
     write_durably,
 )
@@ -54,7 +54,7 @@ class CaptureResult:
 class Txn:
     begin: Begin
     end_lsn: int = 0
-    n_changes: int = 0
+    n_changes: int = 0  # rows given a change sequence so far (a key change takes two)
     rows: list[tuple[TableContract, CdcRow]] = field(default_factory=list)
     truncates: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
@@ -71,10 +71,12 @@ def read_transactions(messages: Iterable[bytes]) -> list[Txn]:
             c = _CONTRACTS.get((msg.schema, msg.table))
             if c is None:
                 txn.ignored.append(f"{msg.schema}.{msg.table}")
-            else:
+                txn.n_changes += 1
+                continue
+            for op, values in row_images(msg, c.key):  # a key change: D old, then U new
                 seq = change_seq(txn.begin.final_lsn, txn.n_changes)
-                txn.rows.append((c, CdcRow(msg.op, txn.begin.commit_ts, seq, row_values(msg))))
-            txn.n_changes += 1
+                txn.rows.append((c, CdcRow(op, txn.begin.commit_ts, seq, values)))
+                txn.n_changes += 1
         elif isinstance(msg, Truncate) and txn is not None:
             txn.truncates.extend(t for _, t in msg.tables)
         elif isinstance(msg, Commit) and txn is not None:

@@ -9,6 +9,14 @@ Bytes are a pure function of the rows (fixed compression, no clocks or random id
 metadata), so a rerun after a crash rewrites the very same file under the very same name.
 Each file also records the end LSN of the capture batch it belongs to, which lets a rerun
 cut its batch exactly where the interrupted one ended (see capture.py).
+
+An UPDATE that changes the primary key becomes two rows: a D with the old row image, then a
+U with the new one, at consecutive change sequences of the same transaction (`row_images`).
+Why: DMS's S3 target writes one row per change and, for an UPDATE, the new row image only (its
+S3 format has no before image), so one row cannot say "key A is now key B" and a reader that
+folds changes by key keeps A for ever. The D + U pair is the same change in a form every
+last-change-per-key reader applies correctly (key swaps and repeated re-keying in one
+transaction included), and the U row is the very row DMS writes for the update.
 """
 
 from __future__ import annotations
@@ -64,6 +72,20 @@ def row_values(change: RowChange) -> dict[str, str | None]:
                 f"unchanged and the old row does not carry it; set REPLICA IDENTITY FULL")
         values[name] = change.old[name]
     return values
+
+
+def row_images(change: RowChange, key: str) -> list[tuple[str, dict[str, str | None]]]:
+    """The (Op, row) pairs one source change becomes: one, or a D of the old key followed by
+    the U of the new one when an UPDATE changes the key (see the module docstring).
+
+    pgoutput sends the old row of such an UPDATE: all of it under REPLICA IDENTITY FULL (then
+    the D carries the whole old row, as DMS's deletes do), the old key alone ('K') under DEFAULT.
+    """
+    values = row_values(change)
+    old = change.old or {}
+    if change.op == "U" and key in old and old[key] != values.get(key):
+        return [("D", dict(old)), ("U", values)]
+    return [(change.op, values)]
 
 
 def _typed(table: str, name: str, texts: list[str | None], target: pa.DataType) -> pa.Array:
