@@ -55,4 +55,9 @@ def change_batch(max_key: int, size: int, seed: int, batch_no: int) -> tuple[pa.
     ops = np.array(["U"] * n_upd + ["D"] * n_del + ["I"] * n_ins)
     order = rng.permutation(len(all_keys))
     rows = orders_rows(all_keys[order], rng, version=batch_no + 1)
+    # as a DMS task configured per the README writes them: commit time and AR_H_CHANGE_SEQ
+    commit_us = EPOCH_US + batch_no * 60_000_000 + np.arange(len(all_keys), dtype=np.int64)
+    seqs = [f"{batch_no:016d}{i:019d}" for i in range(len(all_keys))]
+    rows = rows.add_column(0, "_change_seq", pa.array(seqs))
+    rows = rows.add_column(0, "_commit_ts", pa.array(commit_us, pa.timestamp("us", tz="UTC")))
     return rows.add_column(0, "Op", pa.array(ops[order])), max_key + n_ins

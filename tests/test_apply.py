@@ -6,7 +6,7 @@ import os
 import shutil
 
 import pytest
-from dms_files import product_row, write_dms
+from dms_files import T0, product_row, write_dms
 
 from platform_assets.contracts import contract
 from platform_assets.processed.apply import apply_pending
@@ -115,16 +115,41 @@ def test_new_column_evolves_and_dropped_key_stops_the_table(lake):
     write_dms(lake, "products", "LOAD00000001", [product_row(1)])
     apply_pending(lake, PRODUCTS)
     folder = lake.raw_cdc_prefix("public", "products")
-    row = {"Op": "U", **product_row(1, "3.00"), "colour": "blue"}
+    row = {"Op": "U", "_commit_ts": T0, **product_row(1, "3.00"), "colour": "blue"}
     pq.write_table(pa.Table.from_pylist([row]), f"{folder}/20261127-080000000.parquet")
     result = apply_pending(lake, PRODUCTS)
     assert result.new_columns == ["colour"]
     assert current(lake)[1]["colour"] == "blue"
     no_key = {k: v for k, v in product_row(5).items() if k != "product_id"}
-    pq.write_table(pa.Table.from_pylist([{"Op": "I", **no_key}]),
+    pq.write_table(pa.Table.from_pylist([{"Op": "I", "_commit_ts": T0, **no_key}]),
                    f"{folder}/20261127-080100000.parquet")
     with pytest.raises(SchemaDriftError, match="key column 'product_id' is missing"):
         apply_pending(lake, PRODUCTS)
+
+
+def test_new_column_evolves_a_table_of_many_partitions(lake):
+    """A new nullable source column on a realistic table: NOT NULL key and partition columns,
+    partitions holding many more rows than the batch touches. Earlier files keep applying."""
+    import pyarrow as pa
+
+    keys = [k * 331 for k in range(1, 1201)]  # ~400k keys: 8 partitions of 50k
+    write_dms(lake, "products", "LOAD00000001", [product_row(k) for k in keys])
+    apply_pending(lake, PRODUCTS)
+    touched = keys[::40]
+    write_dms(lake, "products", "20261127-080000000", [product_row(k, "3.00") for k in touched],
+              ops=["U"] * len(touched),
+              extra={"colour": pa.array([f"c{k}" for k in touched])})
+    write_dms(lake, "products", "20261127-080100000", [product_row(k, "4.00") for k in keys[1:5]],
+              ops=["U"] * 4)  # a later file from before the column reached the task
+    for _ in range(2):
+        result = apply_pending(lake, PRODUCTS)
+    rows = current(lake)
+    assert len(rows) == len(keys)
+    assert {rows[k]["colour"] for k in touched[1:]} == {f"c{k}" for k in touched[1:]}
+    assert rows[keys[0]]["colour"] == f"c{keys[0]}" and str(rows[keys[0]]["price"]) == "3.00"
+    assert {rows[k]["colour"] for k in keys[1:5]} == {None}  # its files lack the column
+    assert sum(r["colour"] is not None for r in rows.values()) == len(touched)
+    assert result.files_applied == []
 
 
 def test_apply_on_s3(s3_lake):

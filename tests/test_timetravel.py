@@ -274,3 +274,17 @@ def test_a_restore_from_the_cli_is_an_event_on_the_dagster_asset(platform_home, 
     assert md["restored_by"].value == "erik" and md["reason"].value == "undo the 08:00"
     assert md["raw_files_rolled_back"].value == 1
     assert "recorded on the Dagster asset" in capsys.readouterr().out
+
+
+def test_a_late_file_after_a_restore_does_not_bring_back_rolled_back_changes(lake, three_versions):
+    """A late file's keys are recomputed from the raw history; the files a restore rolled back
+    stay out of that history until they are reapplied on purpose."""
+    restore_table(lake, P, 1, who="ana", why="bad price import at 08:00")
+    write_dms(lake, "products", "20261127-080200000", [product_row(2, "5.00")], ops=["U"])
+    apply_pending(lake, PRODUCTS)
+    # committed at 07:59, before the rolled-back files and the 08:02 change: a late file
+    write_dms(lake, "products", "20261127-075900000", [product_row(1, "1.50")], ops=["U"])
+    for _ in range(2):
+        result = apply_pending(lake, PRODUCTS)
+        assert prices(read_as_of(lake, P)) == {1: "1.50", 2: "5.00", 3: "9.99"}
+    assert result.files_applied == []

@@ -31,6 +31,35 @@ TYPES: dict[str, LogicalType] = {t.name: t for t in _TYPES}
 # Widening is allowed by schema evolution; anything else (narrowing, changing kind) is breaking.
 SAFE_WIDENINGS = {("int", "bigint"), ("int", "double"), ("bigint", "double")}
 
+# What a typed (Parquet) file column may hold for a contract column, besides the contract's
+# logical type: a safe widening's narrower side (a source column the contract already widened),
+# or bigint for int (a source widened before its contract; the values must still fit). Every
+# such column is cast with a checked cast; values that do not fit stop the table.
+FILE_CONVERSIONS = SAFE_WIDENINGS | {("bigint", "int")}
+
+
+def logical_type_of_arrow(t: pa.DataType) -> str | None:
+    """The logical type a file column's Arrow type carries (any width, unit, zone or scale)."""
+    if pa.types.is_dictionary(t):
+        return logical_type_of_arrow(t.value_type)
+    checks = [
+        ("int", lambda: t in (pa.int8(), pa.int16(), pa.int32(), pa.uint8(), pa.uint16())),
+        ("bigint", lambda: t in (pa.int64(), pa.uint32(), pa.uint64())),
+        ("text", lambda: pa.types.is_string(t) or pa.types.is_large_string(t)),
+        ("boolean", lambda: pa.types.is_boolean(t)),
+        ("date", lambda: pa.types.is_date(t)),
+        ("timestamptz", lambda: pa.types.is_timestamp(t)),
+        ("money", lambda: pa.types.is_decimal(t)),
+        ("double", lambda: pa.types.is_floating(t)),
+    ]
+    return next((name for name, check in checks if check()), None)
+
+
+def file_type_accepted(file_type: pa.DataType, contract_type: str) -> bool:
+    """True if a typed file column of `file_type` may fill a `contract_type` column."""
+    carried = logical_type_of_arrow(file_type)
+    return carried == contract_type or (carried, contract_type) in FILE_CONVERSIONS
+
 
 def logical_type(name: str) -> LogicalType:
     try:

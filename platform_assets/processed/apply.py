@@ -1,7 +1,10 @@
 """Apply raw-zone changes to a processed Delta table with one MERGE, exactly once.
 
 - Pending files are the table's raw files not yet in the applied log; they are read in DMS
-  order and folded to the last change per key (by `_pos`, the source order).
+  order and folded to the last change per key (by `_pos`, the source position, which orders
+  every writer's changes: raw/positions.py). A file that cannot be read, and a CDC file
+  without `_change_seq` that repeats an earlier file (processed/redelivery.py), goes to
+  quarantine with its reason; anything else in the folder is reported as unrecognized.
 - Changes above the committed watermark are new: they merge directly (fast path).
 - Changes at or below it come from a file delivered twice or arriving late: for their keys
   the final state is recomputed from every raw file, so a duplicate changes nothing and a
@@ -9,6 +12,9 @@
 - The MERGE joins on key and key-range partition, so delta-rs prunes to the partitions the
   batch touches. Recomputed rows equal to the current ones are dropped first, so a replay
   writes no new version.
+- A new nullable source column is added to the table in a metadata-only commit first, then
+  the MERGE runs without schema merging (delta-rs's merge_schema rewrites target rows and
+  fails validation on real tables).
 - The new watermark is committed with the data; the applied log is written after it.
 """
 
@@ -19,7 +25,8 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import CommitProperties
+from deltalake import CommitProperties, DeltaTable
+from deltalake.schema import Field
 
 from platform_assets.contracts import TableContract
 from platform_assets.contracts.model import KEY_BUCKET_COLUMN
@@ -32,8 +39,10 @@ from platform_assets.processed.delta import (
     open_or_create_processed,
     read_keys,
 )
+from platform_assets.processed.redelivery import repeated_files
+from platform_assets.raw import positions
 from platform_assets.raw.dms_layout import RawFile
-from platform_assets.raw.files import list_raw_files, quarantine
+from platform_assets.raw.files import list_table_folder, quarantine
 from platform_assets.raw.read import MalformedFile, read_changes
 
 
@@ -42,6 +51,7 @@ class ApplyResult:
     table: str
     files_applied: list[str] = field(default_factory=list)
     files_quarantined: dict[str, str] = field(default_factory=dict)
+    files_unrecognized: list[str] = field(default_factory=list)  # not DMS files: reported
     changes_read: int = 0
     recomputed_keys: int = 0
     new_columns: list[str] = field(default_factory=list)
@@ -50,20 +60,26 @@ class ApplyResult:
     watermark: str = ""
 
 
-def _read_pending(lake: Lake, c: TableContract, pending: list[RawFile], result: ApplyResult
-                  ) -> list[pa.Table]:
-    batches = []
+def _read_pending(lake: Lake, c: TableContract, files: list[RawFile], pending: list[RawFile],
+                  result: ApplyResult) -> list[pa.Table]:
+    read: dict[str, pa.Table] = {}
+    extras: dict[str, list[str]] = {}
     for f in pending:
         try:
-            changes, extra = read_changes(lake, c, f)
+            read[f.name], extras[f.name] = read_changes(lake, c, f)
         except MalformedFile as exc:
-            quarantine(lake, c.schema, c.name, f, str(exc))
             result.files_quarantined[f.name] = str(exc)
-            continue
-        batches.append(changes)
-        result.files_applied.append(f.name)
-        result.new_columns += [x for x in extra if x not in result.new_columns]
-    return batches
+    usable = [f for f in files if f.name not in result.files_quarantined]
+    result.files_quarantined |= repeated_files(c, usable, read,
+                                               lambda f: read_changes(lake, c, f)[0])
+    for f in pending:
+        if f.name in result.files_quarantined:
+            quarantine(lake, c.schema, c.name, f, result.files_quarantined[f.name])
+            read.pop(f.name, None)
+    for name in read:
+        result.files_applied.append(name)
+        result.new_columns += [x for x in extras[name] if x not in result.new_columns]
+    return list(read.values())
 
 
 def _history_of_keys(lake: Lake, c: TableContract, files: list[RawFile], keys: pa.Array
@@ -100,7 +116,17 @@ def _drop_unchanged_upserts(dt, c: TableContract, source: pa.Table, keys: pa.Arr
     return source.filter(pa.array(keep, pa.bool_()))
 
 
-def _merge(dt, c: TableContract, source: pa.Table, watermark: str, evolve: bool) -> dict:
+def _add_new_columns(dt: DeltaTable, source: pa.Table, watermark: str) -> None:
+    """Evolve the schema in a metadata-only commit (nullable columns, no rows rewritten)."""
+    have = set(dt.schema().to_arrow().names)
+    new = [Field.from_arrow(pa.field(f.name, f.type, nullable=True)) for f in source.schema
+           if f.name not in have and f.name not in ("_op", "_pos")]
+    if new:  # the commit carries the unchanged watermark: readers look for the newest one
+        dt.alter.add_columns(new, commit_properties=CommitProperties(
+            custom_metadata={WATERMARK_KEY: watermark}))
+
+
+def _merge(dt, c: TableContract, source: pa.Table, watermark: str) -> dict:
     source = with_key_bucket(_drop_deletes_of_absent_keys(dt, c, source), c)
     if source.num_rows == 0:  # only deletes of keys the table never had: nothing to write
         return {}
@@ -111,7 +137,7 @@ def _merge(dt, c: TableContract, source: pa.Table, watermark: str, evolve: bool)
         source,
         predicate=f"t.{c.key} = s.{c.key} AND t.{KEY_BUCKET_COLUMN} = s.{KEY_BUCKET_COLUMN}"
                   f" AND t.{KEY_BUCKET_COLUMN} IN ({buckets})",
-        source_alias="s", target_alias="t", merge_schema=evolve, streamed_exec=True,
+        source_alias="s", target_alias="t", streamed_exec=True,
         commit_properties=CommitProperties(custom_metadata={WATERMARK_KEY: watermark}))
     return (merger
             .when_matched_delete(predicate="s._op = 'D'")
@@ -120,15 +146,36 @@ def _merge(dt, c: TableContract, source: pa.Table, watermark: str, evolve: bool)
             .execute())
 
 
+def _with_table_columns(dt: DeltaTable, source: pa.Table) -> pa.Table:
+    """Columns the table has and this batch's files lack (added by earlier files) are null."""
+    for f in dt.schema().to_arrow():
+        if f.name not in source.column_names and f.name != KEY_BUCKET_COLUMN:
+            source = source.append_column(pa.field(f.name, f.type), pa.nulls(
+                source.num_rows, f.type))
+    return source
+
+
+def _applied_watermark(lake: Lake, c: TableContract, dt: DeltaTable, files: list[RawFile],
+                       done: set[str]) -> str:
+    """The committed watermark; one written before raw/positions.py is derived again, once,
+    from the files already applied (their greatest position)."""
+    watermark = committed_value(lake, dt, WATERMARK_KEY)
+    if positions.is_position(watermark):
+        return watermark
+    maxima = [pc.max(read_changes(lake, c, f)[0]["_pos"]).as_py()
+              for f in files if f.name in done]
+    return max([m for m in maxima if m is not None], default="")
+
+
 def apply_pending(lake: Lake, c: TableContract,
                   after_merge: Callable[[], None] | None = None) -> ApplyResult:
     """Apply every pending raw file of one table. Raises SchemaDriftError on breaking drift."""
     result = ApplyResult(c.name)
     dt = open_or_create_processed(lake, c)
-    watermark = committed_value(lake, dt, WATERMARK_KEY)
     done = applied_log.applied_files(lake, c.name)
-    files = list_raw_files(lake, c.schema, c.name)
-    batches = _read_pending(lake, c, [f for f in files if f.name not in done], result)
+    files, result.files_unrecognized = list_table_folder(lake, c.schema, c.name)
+    committed = watermark = _applied_watermark(lake, c, dt, files, done)
+    batches = _read_pending(lake, c, files, [f for f in files if f.name not in done], result)
     if batches:
         changes = unify(batches)
         result.changes_read = changes.num_rows
@@ -139,15 +186,19 @@ def apply_pending(lake: Lake, c: TableContract,
         if stale.num_rows:
             keys = pc.unique(stale[c.key])
             result.recomputed_keys = len(keys)
-            usable = [f for f in files if f.name not in result.files_quarantined]
+            # a restore's rolled-back files stay out until reapplied on purpose (tables/reapply.py)
+            left_out = set(result.files_quarantined) | applied_log.files_in_state(
+                lake, c.name, applied_log.ROLLED_BACK)
+            usable = [f for f in files if f.name not in left_out]
             source = last_change_per_key(
                 unify([source, _history_of_keys(lake, c, usable, keys)]), c.key)
             source = _drop_unchanged_upserts(dt, c, source, keys)
         if fresh.num_rows:
             watermark = max(watermark, pc.max(fresh["_pos"]).as_py())
-        evolve = bool(result.new_columns)
-        if source.num_rows or watermark != committed_value(lake, dt, WATERMARK_KEY):
-            result.merge_metrics = _merge(dt, c, source, watermark, evolve)
+        if source.num_rows or watermark != committed:
+            if result.new_columns:
+                _add_new_columns(dt, source, committed)
+            result.merge_metrics = _merge(dt, c, _with_table_columns(dt, source), watermark)
             dt.update_incremental()
     if after_merge:  # fault-injection point for tests: a crash between data and log
         after_merge()

@@ -39,6 +39,10 @@ def build_processed_asset(c: TableContract):
     def _processed(context: AssetExecutionContext, lake: LakeResource):
         the_lake = lake.lake()
         result = apply_pending(the_lake, c)
+        if result.files_unrecognized:  # left where they are, and said so on every run
+            context.log.warning(
+                f"{c.name}: {len(result.files_unrecognized)} names in the raw folder are not DMS "
+                f"files and were not read: {result.files_unrecognized[:20]}")
         if is_cdc_run(context) and not (result.files_applied or result.files_quarantined):
             context.log.info(f"{c.name}: no raw files pending; skipping what depends on it")
             return
@@ -63,6 +67,8 @@ def build_processed_asset(c: TableContract):
             "late_or_repeated_keys_recomputed": result.recomputed_keys,
             "files_quarantined_now": len(result.files_quarantined),
             "files_in_quarantine": len(list_quarantined(the_lake, c.schema, c.name)),
+            "files_unrecognized": len(result.files_unrecognized),
+            "files_unrecognized_names": MetadataValue.json(result.files_unrecognized[:100]),
             "schema_drift_new_columns": MetadataValue.json(result.new_columns),
             "watermark": result.watermark,
         })

@@ -6,8 +6,6 @@ commit as the data it covers, so data and position can never disagree after a cr
 
 from __future__ import annotations
 
-import json
-
 import pyarrow as pa
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
@@ -15,6 +13,7 @@ from deltalake.exceptions import TableNotFoundError
 from platform_assets.contracts import TableContract
 from platform_assets.contracts.model import KEY_BUCKET_COLUMN
 from platform_assets.lake import Lake
+from platform_assets.tables.log import custom_values
 
 WATERMARK_KEY = "lakehouse.watermark"
 TABLE_PROPERTIES = {
@@ -42,25 +41,12 @@ def open_or_create_processed(lake: Lake, c: TableContract) -> DeltaTable:
 
 def committed_value(lake: Lake, dt: DeltaTable, key: str, default: str = "",
                     lookback: int = 200) -> str:
-    """The newest value of a custom commit key (maintenance commits in between lack it).
-
-    Reads the commit files of `_delta_log/` directly, newest first: `DeltaTable.history()`
-    hangs against some S3 implementations, and we need only one key of a few commits.
+    """The table's current value of a state key (`lakehouse.*`), by the rule that keeps state
+    from going backwards under concurrent maintenance commits (tables/log.py `custom_values`).
     """
-    fs = lake.filesystem()
     uri = dt.table_uri.rstrip("/")
-    log = (lake.fs_path(uri) if lake.is_s3 else uri.removeprefix("file://")) + "/_delta_log"
-    for version in range(dt.version(), max(-1, dt.version() - lookback), -1):
-        try:
-            with fs.open_input_stream(f"{log}/{version:020d}.json") as f:
-                lines = f.read().decode().splitlines()
-        except FileNotFoundError:
-            break  # older commits were cleaned up after a checkpoint
-        for line in lines:
-            info = json.loads(line).get("commitInfo")
-            if info and key in info:
-                return str(info[key])
-    return default
+    uri = uri if lake.is_s3 else uri.removeprefix("file://")
+    return custom_values(lake, uri, dt.version(), lookback).get(key, default)
 
 
 def read_keys(dt: DeltaTable, c: TableContract, keys: pa.Array,

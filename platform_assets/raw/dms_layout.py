@@ -1,8 +1,12 @@
 """AWS DMS's S3 target layout: file names, their order, and the columns DMS adds.
 
 Full load: `LOAD00000001.parquet` (hex counter). CDC: `YYYYMMDD-HHMMSSmmm.parquet` (UTC).
-A real DMS task configured as in the README writes the same names and columns, so it can
-replace the local capture without changing anything downstream.
+Each as `.parquet` (compressed inside the file), `.csv` or `.csv.gz` (CSV with
+`CompressionType=GZIP`). A real DMS task configured as in the README writes the same names
+and columns, so it can replace the local capture without changing anything downstream.
+
+Any other name in a table's folder is not ours to guess at: the apply reports it (see
+`is_own_temp_file` for the only names skipped without a word).
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ TIMESTAMP_COLUMN = "_commit_ts"  # DMS TimestampColumnName
 CHANGE_SEQ_COLUMN = "_change_seq"  # DMS header column AR_H_CHANGE_SEQ, added by a rule
 DMS_COLUMNS = (OP_COLUMN, TIMESTAMP_COLUMN, CHANGE_SEQ_COLUMN)
 
-_LOAD = re.compile(r"^LOAD([0-9A-Fa-f]{8})\.(parquet|csv)$")
-_CDC = re.compile(r"^(\d{8}-\d{9})\.(parquet|csv)$")
+_LOAD = re.compile(r"^LOAD([0-9A-Fa-f]{8})\.(parquet|csv)(\.gz)?$")
+_CDC = re.compile(r"^(\d{8}-\d{9})\.(parquet|csv)(\.gz)?$")
+# Our own writers' temporary names, renamed into place when complete: `.tmp-<uuid hex>`
+# (raw/files.py) and `.<final name>.tmp` (raw/cdc_capture/writer.py).
+_OWN_TEMP = re.compile(r"^\.(tmp-[0-9a-f]{32}|.+\.tmp)$")
 
 
 @dataclass(frozen=True, order=True)
@@ -29,16 +36,26 @@ class RawFile:
     name: str
     kind: str  # "load" or "cdc"
     fmt: str  # "parquet" or "csv"
+    gzip: bool = False  # `.csv.gz`
+
+    @property
+    def stem(self) -> str:
+        """The LOAD counter (8 hex digits) or the CDC time (`YYYYMMDD-HHMMSSmmm`)."""
+        return self.sort_key[2:]
 
 
 def parse_name(uri: str) -> RawFile | None:
-    """A RawFile for a DMS file name, or None for anything else (temp files, markers)."""
+    """A RawFile for a DMS file name, or None for anything else."""
     name = uri.rsplit("/", 1)[-1]
-    if m := _LOAD.match(name):
-        return RawFile(f"0|{m.group(1).upper()}", uri, name, "load", m.group(2))
-    if m := _CDC.match(name):
-        return RawFile(f"1|{m.group(1)}", uri, name, "cdc", m.group(2))
+    if (m := _LOAD.match(name)) and not (m.group(2) == "parquet" and m.group(3)):
+        return RawFile(f"0|{m.group(1).upper()}", uri, name, "load", m.group(2), bool(m.group(3)))
+    if (m := _CDC.match(name)) and not (m.group(2) == "parquet" and m.group(3)):
+        return RawFile(f"1|{m.group(1)}", uri, name, "cdc", m.group(2), bool(m.group(3)))
     return None
+
+
+def is_own_temp_file(name: str) -> bool:
+    return bool(_OWN_TEMP.match(name))
 
 
 def load_file_name(counter: int, fmt: str = "parquet") -> str:

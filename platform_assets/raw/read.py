@@ -1,15 +1,28 @@
-"""Read one DMS file (Parquet or CSV, full load or CDC) into rows of the contract's types.
+"""Read one DMS file (Parquet, CSV or gzipped CSV; full load or CDC) into typed changes.
 
 The result always has `_op`, `_pos`, `_commit_ts`, then the contract columns, then any extra
-columns the source grew (schema drift). `_pos` orders changes in source order: the DMS
-change sequence when the file carries it, else the file's place in DMS order and the row's
-place in the file.
+columns the source grew (schema drift). `_pos` orders changes in source order across every
+writer (raw/positions.py): a full load first; then CDC changes by source commit time, ties
+broken by `_change_seq` when the file has it, else by file name and row.
+
+What a file must hold (one rule for every writer):
+- CDC files: `Op` (I, U or D) and `_commit_ts` on every row. `_change_seq` is what makes a
+  redelivery recognizable: digits (up to 35, integers are left-padded to that width) on every
+  row. Full-load files need neither; their `_change_seq` is empty, as DMS leaves it.
+- Types: a Parquet column must carry the contract column's logical type (any width, unit,
+  zone or precision of it) or one of contracts.types.FILE_CONVERSIONS, and is cast with a
+  checked cast: a value that does not fit stops the table. Text is parsed only from CSV,
+  where everything is text; text in a typed non-text column is a type change.
+- The key is never null; the contract's NOT NULL columns are not null on I and U rows (a
+  delete may carry the key alone, as with REPLICA IDENTITY DEFAULT).
 
 Two kinds of failure, kept apart on purpose:
-- MalformedFile: this file cannot be read (corrupt, bad Op, unparseable value); it goes to
-  quarantine and the table goes on.
-- SchemaDriftError: the source changed incompatibly (key dropped, type changed); the table
-  stops with a clear error until the contract is changed, other tables go on.
+- MalformedFile: this file cannot be read (corrupt, bad Op, missing `_commit_ts`, bad
+  `_change_seq`, unparseable text, a null where the contract forbids it); it goes to
+  quarantine with the reason and the table goes on.
+- SchemaDriftError: the source changed incompatibly (key or required column dropped, type
+  changed, values that no longer fit); the table stops with a clear error until the contract
+  is changed, other tables go on.
 """
 
 from __future__ import annotations
@@ -20,8 +33,16 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from platform_assets.contracts import TableContract
+from platform_assets.contracts.types import file_type_accepted
 from platform_assets.lake import Lake
-from platform_assets.raw.dms_layout import CHANGE_SEQ_COLUMN, OP_COLUMN, TIMESTAMP_COLUMN, RawFile
+from platform_assets.raw import positions
+from platform_assets.raw.dms_layout import (
+    CHANGE_SEQ_COLUMN,
+    DMS_COLUMNS,
+    OP_COLUMN,
+    TIMESTAMP_COLUMN,
+    RawFile,
+)
 
 TS_TYPE = pa.timestamp("us", tz="UTC")
 
@@ -39,9 +60,10 @@ def _load(lake: Lake, f: RawFile) -> pa.Table:
     try:
         if f.fmt == "parquet":
             return pq.read_table(lake.fs_path(f.uri), filesystem=fs)
-        with fs.open_input_stream(lake.fs_path(f.uri)) as stream:
+        with fs.open_input_stream(lake.fs_path(f.uri), compression="gzip" if f.gzip else None
+                                  ) as stream:
             return _read_csv_as_text(stream.read())
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowInvalid, OSError, EOFError) as exc:
         raise MalformedFile(f"{f.name}: cannot read {f.fmt}: {exc}") from exc
 
 
@@ -64,26 +86,93 @@ def _parse_text(arr: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
     return pc.cast(arr, target)
 
 
-def _cast_column(f: RawFile, c: TableContract, name: str, arr: pa.ChunkedArray
-                 ) -> pa.ChunkedArray:
-    target = c.column(name).arrow_type
+def _checked_cast(arr: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+    if pa.types.is_dictionary(arr.type):
+        arr = pc.cast(arr, arr.type.value_type)
+    if pa.types.is_timestamp(arr.type) and arr.type.tz is None:  # DMS writes UTC, no zone
+        arr = pc.cast(arr, pa.timestamp(arr.type.unit, tz="UTC"))
+    return pc.cast(arr, target, safe=True)
+
+
+def _cast_column(f: RawFile, c: TableContract, name: str, arr: pa.ChunkedArray,
+                 from_text: bool) -> pa.ChunkedArray:
+    col = c.column(name)
+    target = col.arrow_type
     if arr.type == target:
         return arr
-    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+    if pa.types.is_null(arr.type):  # a column with no values at all
+        return pa.nulls(len(arr), target)
+    if from_text:
         try:
             return _parse_text(arr, target)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise MalformedFile(
                 f"{f.name}: column {name!r}: cannot parse as {target}: {exc}") from exc
-    if pa.types.is_timestamp(arr.type) and pa.types.is_timestamp(target):
-        if arr.type.tz in (None, "UTC", "+00:00"):  # DMS writes UTC without a zone
-            return pc.cast(arr, pa.timestamp("us")).cast(target)
-    if (pa.types.is_decimal(arr.type) and pa.types.is_decimal(target)
-            and arr.type.scale == target.scale and arr.type.precision <= target.precision):
-        return pc.cast(arr, target)  # a narrower precision fits: widening is safe
-    raise SchemaDriftError(
-        f"table {c.name}: column {name!r} is {arr.type} in {f.name} but the contract says "
-        f"{target}; an incompatible type change: update the contract and reload the table")
+    if not file_type_accepted(arr.type, col.type):
+        raise SchemaDriftError(
+            f"table {c.name}: column {name!r} is {arr.type} in {f.name} but the contract says "
+            f"{col.type} ({target}); an incompatible type change: update the contract and "
+            f"reload the table")
+    try:
+        return _checked_cast(arr, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise SchemaDriftError(
+            f"table {c.name}: column {name!r} in {f.name} holds values that do not fit the "
+            f"contract's {col.type} ({target}): {exc}; widen the contract") from exc
+
+
+def _ops(f: RawFile, raw: pa.Table) -> pa.ChunkedArray:
+    if OP_COLUMN not in raw.column_names:
+        if f.kind == "cdc":
+            raise MalformedFile(f"{f.name}: a CDC file without the {OP_COLUMN!r} column")
+        # full-load files carry no Op column (DMS IncludeOpForFullLoad=false)
+        return pa.chunked_array([pa.array(["I"] * raw.num_rows, pa.string())])
+    op = pc.utf8_upper(raw[OP_COLUMN].cast(pa.string()))
+    if not pc.all(pc.is_in(op, pa.array(["I", "U", "D"]))).as_py() or op.null_count:
+        raise MalformedFile(f"{f.name}: column 'Op' holds values other than I, U, D")
+    return op
+
+
+def _commit_times(f: RawFile, raw: pa.Table) -> pa.ChunkedArray:
+    if TIMESTAMP_COLUMN not in raw.column_names:
+        if f.kind == "cdc":
+            raise MalformedFile(f"{f.name}: a CDC file without {TIMESTAMP_COLUMN!r} (set the "
+                                f"DMS endpoint's TimestampColumnName={TIMESTAMP_COLUMN})")
+        return pa.chunked_array([pa.nulls(raw.num_rows, TS_TYPE)])
+    ts = raw[TIMESTAMP_COLUMN]
+    try:
+        ts = _parse_text(ts, TS_TYPE) if pa.types.is_string(ts.type) else _checked_cast(
+            ts, TS_TYPE)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise MalformedFile(f"{f.name}: column {TIMESTAMP_COLUMN!r}: {exc}") from exc
+    if f.kind == "cdc" and ts.null_count:
+        raise MalformedFile(f"{f.name}: {ts.null_count} changes have no {TIMESTAMP_COLUMN!r}")
+    return ts
+
+
+def _positions(f: RawFile, raw: pa.Table, commit_ts: pa.ChunkedArray) -> pa.ChunkedArray:
+    if f.kind == "load":  # DMS leaves AR_H_CHANGE_SEQ empty during a full load
+        return positions.full_load(f.stem, raw.num_rows)
+    if CHANGE_SEQ_COLUMN not in raw.column_names:
+        return positions.file_ordered(commit_ts, f.stem.replace("-", ""))
+    try:
+        seq = positions.sequence_digits(raw[CHANGE_SEQ_COLUMN])
+    except positions.BadSequence as exc:
+        raise MalformedFile(f"{f.name}: column {CHANGE_SEQ_COLUMN!r}: {exc}") from exc
+    return positions.sequenced(commit_ts, seq)
+
+
+def _check_nulls(f: RawFile, c: TableContract, op: pa.ChunkedArray, out: dict) -> None:
+    upsert = pc.not_equal(op, "D")
+    for col in c.columns:
+        values = out[col.name]
+        if col.nullable or not values.null_count:
+            continue
+        nulls = pc.is_null(values) if col.name == c.key else pc.and_(pc.is_null(values), upsert)
+        if count := pc.sum(nulls).as_py():
+            raise MalformedFile(
+                f"{f.name}: table {c.name}: column {col.name!r} is NOT NULL in the contract "
+                f"but {count} {'changes' if col.name == c.key else 'inserts/updates'} have null")
 
 
 def read_changes(lake: Lake, c: TableContract, f: RawFile) -> tuple[pa.Table, list[str]]:
@@ -95,34 +184,19 @@ def read_changes(lake: Lake, c: TableContract, f: RawFile) -> tuple[pa.Table, li
         raise SchemaDriftError(
             f"table {c.name}: key column {c.key!r} is missing from {f.name}; the source dropped "
             f"its primary key — fix the source or the contract")
-    if OP_COLUMN in names:
-        op = pc.utf8_upper(raw[OP_COLUMN].cast(pa.string()))
-        bad = pc.invert(pc.is_in(op, pa.array(["I", "U", "D"]))).to_pylist()
-        if any(b is not False for b in bad):
-            raise MalformedFile(f"{f.name}: column 'Op' holds values other than I, U, D")
-    else:  # full-load files carry no Op column (DMS IncludeOpForFullLoad=false)
-        op = pa.chunked_array([pa.array(["I"] * n, pa.string())])
-    if CHANGE_SEQ_COLUMN in names:
-        pos = pc.binary_join_element_wise("1|", raw[CHANGE_SEQ_COLUMN].cast(pa.string()), "")
-    else:
-        rows = pc.utf8_lpad(pc.cast(pa.array(range(n), pa.int64()), pa.string()), 10, "0")
-        pos = pc.binary_join_element_wise(f"{f.sort_key}|", rows, "")
-    ts = raw[TIMESTAMP_COLUMN] if TIMESTAMP_COLUMN in names else pa.nulls(n, TS_TYPE)
-    if not pa.types.is_timestamp(ts.type) or ts.type.tz is None:
-        ts = pc.cast(ts, pa.timestamp("us")).cast(TS_TYPE)
-    out = {"_op": op, "_pos": pos, "_commit_ts": pc.cast(ts, TS_TYPE)}
+    op = _ops(f, raw)
+    ts = _commit_times(f, raw)
+    out = {"_op": op, "_pos": _positions(f, raw, ts), "_commit_ts": ts}
     for col in c.columns:
         if col.name in names:
-            out[col.name] = _cast_column(f, c, col.name, raw[col.name])
+            out[col.name] = _cast_column(f, c, col.name, raw[col.name], f.fmt == "csv")
         elif col.nullable:
             out[col.name] = pa.nulls(n, col.arrow_type)
         else:
             raise SchemaDriftError(
                 f"table {c.name}: required column {col.name!r} is missing from {f.name}")
-        if not col.nullable and out[col.name].null_count and col.name == c.key:
-            raise MalformedFile(f"{f.name}: key column {c.key!r} has nulls")
-    extra = [x for x in names if x not in out and x not in (OP_COLUMN, TIMESTAMP_COLUMN,
-                                                             CHANGE_SEQ_COLUMN)]
+    _check_nulls(f, c, op, out)
+    extra = [x for x in names if x not in out and x not in DMS_COLUMNS]
     for x in extra:
         out[x] = raw[x]
     return pa.table(out), extra
