@@ -22,6 +22,7 @@ from platform_assets.raw.assets import PUBLICATION, SLOT
 from platform_assets.raw.cdc_capture import ensure_replication
 from platform_assets.resources import OltpResource
 from platform_assets.sources.oltp.seed import seed
+from platform_assets.warehouse.keys import curated_copy_key
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def test_changes_request_one_run_from_capture_to_the_facts_of_the_changed_tables
     # the capture writes every table's changes; the rest of the run is the changed table's
     assert {AssetKey(["raw", name]) for name in CONTRACTS} <= selected
     assert {AssetKey(["processed", "orders"]), AssetKey(["curated", "orders"]),
-            AssetKey(["warehouse", "raw", "orders"]), AssetKey(["warehouse", "fct_orders"])} <= selected
+            curated_copy_key("orders"), AssetKey(["warehouse", "fct_orders"])} <= selected
     assert AssetKey(["processed", "products"]) not in selected
     assert request.tags[TRIGGER_TAG] == "cdc" and request.partition_key
     assert not {c for c in request.asset_check_keys if c.name == "matches_postgres"}

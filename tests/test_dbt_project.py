@@ -1,4 +1,4 @@
-"""The dbt warehouse end to end: a small curated zone in tmp, loaded into the raw schema and
+"""The dbt warehouse end to end: a small curated zone in tmp, copied into the `curated` schema and
 built by the Dagster assets (loader, dbt base, facts, marts) on the `local` target in one run;
 then row counts, column metadata, test results as checks, and the asset graph.
 """
@@ -22,6 +22,7 @@ from warehouse_data import (
 
 from platform_assets.contracts import CONTRACTS
 from platform_assets.errors import PlatformError
+from platform_assets.warehouse.keys import curated_copy_key, model_asset_key
 
 ORDERS = 120
 
@@ -39,9 +40,9 @@ def manifest():
 
 def _assets():
     from platform_assets.warehouse.assets import dbt_assets_definitions
-    from platform_assets.warehouse.raw_assets import warehouse_raw_assets
+    from platform_assets.warehouse.curated_copies import warehouse_curated_copies
 
-    return [warehouse_raw_assets, *dbt_assets_definitions]
+    return [warehouse_curated_copies, *dbt_assets_definitions]
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +70,14 @@ def test_dbt_build_succeeds_and_all_tests_pass(built):
     failed = [e.check_name for e in evaluations if not e.passed]
     assert failed == []
     names = {e.check_name for e in evaluations}
-    assert {"assert_order_total_equals_lines", "assert_daily_revenue_reconciles",
-            "assert_facts_match_staging", "assert_snapshot_one_current_version",
+    assert {"assert_order_total_equals_lines", "mart_daily_revenue_totals_match_fct_orders",
+            "mart_customer_lifetime_value_totals_match_mart_daily_revenue",
+            "mart_product_performance_totals_match_fct_order_items",
+            "fct_orders_rows_match_staging", "fct_order_items_rows_match_staging",
+            "fct_payments_rows_match_staging", "assert_snapshot_one_current_version",
             "unique_fct_orders_order_id", "source_unique_curated_orders_order_id"} <= names
     by_asset = {e.asset_key for e in evaluations}
-    assert AssetKey(["warehouse", "raw", "orders"]) in by_asset  # source tests check the loader
+    assert curated_copy_key("orders") in by_asset  # source tests check the loader
 
 
 @pytest.mark.slow
@@ -81,8 +85,8 @@ def test_every_model_materialized_with_row_counts_and_columns(built):
     result, rows, _ = built
     materialized = {e.materialization.asset_key: e.materialization.metadata
                     for e in result.get_asset_materialization_events()}
-    expected = {AssetKey(["warehouse", m]) for m in SHOP_MODELS}
-    expected |= {AssetKey(["warehouse", "raw", n]) for n in CONTRACTS}
+    expected = {model_asset_key(m) for m in SHOP_MODELS}
+    expected |= {curated_copy_key(n) for n in CONTRACTS}
     assert set(materialized) == expected
     counts = {k.path[-1]: md["dagster/row_count"].value
               for k, md in materialized.items() if "dagster/row_count" in md and len(k.path) == 2}
@@ -90,10 +94,10 @@ def test_every_model_materialized_with_row_counts_and_columns(built):
     assert counts["dim_customers"] == len(rows["customers"])
     assert counts["snap_customers"] == len(rows["customers"])
     assert set(counts) == {*MARTS, "snap_customers"}  # tables, not views
-    raw = materialized[AssetKey(["warehouse", "raw", "order_items"])]
-    assert raw["dagster/row_count"].value == len(rows["order_items"])
-    assert raw["files_added"].value == 1
-    columns = materialized[AssetKey(["warehouse", "fct_orders"])]["dagster/column_schema"]
+    copied = materialized[curated_copy_key("order_items")]
+    assert copied["dagster/row_count"].value == len(rows["order_items"])
+    assert copied["files_added"].value == 1
+    columns = materialized[model_asset_key("fct_orders")]["dagster/column_schema"]
     assert [c.name for c in columns.value.columns][:3] == ["order_id", "customer_id",
                                                              "order_status"]
 
@@ -109,7 +113,7 @@ def test_marts_agree_with_the_generated_shop(built):
         ).fetchone()
         lagging = db.execute("select items_count, lines_total from marts.fct_orders"
                              " where order_id = ?", [ORDERS + 1]).fetchone()
-        staged = db.execute("select count(*) from staging.stg_orders").fetchone()[0]
+        staged = db.execute("select count(*) from staging.stg_shop__orders").fetchone()[0]
         clv = db.execute("select sum(lifetime_revenue), count(*) from "
                          "marts.mart_customer_lifetime_value").fetchone()
         cohorts = db.execute("select sum(cohort_size) from marts.mart_cohort_retention "
@@ -126,48 +130,58 @@ def test_marts_agree_with_the_generated_shop(built):
 
 
 def test_asset_graph_continues_the_lake_lineage(manifest):
+    from platform_assets.warehouse import automation
     from platform_assets.warehouse.assets import (
         dbt_assets_definitions,
         dbt_fact_assets,
         dbt_mart_assets,
         dbt_warehouse_assets,
     )
-    from platform_assets.warehouse.raw_assets import warehouse_raw_assets
+    from platform_assets.warehouse.curated_copies import warehouse_curated_copies
+    from platform_assets.warehouse.partitions import FACT_PARTITIONS
 
     keys = {k for a in dbt_assets_definitions for k in a.keys}
-    assert {AssetKey(["warehouse", m]) for m in SHOP_MODELS} <= keys
+    assert {model_asset_key(m) for m in SHOP_MODELS} <= keys
     deps = {k: d for a in dbt_assets_definitions for k, d in a.asset_deps.items()}
-    deps.update(warehouse_raw_assets.asset_deps)
-    for name in CONTRACTS:  # curated Delta -> raw copy -> staging view
-        raw = AssetKey(["warehouse", "raw", name])
-        assert deps[raw] == {AssetKey(["curated", name])}
-        assert deps[AssetKey(["warehouse", f"stg_{name}"])] == {raw}
-    assert AssetKey(["warehouse", "stg_orders"]) in deps[AssetKey(["warehouse", "fct_orders"])]
-    assert AssetKey(["warehouse", "snap_customers"]) in deps[AssetKey(["warehouse",
-                                                                       "dim_customers"])]
+    deps.update(warehouse_curated_copies.asset_deps)
+    for name in CONTRACTS:  # lake's curated Delta -> warehouse copy -> staging view
+        copied = AssetKey(["warehouse", "curated", name])
+        assert deps[copied] == {AssetKey(["curated", name])}
+        assert deps[model_asset_key(f"stg_shop__{name}")] == {copied}
+    # the facts read all three staging models (the scope macro names them; is_incremental()
+    # hides the refs from dbt's parse otherwise)
+    assert {model_asset_key(f"stg_shop__{t}") for t in ("orders", "order_items", "payments")
+            } <= deps[model_asset_key("fct_payments")]
+    assert model_asset_key("snap_customers") in deps[model_asset_key("dim_customers")]
     # every model reaches a curated asset, walking up
     def reaches_curated(key, seen=()):
         return key.path[0] == "curated" or any(
             reaches_curated(p, (*seen, key)) for p in deps.get(key, ()) if p not in seen)
-    assert all(reaches_curated(AssetKey(["warehouse", m])) for m in SHOP_MODELS)
+    assert all(reaches_curated(model_asset_key(m)) for m in SHOP_MODELS)
 
     checks = {(c.asset_key.path[-1], c.name) for a in dbt_assets_definitions
               for c in a.check_keys}
     assert ("fct_orders", "assert_order_total_equals_lines") in checks
-    assert ("mart_daily_revenue", "assert_daily_revenue_reconciles") in checks
-    assert ("stg_orders", "unique_stg_orders_order_id") in checks
+    # a reconciliation is a check of the model it is declared on, run where both sides exist
+    assert ("mart_daily_revenue", "mart_daily_revenue_totals_match_fct_orders") in checks
+    assert ("fct_order_items", "fct_order_items_rows_match_staging") in checks
+    assert ("stg_shop__orders", "unique_stg_shop__orders_order_id") in checks
     assert ("orders", "source_unique_curated_orders_order_id") in checks
     specs = {s.key: s for a in dbt_assets_definitions for s in a.specs}
-    fct = specs[AssetKey(["warehouse", "fct_orders"])]
+    fct = specs[model_asset_key("fct_orders")]
     assert fct.group_name == "warehouse_marts"
-    assert specs[AssetKey(["warehouse", "stg_orders"])].group_name == "warehouse_staging"
-    assert specs[AssetKey(["warehouse", "snap_customers"])].group_name == "warehouse_snapshots"
+    assert specs[model_asset_key("stg_shop__orders")].group_name == "warehouse_staging"
+    assert specs[model_asset_key("int_order_lines_enriched")].group_name == \
+        "warehouse_intermediate"
+    assert specs[model_asset_key("snap_customers")].group_name == "warehouse_snapshots"
     assert fct.owners == ["team:data-platform"]
     assert fct.description.startswith("One row per order")
-    assert fct.automation_condition is not None
-    assert dbt_fact_assets.partitions_def is not None
+    assert fct.automation_condition == automation.FACTS
+    assert specs[model_asset_key("stg_shop__orders")].automation_condition == automation.BASE
+    assert specs[model_asset_key("mart_daily_revenue")].automation_condition == automation.MARTS
+    assert dbt_fact_assets.partitions_def == FACT_PARTITIONS
     assert dbt_warehouse_assets.partitions_def is None and dbt_mart_assets.partitions_def is None
-    assert {a.op.pool for a in [*dbt_assets_definitions, warehouse_raw_assets]} == {"warehouse"}
+    assert {a.op.pool for a in [*dbt_assets_definitions, warehouse_curated_copies]} == {"warehouse"}
 
 
 def test_every_dbt_node_is_one_asset_and_every_test_one_check(manifest):
@@ -237,8 +251,8 @@ def test_broken_order_total_fails_its_check_and_stops_the_mart(built):
     order[4] = order[4] + Decimal("1.00")
     lake_root = warehouse.parent.parent / ".lake"
     merge_curated(lake_root, "orders", upserts=[tuple(order)])
-    loader = AssetSelection.assets(*(AssetKey(["warehouse", "raw", n]) for n in CONTRACTS))
-    facts_and_marts = AssetSelection.assets(*(AssetKey(["warehouse", m]) for m in MARTS))
+    loader = AssetSelection.assets(*(curated_copy_key(n) for n in CONTRACTS))
+    facts_and_marts = AssetSelection.assets(*(model_asset_key(m) for m in MARTS))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PLATFORM_HOME", str(warehouse.parent.parent))
         assert locations().warehouse_path == warehouse

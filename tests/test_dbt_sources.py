@@ -6,19 +6,21 @@ import yaml
 
 from platform_assets.contracts import CONTRACTS
 from platform_assets.warehouse.dbt_sources import SOURCES_YML, render_sources_yml
+from platform_assets.warehouse.keys import curated_copy_key
 from platform_assets.warehouse.load_sql import LOAD_COLUMNS
 
 
 def test_committed_sources_yml_matches_contracts():
     assert SOURCES_YML.read_text(encoding="utf-8") == render_sources_yml(), (
-        "dbt_project/models/staging/_sources.yml is stale; "
+        f"{SOURCES_YML} is stale; "
         "run `python -m platform_assets.warehouse.dbt_sources`"
     )
 
 
-def test_sources_are_the_curated_tables_loaded_into_raw():
+def test_sources_are_the_curated_tables_copied_into_the_curated_schema():
     (source,) = yaml.safe_load(render_sources_yml())["sources"]
-    assert source["schema"] == "raw" and source["name"] == "curated"
+    # the source, its schema and the loader's asset keys say one name: what the tables hold
+    assert source["schema"] == "curated" and source["name"] == "curated"
     tables = {t["name"]: t for t in source["tables"]}
     assert set(tables) == set(CONTRACTS)
     for name, contract in CONTRACTS.items():
@@ -26,7 +28,8 @@ def test_sources_are_the_curated_tables_loaded_into_raw():
         assert [c["name"] for c in table["columns"]] == [
             *contract.curated_schema().names, *(n for n, _, _ in LOAD_COLUMNS)]
         meta = table["config"]["meta"]
-        assert meta["dagster"]["asset_key"] == ["warehouse", "raw", name]  # the loader's asset
+        assert meta["dagster"]["asset_key"] == ["warehouse", "curated", name]  # the loader's
+        assert meta["dagster"]["asset_key"] == list(curated_copy_key(name).path)
         assert meta["owner"] == contract.owner
         assert meta["lake_delta_table"].endswith(f"/curated/{name}")
         assert "PLATFORM_LAKE_ROOT" in meta["lake_delta_table"]
@@ -36,7 +39,7 @@ def test_sources_are_the_curated_tables_loaded_into_raw():
         assert table["config"]["loaded_at_field"] == "coalesce(_commit_ts, _loaded_at)"
         error_after = table["config"]["freshness"]["error_after"]
         assert error_after == {"count": contract.freshness_sla_minutes, "period": "minute"}
-    hashed = next(c for c in tables["customers"]["columns"] if c["name"] == "email_sha256")
-    assert hashed["description"].startswith("SHA-256 of email")
-    assert hashed["config"]["meta"] == {"pii": "sha256"}
+    hashed = next(c for c in tables["customers"]["columns"] if c["name"] == "email_hmac")
+    assert hashed["description"].startswith("HMAC-SHA256 (keyed) of email")
+    assert hashed["config"]["meta"] == {"pii": "hmac_sha256"}
     assert not {"email", "first_name", "phone"} & {c["name"] for c in tables["customers"]["columns"]}

@@ -1,7 +1,7 @@
 """The events models build in the warehouse (dbt on DuckDB) and their tests pass.
 
 The lake gets a curated `orders` table (shop rows conformed as the curated zone does, then
-loaded into the warehouse's raw schema by the warehouse loader) and the processed `events`
+copied into the warehouse's `curated` schema by the warehouse loader) and the processed `events`
 table from produced clickstream whose purchases reference those orders; `dbt build --select
 +mart_conversion_funnel` then builds staging, sessions and the funnel mart, joined to the
 orders, and runs their tests.
@@ -59,10 +59,10 @@ def warehouse(tmp_path_factory):
     produce(FirehoseFileSink(lake), cfg, rate=0.2, duration=86_400,
             start=datetime(2026, 3, 1, tzinfo=UTC))
     ingest.catch_up(lake, today=datetime(2026, 3, 3, tzinfo=UTC).date())
-    # stg_orders reads the warehouse's raw.orders, which the warehouse loader fills
-    from platform_assets.warehouse.loader import DuckDBRawLoader
+    # stg_shop__orders reads the warehouse's curated.orders, which the warehouse loader fills
+    from platform_assets.warehouse.loader import DuckDBCuratedLoader
 
-    DuckDBRawLoader(path=str(tmp / "warehouse.duckdb")).load(lake, [ORDERS])
+    DuckDBCuratedLoader(path=str(tmp / "warehouse.duckdb")).load(lake, [ORDERS])
     env = {**os.environ, "PLATFORM_LAKE_ROOT": lake.root,
            "PLATFORM_WAREHOUSE_PATH": str(tmp / "warehouse.duckdb")}
     dbt = str(Path(sys.executable).with_name("dbt"))
@@ -80,7 +80,7 @@ def test_funnel_mart_builds_and_its_tests_pass(warehouse):
     out, path, lake = warehouse
     assert out.returncode == 0, out.stdout[-4000:]
     assert "ERROR=0" in out.stdout and "SKIP=0" in out.stdout
-    for test in ("unique_stg_events_event_id", "unique_fct_sessions_session_id",
+    for test in ("unique_stg_events__events_event_id", "unique_fct_sessions_session_id",
                  "accepted_values_mart_conversion_funnel_is_funnel_consistent",
                  "unique_combination_mart_conversion_funnel"):
         assert test in out.stdout, test

@@ -45,16 +45,16 @@ def test_new_files_request_exactly_the_changed_tables_once(lake, evaluate):
     # the table's whole freshness chain in one run: lake zones, warehouse copy, dbt models
     selected = set(request.asset_selection)
     assert {AssetKey(["processed", "products"]), AssetKey(["curated", "products"]),
-            AssetKey(["warehouse", "raw", "products"]), AssetKey(["warehouse", "stg_products"]),
+            AssetKey(["warehouse", "curated", "products"]), AssetKey(["warehouse", "stg_shop__products"]),
             AssetKey(["warehouse", "fct_order_items"])} <= selected
     # the marts that aggregate the facts refresh on their own clock (warehouse/automation.py)
     assert AssetKey(["warehouse", "mart_product_performance"]) not in selected
-    assert not {k for k in selected if k.path[-1] in ("orders", "customers", "stg_customers")}
+    assert not {k for k in selected if k.path[-1] in ("orders", "customers", "stg_shop__customers")}
     assert request.partition_key  # the facts are in it: today's partition (cdc_chain.py)
     assert AssetKey(["warehouse", "dbt_docs"]) not in selected
     # dbt tests run with their models; the full reconciliation with Postgres does not
     checks = {(k.asset_key.path[-1], k.name) for k in request.asset_check_keys}
-    assert ("stg_products", "unique_stg_products_product_id") in checks
+    assert ("stg_shop__products", "unique_stg_shop__products_product_id") in checks
     assert not {name for _, name in checks if name == "matches_postgres"}
     assert "LOAD00000001.parquet" in request.run_key and "20261127-080000000" in request.run_key
     # the same tick again with the new cursor: nothing new

@@ -24,7 +24,7 @@ from warehouse_data import EXCLUDE_EVENTS, MARTS, shop_rows, write_curated
 from platform_assets.contracts import CONTRACTS
 from platform_assets.lake import Lake
 from platform_assets.settings import DBT_PROJECT_DIR
-from platform_assets.warehouse.loader import DuckDBRawLoader, SnowflakeRawLoader
+from platform_assets.warehouse.loader import DuckDBCuratedLoader, SnowflakeCuratedLoader
 from platform_assets.warehouse.project import dbt_executable
 
 pytestmark = pytest.mark.slow
@@ -87,7 +87,7 @@ def test_duckdb_and_snowflake_builds_agree(tmp_path, fakesnow_server, monkeypatc
 
     # DuckDB: the local target
     warehouse = tmp_path / "warehouse.duckdb"
-    DuckDBRawLoader(path=str(warehouse)).load(lake, CONTRACTS.values())
+    DuckDBCuratedLoader(path=str(warehouse)).load(lake, CONTRACTS.values())
     _dbt_build("local", {"PLATFORM_WAREHOUSE_PATH": str(warehouse),
                          "PLATFORM_LAKE_ROOT": str(lake_root)}, tmp_path / "target-duckdb")
     with duckdb.connect(str(warehouse), read_only=True) as db:
@@ -98,7 +98,7 @@ def test_duckdb_and_snowflake_builds_agree(tmp_path, fakesnow_server, monkeypatc
     # Snowflake SQL on fakesnow: the prod target, pointed at the server by env vars
     s = fakesnow_server
     monkeypatch.setenv("PLATFORM_WAREHOUSE_EMULATOR", "fakesnow")
-    loader = SnowflakeRawLoader(account=s["account"], user=s["user"], password=s["password"],
+    loader = SnowflakeCuratedLoader(account=s["account"], user=s["user"], password=s["password"],
                                 database=DATABASE, host=s["host"], port=s["port"],
                                 protocol=s["protocol"], stage_url=f"file://{lake_root}/curated/",
                                 emulator="fakesnow")

@@ -18,12 +18,14 @@ import pytest
 from dagster import AssetKey, AssetSelection, DagsterInstance, materialize
 from warehouse_data import merge_curated, shop_rows, shop_selection, warehouse_resources, write_curated
 
+from platform_assets.warehouse.keys import curated_copy_key
+
 pytestmark = pytest.mark.slow
 
 FACTS = {"fct_orders": "order_id", "fct_order_items": "order_item_id",
          "fct_payments": "payment_id"}
-STAGED = {"fct_orders": "stg_orders", "fct_order_items": "stg_order_items",
-          "fct_payments": "stg_payments"}
+STAGED = {"fct_orders": "stg_shop__orders", "fct_order_items": "stg_shop__order_items",
+          "fct_payments": "stg_shop__payments"}
 
 
 def _up_to_facts():
@@ -36,9 +38,9 @@ def _up_to_facts():
 
 def _assets():
     from platform_assets.warehouse.assets import dbt_assets_definitions
-    from platform_assets.warehouse.raw_assets import warehouse_raw_assets
+    from platform_assets.warehouse.curated_copies import warehouse_curated_copies
 
-    return [warehouse_raw_assets, *dbt_assets_definitions]
+    return [warehouse_curated_copies, *dbt_assets_definitions]
 
 
 def _facts_are_exact(db) -> None:
@@ -47,7 +49,7 @@ def _facts_are_exact(db) -> None:
         rows, keys = db.execute(f"select count(*), count(distinct {key}) from marts.{fact}"
                                 ).fetchone()
         staged = db.execute(f"select count(*) from staging.{STAGED[fact]} "
-                            f"where order_id in (select order_id from staging.stg_orders)"
+                            f"where order_id in (select order_id from staging.stg_shop__orders)"
                             ).fetchone()[0]
         assert rows == keys == staged, fact
 
@@ -114,7 +116,8 @@ def test_partition_windows_and_cdc_updates_are_applied_exactly_once(platform_hom
     assert not [e for e in cdc.get_asset_check_evaluations() if not e.passed]
     loads = {e.materialization.asset_key.path[-1]: e.materialization.metadata
              for e in cdc.get_asset_materialization_events()
-             if e.materialization.asset_key.path[:2] == ["warehouse", "raw"]}
+             if e.materialization.asset_key == curated_copy_key(
+                 e.materialization.asset_key.path[-1])}
     assert loads["customers"]["mode"].value == "loaded" and loads["payments"]["mode"].value == \
         "unchanged"
     assert loads["orders"]["files_removed"].value >= 1

@@ -1,4 +1,4 @@
-"""Loading the curated zone into the warehouse's raw schema: each Delta data file once, rows of
+"""Loading the curated zone into the warehouse's `curated` schema: each Delta data file once, rows of
 files a MERGE rewrote removed, loading twice a no-op, a failed load leaving nothing behind; and
 the Snowflake statements (COPY INTO from the external stage) as text."""
 
@@ -19,25 +19,27 @@ from platform_assets.lake import Lake
 from platform_assets.warehouse.delta_files import DeltaSnapshot, plan_load, snapshot_of
 from platform_assets.warehouse.emulator import FakesnowDialect
 from platform_assets.warehouse.load_sql import (
+    DuckDBDialect,
     LoadBatch,
     SnowflakeDialect,
     SnowflakeStage,
+    copy_columns,
     snowflake_bootstrap_sql,
 )
-from platform_assets.warehouse.loader import DuckDBRawLoader
+from platform_assets.warehouse.loader import DuckDBCuratedLoader
 
 
 @pytest.fixture
 def shop(tmp_path):
     rows = shop_rows(30)
     write_curated(tmp_path / "lake", rows)
-    return Lake(str(tmp_path / "lake")), DuckDBRawLoader(path=str(tmp_path / "wh.duckdb")), rows
+    return Lake(str(tmp_path / "lake")), DuckDBCuratedLoader(path=str(tmp_path / "wh.duckdb")), rows
 
 
-def _raw(loader: DuckDBRawLoader, table: str, key: str) -> list[tuple]:
+def _copied(loader: DuckDBCuratedLoader, table: str, key: str) -> list[tuple]:
     with duckdb.connect(loader.path, read_only=True) as db:
         cols = [c for c in CONTRACTS[table].curated_schema().names if c != "_commit_ts"]
-        return db.execute(f"select {', '.join(cols)} from raw.{table} order by {key}").fetchall()
+        return db.execute(f"select {', '.join(cols)} from curated.{table} order by {key}").fetchall()
 
 
 def _delta(lake: Lake, table: str, key: str) -> list[tuple]:
@@ -48,9 +50,9 @@ def _delta(lake: Lake, table: str, key: str) -> list[tuple]:
     return naive
 
 
-def _loads(loader: DuckDBRawLoader) -> int:
+def _loads(loader: DuckDBCuratedLoader) -> int:
     with duckdb.connect(loader.path, read_only=True) as db:
-        return db.execute("select count(*) from raw._loads").fetchone()[0]
+        return db.execute("select count(*) from curated._loads").fetchone()[0]
 
 
 def test_files_load_once_and_a_second_load_changes_nothing(shop):
@@ -58,10 +60,27 @@ def test_files_load_once_and_a_second_load_changes_nothing(shop):
     first = {r.table: r for r in loader.load(lake, CONTRACTS.values())}
     assert {t: r.rows for t, r in first.items()} == {t: len(v) for t, v in rows.items()}
     assert all(r.files_added == 1 and r.load_id == 1 for r in first.values())
-    assert _raw(loader, "orders", "order_id") == _delta(lake, "orders", "order_id")
+    assert _copied(loader, "orders", "order_id") == _delta(lake, "orders", "order_id")
     again = loader.load(lake, CONTRACTS.values())
     assert all(r.unchanged and r.files_added == r.files_removed == 0 for r in again)
     assert _loads(loader) == len(CONTRACTS)  # the second load wrote nothing at all
+
+
+def test_the_copy_keeps_the_lakes_types_without_casting(shop):
+    """The loader types each copy as the lake does (contracts.types) and inserts the Parquet
+    columns as they are; the one cast on the way to the models is dbt staging's."""
+    lake, loader, _ = shop
+    loader.load(lake, CONTRACTS.values())
+    with duckdb.connect(loader.path, read_only=True) as db:
+        for c in CONTRACTS.values():
+            built = db.execute("select column_name, data_type from information_schema.columns "
+                               "where table_schema = 'curated' and table_name = ? "
+                               "order by ordinal_position", [c.name]).fetchall()
+            assert [(n, t.lower()) for n, t in built] == [
+                (n, t.replace(" ", "").lower()) for n, t in copy_columns(c)], c.name
+    batch = _batch(1)
+    insert = DuckDBDialect().copy(CONTRACTS["orders"], batch, batch.add, lambda p: f"/lake/{p}")
+    assert "cast(src." not in insert[0] and "select src.order_id, " in insert[0]
 
 
 def test_a_reader_holding_the_warehouse_makes_the_load_wait_not_fail(shop):
@@ -84,7 +103,7 @@ def test_a_reader_holding_the_warehouse_makes_the_load_wait_not_fail(shop):
     assert loaded[0].rows_added > 0
 
 
-def test_a_merge_rewrites_files_and_the_raw_copy_follows(shop):
+def test_a_merge_rewrites_files_and_the_warehouse_copy_follows(shop):
     lake, loader, rows = shop
     loader.load(lake, CONTRACTS.values())
     moved = list(rows["customers"][0])
@@ -96,11 +115,11 @@ def test_a_merge_rewrites_files_and_the_raw_copy_follows(shop):
     (r,) = loader.load(lake, [CONTRACTS["customers"]])
     assert r.files_removed >= 1 and r.files_added >= 1 and r.load_id == 2
     assert r.rows == len(rows["customers"])  # +1 inserted, -1 deleted
-    assert _raw(loader, "customers", "customer_id") == _delta(lake, "customers", "customer_id")
+    assert _copied(loader, "customers", "customer_id") == _delta(lake, "customers", "customer_id")
     with duckdb.connect(loader.path, read_only=True) as db:
-        city, load_id = db.execute("select city, _load_id from raw.customers "
+        city, load_id = db.execute("select city, _load_id from curated.customers "
                                    "where customer_id = ?", [moved[0]]).fetchone()
-        files = db.execute("select count(*) from raw._loaded_files "
+        files = db.execute("select count(*) from curated._loaded_files "
                            "where table_name = 'customers'").fetchone()[0]
     assert (city, load_id) == ("Zürich", 2)
     assert files == len(DeltaTable(lake.delta_uri("curated", "customers")).file_uris())
@@ -111,18 +130,17 @@ def test_a_failed_load_leaves_nothing_and_a_rerun_completes(shop, monkeypatch):
     lake, loader, rows = shop
     loader.load(lake, [CONTRACTS["orders"]])
     merge_curated(Path(lake.root), "orders", deletes=[1, 2])
-    from platform_assets.warehouse.load_sql import DuckDBDialect
 
     real = DuckDBDialect.load
     monkeypatch.setattr(DuckDBDialect, "load", lambda self, c, b, f: [
         *real(self, c, b, f)[:-1], "select * from no_such_table", "commit"])
     with pytest.raises(duckdb.CatalogException):
         loader.load(lake, [CONTRACTS["orders"]])
-    assert len(_raw(loader, "orders", "order_id")) == len(rows["orders"])  # rolled back whole
+    assert len(_copied(loader, "orders", "order_id")) == len(rows["orders"])  # rolled back whole
     monkeypatch.setattr(DuckDBDialect, "load", real)
     (r,) = loader.load(lake, [CONTRACTS["orders"]])
     assert r.rows == len(rows["orders"]) - 2
-    assert _raw(loader, "orders", "order_id") == _delta(lake, "orders", "order_id")
+    assert _copied(loader, "orders", "order_id") == _delta(lake, "orders", "order_id")
 
 
 def test_plan_adds_new_files_and_removes_vanished_ones():
@@ -156,25 +174,25 @@ def test_snowflake_load_is_copy_into_from_the_stage_in_one_transaction():
     dialect = SnowflakeDialect(SnowflakeStage(url="s3://lake/zones/curated/",
                                               storage_integration="lake_s3"))
     setup = dialect.setup(CONTRACTS.values())
-    assert ("create stage if not exists raw.lake_curated url = 's3://lake/zones/curated/' "
+    assert ("create stage if not exists curated.lake_curated url = 's3://lake/zones/curated/' "
             "storage_integration = lake_s3 file_format = (type = parquet)") in setup
-    assert any(s.startswith("create transient table if not exists raw.orders (order_id bigint, "
+    assert any(s.startswith("create transient table if not exists curated.orders (order_id bigint, "
                             "customer_id bigint, status varchar, order_ts timestamp_ntz")
                for s in setup)
     stmts = dialect.load(CONTRACTS["orders"], _batch(2), file_uri=None)
     assert stmts[0] == "begin" and stmts[-1] == "commit"
-    assert stmts[1] == "delete from raw.orders where _file in ('orders/old.parquet')"
+    assert stmts[1] == "delete from curated.orders where _file in ('orders/old.parquet')"
     copy = stmts[3]
     assert copy == (
-        "copy into raw.orders (order_id, customer_id, status, order_ts, total_amount, currency, "
+        "copy into curated.orders (order_id, customer_id, status, order_ts, total_amount, currency, "
         "shipping_country, note, updated_at, _commit_ts, _file, _load_id, _loaded_at) from ("
         "select $1:order_id::bigint, $1:customer_id::bigint, $1:status::varchar, "
         "$1:order_ts::timestamp_ntz, $1:total_amount::decimal(12,2), $1:currency::varchar, "
         "$1:shipping_country::varchar, $1:note::varchar, $1:updated_at::timestamp_ntz, "
         "$1:_commit_ts::timestamp_ntz, metadata$filename, 9, "
-        "cast('2026-11-27 08:30:00.000000' as timestamp_ntz) from @raw.lake_curated/orders/) "
+        "cast('2026-11-27 08:30:00.000000' as timestamp_ntz) from @curated.lake_curated/orders/) "
         "files = ('part-00000.parquet', 'part-00001.parquet') file_format = (type = parquet)")
-    assert stmts[5].startswith("insert into raw._loads values (9, 'orders', 12, 2, 1, 20, 4, ")
+    assert stmts[5].startswith("insert into curated._loads values (9, 'orders', 12, 2, 1, 20, 4, ")
 
 
 def test_snowflake_copies_at_most_1000_files_per_statement_and_fakesnow_one_each():
@@ -187,12 +205,12 @@ def test_snowflake_copies_at_most_1000_files_per_statement_and_fakesnow_one_each
     assert "'orders/part-00001.parquet', 9, cast(" in copies[1]
 
 
-def test_bootstrap_gives_the_loader_raw_and_nothing_more():
+def test_bootstrap_gives_the_loader_its_schema_and_nothing_more():
     sql = snowflake_bootstrap_sql(SnowflakeStage(), "LAKEHOUSE", "LOADER", "ANALYST",
                                   "TRANSFORMER")
     loader = [s for s in sql if s.endswith("to role LOADER")]
-    assert all(" schema LAKEHOUSE.raw " in s or " database " in s or " integration " in s
+    assert all(" schema LAKEHOUSE.curated " in s or " database " in s or " integration " in s
                for s in loader)
-    assert any("insert, update, delete" in s and "future tables in schema LAKEHOUSE.raw" in s
+    assert any("insert, update, delete" in s and "future tables in schema LAKEHOUSE.curated" in s
                for s in loader)
-    assert not [s for s in sql if "ANALYST" in s and "raw" in s]
+    assert not [s for s in sql if "ANALYST" in s and "curated" in s]

@@ -19,8 +19,9 @@ from platform_assets.curated.conform import conform
 from platform_assets.sources.oltp import fake_shop
 
 COMMITTED = fake_shop.EPOCH + timedelta(days=30)
-SHOP_MODELS = ["stg_customers", "stg_products", "stg_orders", "stg_order_items", "stg_payments",
-               "int_order_lines_enriched", "int_order_payments", "snap_customers",
+SHOP_MODELS = ["stg_shop__customers", "stg_shop__products", "stg_shop__orders",
+               "stg_shop__order_items", "stg_shop__payments",
+               "int_order_lines_enriched", "int_payments_aggregated_to_orders", "snap_customers",
                "fct_orders", "fct_order_items", "fct_payments",
                "dim_customers", "dim_products", "mart_daily_revenue",
                "mart_customer_lifetime_value", "mart_product_performance",
@@ -91,20 +92,19 @@ def merge_curated(lake_root: Path, name: str, upserts: list[tuple] = (),
 
 def shop_selection():
     """The warehouse assets of the shop (the loader and every shop model), no events."""
-    from dagster import AssetKey, AssetSelection
+    from dagster import AssetSelection
 
-    from platform_assets.warehouse.keys import raw_asset_key
+    from platform_assets.warehouse.keys import curated_copy_key, model_asset_key
 
-    keys = [raw_asset_key(n) for n in CONTRACTS] + [AssetKey(["warehouse", m])
-                                                     for m in SHOP_MODELS]
+    keys = [curated_copy_key(n) for n in CONTRACTS] + [model_asset_key(m) for m in SHOP_MODELS]
     return AssetSelection.assets(*keys)
 
 
 def warehouse_resources(lake_root: Path, warehouse: Path) -> dict:
     from platform_assets.resources import LakeResource
-    from platform_assets.warehouse.loader import DuckDBRawLoader
+    from platform_assets.warehouse.loader import DuckDBCuratedLoader
     from platform_assets.warehouse.resources import dbt_resource
 
     return {"lake": LakeResource(root=str(lake_root)),
-            "warehouse_loader": DuckDBRawLoader(path=str(warehouse)),
+            "warehouse_loader": DuckDBCuratedLoader(path=str(warehouse)),
             "dbt": dbt_resource("local")}

@@ -19,7 +19,7 @@
     {%- if snowflake_governance_enabled('tags') -%}
         create schema if not exists {{ target.database }}.governance;
         create tag if not exists {{ target.database }}.governance.pii
-            comment = 'Column holds personal data (value: how it is protected, e.g. sha256)';
+            comment = 'Column holds personal data (value: how it is protected, e.g. hmac_sha256)';
     {%- endif -%}
     {%- if snowflake_governance_enabled('masking_policies') %}
         create masking policy if not exists {{ target.database }}.governance.mask_pii

@@ -41,23 +41,37 @@
 {%- endmacro %}
 
 {% macro orders_in_scope() -%}
-    select order_id from {{ ref('stg_orders') }}
+    select order_id from {{ ref('stg_shop__orders') }}
     where {{ in_partition_window('cast(order_ts as date)') }}
         or _load_id > {{ load_high_water_mark() }}
     union
-    select order_id from {{ ref('stg_order_items') }}
+    select order_id from {{ ref('stg_shop__order_items') }}
     where _load_id > {{ load_high_water_mark() }}
     union
-    select order_id from {{ ref('stg_payments') }}
+    select order_id from {{ ref('stg_shop__payments') }}
     where _load_id > {{ load_high_water_mark() }}
 {%- endmacro %}
 
-{#- The orders a fact re-derives: all of them on a full build, those in scope otherwise. -#}
-{% macro scoped_orders() -%}
-    select * from {{ ref('stg_orders') }}
+{#- The opening CTEs of an order fact: `orders`, the staged orders the run re-derives (all of
+    them on a full build, those in scope otherwise), then one CTE per `name: relation` in
+    `order_rows` holding that relation's rows of those orders. The fact continues with
+    `, <more CTEs>` or its final `select`. -#}
+{% macro with_scoped_orders(order_rows) -%}
+    {#- the scope reads all three staging models, but only in an incremental run, which dbt
+        does not see when it parses: name them here so they are the fact's parents -#}
+    {%- do ref('stg_shop__order_items') -%}
+    {%- do ref('stg_shop__payments') -%}
+with orders as (
+    select * from {{ ref('stg_shop__orders') }}
     {%- if is_incremental() %}
     where order_id in ({{ orders_in_scope() }})
     {%- endif %}
+){% for name, relation in order_rows.items() %},
+
+{{ name }} as (
+    select * from {{ relation }}
+    where order_id in (select order_id from orders)
+){% endfor %}
 {%- endmacro %}
 
 {% macro delete_vanished_rows(key, source_relation) -%}

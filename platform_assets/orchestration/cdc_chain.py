@@ -20,7 +20,7 @@ from dagster import AssetKey, AssetSelection, DagsterInstance, DagsterRunStatus,
 
 from platform_assets.orchestration.run_tags import CDC_TRIGGERS, TRIGGER_TAG
 from platform_assets.warehouse.assets import dbt_fact_assets, dbt_mart_assets
-from platform_assets.warehouse.keys import PREFIX, raw_asset_key
+from platform_assets.warehouse.keys import PREFIX, curated_copy_key
 from platform_assets.warehouse.partitions import FACT_PARTITIONS
 
 IN_FLIGHT = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
@@ -36,7 +36,7 @@ def chain_selection(tables: Iterable[str]) -> AssetSelection:
     tables = sorted(set(tables))
     lake = AssetSelection.assets(*[AssetKey([zone, t]) for t in tables
                                    for zone in ("processed", "curated")])
-    loaded = AssetSelection.assets(*[raw_asset_key(t) for t in tables])
+    loaded = AssetSelection.assets(*[curated_copy_key(t) for t in tables])
     models = (loaded.downstream(include_self=False) & AssetSelection.key_prefixes([PREFIX])
               ) - AssetSelection.assets(DOCS_KEY, dbt_mart_assets)
     return lake | loaded | models

@@ -1,8 +1,9 @@
-"""The warehouse: the curated zone loaded into `raw`, dbt models over it, run by Dagster.
+"""The warehouse: the curated zone copied into schema `curated`, dbt models over it, run by Dagster.
 
 - `delta_files`, `load_sql`, `loader`, `emulator`: which Delta data files to copy or drop, the
   SQL per engine (COPY INTO on Snowflake, read_parquet on DuckDB), running it, the fakesnow shim;
-- `raw_assets`: the loader as assets `warehouse/raw/<table>`, downstream of `curated/<table>`;
+- `curated_copies`: the loader as assets `warehouse/curated/<table>`, downstream of the lake's
+  `curated/<table>`; `keys` the schema, asset keys and pool names, made in one place;
 - `dbt_sources` renders the dbt sources from the table contracts; `project` points at the dbt
   project and its prepared manifest; `translator` maps dbt nodes to asset keys, layer groups,
   owners and automation; `partitions` the facts' daily windows; `assets` the dbt assets;

@@ -39,8 +39,9 @@ COLUMN_SCHEMA = "dagster/column_schema"
 FACTS = "config.materialized:incremental"
 # Everything downstream of the facts, written without `--exclude`: dbt excludes the tests that
 # touch an excluded node too, so `facts+ --exclude facts` would drop every test that compares a
-# mart with a fact (e.g. assert_daily_revenue_reconciles). The manifest is parsed for `local`,
-# where the dynamic table is a table; a test asserts every node lands in exactly one definition.
+# mart with a fact (e.g. mart_daily_revenue_totals_match_fct_orders). The manifest is parsed for
+# `local`, where the dynamic table is a table; a test asserts every node lands in exactly one
+# definition.
 AFTER_FACTS = " ".join(f"{FACTS}+,config.materialized:{m}" for m in ("table", "view"))
 TRANSLATOR = WarehouseTranslator()
 

@@ -1,7 +1,7 @@
 """When each part of the warehouse refreshes on its own (besides the CDC runs).
 
 - staging, intermediate, snapshot, dims: `eager`, a fallback; CDC batches reach them inside
-  the sensor's run (platform_assets/cdc_chain.py).
+  the sensor's run (platform_assets/orchestration/cdc_chain.py).
 - facts (daily partitions): the current day is re-derived hourly (`on_cron`). CDC runs apply
   every loaded change to them without a partition; eager would then launch a partition run
   after every batch that the batch's run already covered.

@@ -1,4 +1,4 @@
-"""Render dbt_project/models/staging/_sources.yml from the table contracts.
+"""Render dbt_project/models/staging/shop/_shop__sources.yml from the table contracts.
 
 Why generated: the contracts already say which columns reach the curated zone, which key is
 unique, who owns a table and how fresh it must be; the loader says which columns it adds.
@@ -17,19 +17,20 @@ import yaml
 from platform_assets.contracts import CONTRACTS, TableContract
 from platform_assets.contracts.types import TYPES
 from platform_assets.settings import DBT_PROJECT_DIR
-from platform_assets.warehouse.keys import raw_asset_key
-from platform_assets.warehouse.load_sql import LOAD_COLUMNS, RAW_SCHEMA
+from platform_assets.warehouse.keys import CURATED_SCHEMA, curated_copy_key
+from platform_assets.warehouse.load_sql import LOAD_COLUMNS
 
-SOURCES_YML = DBT_PROJECT_DIR / "models" / "staging" / "_sources.yml"
-SOURCE_NAME = "curated"
+# staging per source system, as dbt's structure guide lays it out: the shop's tables
+SOURCES_YML = DBT_PROJECT_DIR / "models" / "staging" / "shop" / "_shop__sources.yml"
+SOURCE_NAME = CURATED_SCHEMA  # the source is named for the schema it lives in
 HEADER = (
     "# GENERATED from platform_assets/contracts by platform_assets/warehouse/dbt_sources.py.\n"
     "# Do not edit: change the contract, then run `python -m platform_assets.warehouse.dbt_sources`.\n"
 )
 # The source is the lake's curated Delta table; its warehouse relation is the copy the loader
-# keeps in the `raw` schema (COPY INTO on Snowflake, read_parquet on DuckDB), one to one.
+# keeps in the schema of the same name (COPY INTO on Snowflake, read_parquet on DuckDB), one to one.
 LAKE_PATH = "{{ env_var('PLATFORM_LAKE_ROOT', '../.lake') }}/curated/"
-LOADER = "platform_assets.warehouse.loader (Delta data files -> COPY INTO raw.<table>)"
+LOADER = f"platform_assets.warehouse.loader (Delta data files -> COPY INTO {CURATED_SCHEMA}.<table>)"
 # Freshness is how old the newest change is: its source commit time, or, for rows whose source
 # gave none (a full load without DMS's TimestampColumnName), the time it reached the warehouse.
 LOADED_AT = "coalesce(_commit_ts, _loaded_at)"
@@ -39,11 +40,11 @@ def _column_docs(contract: TableContract) -> dict[str, tuple[str, str, dict]]:
     """Curated column name -> (description, warehouse type, meta)."""
     docs: dict[str, tuple[str, str, dict]] = {}
     for c in contract.columns:
-        if c.pii == "drop":
+        if c.curated_name is None:  # dropped on the way (PII, free text)
             continue
         if c.pii == "hash":
-            docs[f"{c.name}_sha256"] = (f"SHA-256 of {c.name}: {c.description}", "varchar",
-                                        {"pii": "sha256"})
+            docs[c.curated_name] = (f"HMAC-SHA256 (keyed) of {c.name}: {c.description}",
+                                    "varchar", {"pii": "hmac_sha256"})
         else:
             docs[c.name] = (c.description, TYPES[c.type].warehouse, {})
     docs["_commit_ts"] = ("Source commit time of the row's last change (null if unknown).",
@@ -57,7 +58,7 @@ def _lineage(contract: TableContract) -> str:
     t = contract.name
     return (f"Lineage: Postgres {contract.schema}.{t} -> CDC files raw/cdc/{contract.schema}/{t}/ "
             f"(AWS DMS format) -> processed/{t} (Delta, MERGE) -> curated/{t} (Delta, PII "
-            f"masked) -> warehouse raw.{t} (files loaded once).")
+            f"masked) -> warehouse {CURATED_SCHEMA}.{t} (files loaded once).")
 
 
 def _table(contract: TableContract) -> dict:
@@ -81,7 +82,7 @@ def _table(contract: TableContract) -> dict:
                 "lake_delta_table": LAKE_PATH + contract.name,
                 "owner": contract.owner,
                 "primary_key": contract.key,
-                "dagster": {"asset_key": list(raw_asset_key(contract.name).path)},
+                "dagster": {"asset_key": list(curated_copy_key(contract.name).path)},
             },
             "loaded_at_field": LOADED_AT,
             "freshness": {
@@ -99,8 +100,8 @@ def render_sources_yml() -> str:
         "sources": [{
             "name": SOURCE_NAME,
             "description": "The curated zone of the lake: one Delta table per table contract, "
-                           "copied file by file into the warehouse's raw schema.",
-            "schema": RAW_SCHEMA,
+                           f"copied file by file into the warehouse schema {CURATED_SCHEMA}.",
+            "schema": CURATED_SCHEMA,
             "loader": LOADER,
             "tables": [_table(c) for c in CONTRACTS.values()],
         }],

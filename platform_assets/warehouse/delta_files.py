@@ -2,13 +2,13 @@
 
 Why files and not rows: the curated tables are kept current by Delta MERGE, which rewrites
 whole files; a file, once written, never changes (its name is a fresh UUID), and a version of
-the table is exactly the set of its live (`add`) files. So the warehouse's raw copy of a table
+the table is exactly the set of its live (`add`) files. So the warehouse's copy of a table
 is kept equal to that set: files live in the snapshot but not yet loaded are copied in (each
-file once: Snowflake's COPY load history, our `raw._loaded_files` manifest), and the rows of
+file once: Snowflake's COPY load history, our `curated._loaded_files` manifest), and the rows of
 loaded files that left the snapshot (rewritten by a MERGE, compacted, deleted) are deleted.
 Loading the same version twice finds nothing to add and nothing to remove.
 
-Why not the change data feed: the curated tables do not enable it, and the raw copy need not
+Why not the change data feed: the curated tables do not enable it, and the copy need not
 replay history; the snapshot's file list is in the Delta log even after old files are vacuumed,
 and diffing it against what was loaded heals any gap (a missed version, a restored table).
 """
@@ -22,7 +22,7 @@ from deltalake import DeltaTable
 
 from platform_assets.errors import PlatformError
 
-# Reader features that change which rows a data file holds; a raw file copy would be wrong.
+# Reader features that change which rows a data file holds; a plain file copy would be wrong.
 UNSUPPORTED_READER_FEATURES = {"deletionVectors", "columnMapping"}
 
 
@@ -45,7 +45,7 @@ class DeltaSnapshot:
 class LoadPlan:
     snapshot: DeltaSnapshot
     add: tuple[str, ...]  # relative paths to copy in
-    remove: tuple[str, ...]  # relative paths whose rows leave the raw table
+    remove: tuple[str, ...]  # relative paths whose rows leave the warehouse copy
 
     @property
     def unchanged(self) -> bool:
@@ -75,6 +75,6 @@ def snapshot_of(dt: DeltaTable, table: str) -> DeltaSnapshot:
 
 
 def plan_load(snapshot: DeltaSnapshot, loaded: set[str]) -> LoadPlan:
-    """The files to copy in and the files to drop so the raw table equals the snapshot."""
+    """The files to copy in and the files to drop so the warehouse copy equals the snapshot."""
     live = set(snapshot.files)
     return LoadPlan(snapshot, tuple(sorted(live - loaded)), tuple(sorted(loaded - live)))

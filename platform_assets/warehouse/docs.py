@@ -20,6 +20,7 @@ from dagster_dbt import DbtCliResource
 from platform_assets.errors import PlatformError
 from platform_assets.settings import DBT_PROJECT_DIR, locations
 from platform_assets.warehouse import automation
+from platform_assets.warehouse.keys import POOL, PREFIX
 from platform_assets.warehouse.project import dbt_executable, lakehouse_project
 
 DOCS_FILES = ("index.html", "manifest.json", "catalog.json")
@@ -90,8 +91,8 @@ def serve_docs(port: int = 8080, host: str = "127.0.0.1", target: str = "local")
 def build_docs_asset(deps):
     """The docs site as an asset downstream of every dbt model, rebuilt hourly after builds."""
 
-    @asset(key=["warehouse", "dbt_docs"], deps=deps, group_name="warehouse_docs",
-           kinds={"dbt"}, pool="warehouse", automation_condition=automation.DOCS,
+    @asset(key=[PREFIX, "dbt_docs"], deps=deps, group_name=f"{PREFIX}_docs",
+           kinds={"dbt"}, pool=POOL, automation_condition=automation.DOCS,
            description="The dbt docs site for analysts (models, columns, tests, lineage back "
                        "to the lake); served by `make docs`.")
     def dbt_docs(context: AssetExecutionContext, dbt: DbtCliResource) -> MaterializeResult:

@@ -1,4 +1,4 @@
-"""Load the curated zone into the warehouse's raw schema: DuckDB locally, Snowflake in prod.
+"""Copy the curated zone into the warehouse's `curated` schema: DuckDB locally, Snowflake in prod.
 
 The plan (which Delta files to add and remove) is in `delta_files`, the SQL in `load_sql`;
 this module runs them over one connection. One `load_id` per call, shared by its tables; the
@@ -24,8 +24,8 @@ from platform_assets.lake import Lake
 from platform_assets.processed.delta import open_table
 from platform_assets.warehouse.delta_files import plan_load, snapshot_of
 from platform_assets.warehouse.emulator import FAKESNOW, FakesnowDialect
+from platform_assets.warehouse.keys import CURATED_SCHEMA
 from platform_assets.warehouse.load_sql import (
-    RAW_SCHEMA,
     Dialect,
     DuckDBDialect,
     LoadBatch,
@@ -43,7 +43,7 @@ class TableLoad:
     files_removed: int
     rows_added: int
     rows_removed: int
-    rows: int  # rows in the raw table after the load
+    rows: int  # rows in the warehouse copy after the load
 
     @property
     def unchanged(self) -> bool:
@@ -94,15 +94,15 @@ def load_tables(session: _Session, dialect: Dialect, lake: Lake,
             batch = LoadBatch(c.name, snap.version, plan.add, plan.remove, snap.files,
                               removed_rows, load_id, loaded_at)
             session.transaction(dialect.load(c, batch, snap.file_uri))
-        rows = int(session.rows(f"select count(*) from {RAW_SCHEMA}.{c.name}")[0][0])
+        rows = int(session.rows(f"select count(*) from {CURATED_SCHEMA}.{c.name}")[0][0])
         results.append(TableLoad(c.name, snap.version, None if plan.unchanged else load_id,
                                  len(plan.add), len(plan.remove), plan.rows_added,
                                  removed_rows, rows))
     return results
 
 
-class RawLoader(ConfigurableResource):
-    """Copies the curated zone's Delta files into the warehouse's raw schema."""
+class CuratedLoader(ConfigurableResource):
+    """Copies the curated zone's Delta files into the warehouse's `curated` schema."""
 
     def load(self, lake: Lake, contracts: Iterable[TableContract]) -> list[TableLoad]:
         with self.session() as (session, dialect):
@@ -113,7 +113,7 @@ class RawLoader(ConfigurableResource):
         raise NotImplementedError
 
 
-class DuckDBRawLoader(RawLoader):
+class DuckDBCuratedLoader(CuratedLoader):
     """The local warehouse file; DuckDB reads the lake's Parquet files in place."""
 
     path: str = Field(description="The DuckDB warehouse file (same as dbt's `local` target).")
@@ -144,11 +144,12 @@ def _connect_waiting(duckdb, path: str, attempts: int = 6):
             time.sleep(0.25 * 2**attempt)
 
 
-class SnowflakeRawLoader(RawLoader):
+class SnowflakeCuratedLoader(CuratedLoader):
     """Snowflake: COPY INTO from an external stage over the lake's curated zone.
 
     Connection settings are the dbt `prod` target's (SNOWFLAKE_* variables); the loader should
-    run as a role that can write RAW and nothing else (see `load_sql.snowflake_bootstrap_sql`).
+    run as a role that can write the `curated` schema and nothing else (see
+    `load_sql.snowflake_bootstrap_sql`).
     """
 
     account: str

@@ -1,20 +1,23 @@
 """The dbt project and its manifest, prepared once rather than at every code-location load.
 
-Why: parsing dbt while Dagster loads the code location is slow for big projects, and several
-processes (webserver, daemon, run workers) doing it at once race on target/. `make dbt-manifest`
-(`python -m platform_assets.warehouse.project`, i.e. `dbt parse`) writes the manifest once;
-loading the assets only reads it, and fails with one actionable line if it is missing.
+Why: parsing dbt while Dagster loads the code location is slow, and several processes
+(webserver, daemon, run workers) would each do it. `make dbt-manifest`
+(`python -m platform_assets.warehouse.project`) prepares the manifest once with dagster-dbt's
+own preparer (`DbtProject.preparer`, what `dagster-dbt project prepare-and-package` runs: `dbt
+parse` into the project's target/, guarded against concurrent runs); loading the assets only
+reads it, and fails with one actionable line if it is missing. `prepare_if_dev()` is not used:
+under `dagster dev` it would parse again in every run worker, which costs each CDC run seconds.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
+from dagster_dbt.errors import DagsterDbtError
 
 from platform_assets.errors import PlatformError
 from platform_assets.settings import DBT_PROJECT_DIR, locations
@@ -47,17 +50,22 @@ def dbt_executable() -> str:
 
 
 def prepare_manifest() -> Path:
-    """Run `dbt parse` into the project's target/ with the platform's paths in the environment."""
-    cmd = [dbt_executable(), "parse", "--quiet",
-           "--profiles-dir", str(lakehouse_project.profiles_dir),
-           "--target", MANIFEST_TARGET,
-           "--target-path", str(lakehouse_project.target_path)]
-    env = {**os.environ, **locations().dbt_env()}
-    done = subprocess.run(cmd, cwd=lakehouse_project.project_dir, env=env,
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        detail = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
-        raise PlatformError(f"dbt parse failed in {lakehouse_project.project_dir}: {detail[0]}")
+    """Parse the project into its target/ with dagster-dbt's preparer.
+
+    The preparer runs dbt through a plain `DbtCliResource`, which finds `dbt` on PATH and hands
+    it this process's environment: so the dbt beside this Python goes first on PATH and the
+    platform's paths (`locations().dbt_env()`) are set, as for every dbt invocation.
+    """
+    os.environ.update(locations().dbt_env())
+    bin_dir = str(Path(dbt_executable()).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join(filter(None, [bin_dir, os.environ.get("PATH")]))
+    try:
+        lakehouse_project.preparer.prepare(lakehouse_project)
+    except DagsterDbtError as e:
+        detail = str(e).strip().splitlines()[-1:] or ["no output"]
+        raise PlatformError(f"dbt parse failed in {lakehouse_project.project_dir}: {detail[0]}"
+                            ) from None
     return manifest_path()
 
 

@@ -1,5 +1,5 @@
 """The warehouse's resources: the dbt CLI (with the platform's paths in dbt's environment) and
-the raw loader (DuckDB file locally, Snowflake in prod), both built per dbt target.
+the curated loader (DuckDB file locally, Snowflake in prod), both built per dbt target.
 
 Why a subclass: `DbtCliResource.cli` hands dbt the process environment and has no `env=`, but
 profiles.yml and the sources read PLATFORM_WAREHOUSE_PATH and PLATFORM_LAKE_ROOT from it. The
@@ -25,7 +25,7 @@ from pydantic import Field
 
 from platform_assets.settings import DBT_PROJECT_DIR, locations
 from platform_assets.warehouse.emulator import EMULATOR_ENV
-from platform_assets.warehouse.loader import DuckDBRawLoader, RawLoader, SnowflakeRawLoader
+from platform_assets.warehouse.loader import CuratedLoader, DuckDBCuratedLoader, SnowflakeCuratedLoader
 from platform_assets.warehouse.project import dbt_executable, lakehouse_project
 
 _ENV_LOCK = threading.Lock()
@@ -53,19 +53,25 @@ class PlatformDbtCliResource(DbtCliResource):
                                 description="Extra environment for dbt (paths and settings, "
                                             "never secrets).")
 
+    # The two private overrides below are kept on purpose (dagster-dbt 0.29.27): it offers no
+    # setting, argument or environment variable to skip either step. Both are read in one
+    # place, `DbtCliResource.cli`; re-check them when upgrading dagster-dbt.
+
     @cached_property
     def _cli_version(self) -> version.Version:
-        # dagster-dbt runs `dbt --version` once per run to learn it, and that command asks PyPI
-        # for the latest release: 5-6 s of every warehouse run (or a timeout offline). The dbt
-        # beside this interpreter is the installed dbt-core package; ask the package instead.
+        # dagster-dbt runs `dbt --version` once per run to learn it (to tell dbt Core from
+        # Fusion), and that command asks PyPI for the latest release: 5-16 s of every
+        # warehouse run here (or a timeout offline). The dbt beside this interpreter is the
+        # installed dbt-core package; ask the package instead.
         if Path(self.dbt_executable).parent == Path(sys.executable).parent:
             return version.parse(metadata.version("dbt-core"))
         return super()._cli_version
 
     def _initialize_dbt_core_adapter(self, args):
         # dagster-dbt builds an in-process dbt adapter before each invocation (~2 s, 5 s for
-        # the first in a process) for its metadata helpers. The local warehouse is described
-        # over a read-only DuckDB connection instead (assets.py), so skip it there.
+        # the first in a process) for its metadata helpers (`fetch_row_counts`, ...); only a
+        # dbt Fusion version skips it. The local warehouse is described over a read-only
+        # DuckDB connection instead (assets.py), so skip it there.
         if self.local_duckdb_path():
             return None
         return super()._initialize_dbt_core_adapter(args)
@@ -100,7 +106,7 @@ def dbt_resource(target: str) -> PlatformDbtCliResource:
     )
 
 
-def raw_loader_resource(target: str) -> RawLoader:
+def curated_loader_resource(target: str) -> CuratedLoader:
     """The loader of a dbt target, connected where that target's profile points.
 
     `local`: the DuckDB file of profiles.yml's `local` output. `prod`: Snowflake with the same
@@ -108,10 +114,10 @@ def raw_loader_resource(target: str) -> RawLoader:
     reads PLATFORM_LAKE_URI/curated/ through SNOWFLAKE_STORAGE_INTEGRATION.
     """
     if target == "local":
-        return DuckDBRawLoader(path=str(locations().warehouse_path))
+        return DuckDBCuratedLoader(path=str(locations().warehouse_path))
     env = os.environ
     port = env.get("SNOWFLAKE_PORT")
-    return SnowflakeRawLoader(
+    return SnowflakeCuratedLoader(
         account=EnvVar("SNOWFLAKE_ACCOUNT"), user=EnvVar("SNOWFLAKE_USER"),
         password=EnvVar("SNOWFLAKE_PASSWORD"), role=env.get("SNOWFLAKE_LOADER_ROLE")
         or env.get("SNOWFLAKE_ROLE"), warehouse=env.get("SNOWFLAKE_WAREHOUSE"),

@@ -2,7 +2,7 @@
 
 Why custom:
 - keys: models and snapshots get `warehouse/<name>`; dbt sources take the key written into
-  their meta by the contracts, `warehouse/raw/<table>`: the loader's asset, itself downstream
+  their meta by the contracts, `warehouse/curated/<table>`: the loader's asset, itself downstream
   of the curated Delta asset `curated/<table>`. Lineage runs unbroken from Postgres through
   the lake into the marts.
 - groups by layer (`warehouse_staging`, `warehouse_intermediate`, `warehouse_snapshots`,

@@ -1,7 +1,7 @@
 -- One row per visit: when and how long, who, from where, and how far down the funnel it got.
 -- Stages are cumulative (a checkout counts only after a cart), so the funnel never widens.
 with events as (
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('stg_events__events') }}
 ),
 
 per_session as (

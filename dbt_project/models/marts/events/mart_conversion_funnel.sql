@@ -5,7 +5,7 @@ with sessions as (
 ),
 
 orders as (
-    select order_id, order_status, total_amount from {{ ref('stg_orders') }}
+    select order_id, order_status, total_amount from {{ ref('stg_shop__orders') }}
 ),
 
 funnel as (

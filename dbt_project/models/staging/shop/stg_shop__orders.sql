@@ -7,7 +7,6 @@ select
     cast(total_amount as decimal(12, 2)) as total_amount,
     cast(currency as varchar) as currency_code,
     cast(shipping_country as varchar) as shipping_country_code,
-    cast(note as varchar) as customer_note,
     cast(updated_at as timestamp) as updated_at,
     cast(_commit_ts as timestamp) as _commit_ts,
     cast(_load_id as bigint) as _load_id,

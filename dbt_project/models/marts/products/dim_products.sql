@@ -1,6 +1,6 @@
 -- One row per product with what it sold (cancelled orders excluded).
 with products as (
-    select * from {{ ref('stg_products') }}
+    select * from {{ ref('stg_shop__products') }}
 ),
 
 sold as (

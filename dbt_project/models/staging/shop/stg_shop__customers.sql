@@ -1,7 +1,7 @@
 -- Customers as the warehouse names and types them; PII never reaches the curated zone.
 select
     cast(customer_id as bigint) as customer_id,
-    cast(email_sha256 as varchar) as email_sha256,
+    cast(email_hmac as varchar) as email_hmac,
     cast(city as varchar) as city,
     cast(country as varchar) as country_code,
     cast(marketing_opt_in as boolean) as is_marketing_opt_in,

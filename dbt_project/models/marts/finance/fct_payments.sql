@@ -1,23 +1,14 @@
 -- One row per payment attempt, with its order's date, customer and currency. Incremental
 -- like fct_orders: the payments of the orders in scope are re-derived; clustered by order date.
--- the scope macro reads all three staging tables (a ref inside is_incremental() is not seen at parse):
--- depends_on: {{ ref('stg_orders') }}, {{ ref('stg_order_items') }}, {{ ref('stg_payments') }}
 {{ config(
     unique_key='payment_id',
     post_hook=[
-        "{{ delete_vanished_rows('payment_id', ref('stg_payments')) }}",
-        "{{ delete_vanished_rows('order_id', ref('stg_orders')) }}",
+        "{{ delete_vanished_rows('payment_id', ref('stg_shop__payments')) }}",
+        "{{ delete_vanished_rows('order_id', ref('stg_shop__orders')) }}",
     ],
 ) }}
 
-with orders as (
-    {{ scoped_orders() }}
-),
-
-payments as (
-    select * from {{ ref('stg_payments') }}
-    where order_id in (select order_id from orders)
-)
+{{ with_scoped_orders({'payments': ref('stg_shop__payments')}) }}
 
 select
     payments.payment_id,
@@ -27,7 +18,7 @@ select
     orders.currency_code,
     payments.payment_method,
     payments.payment_status,
-    cast(payments.amount as decimal(12, 2)) as amount,
+    payments.amount,
     payments.paid_at,
     cast(payments.paid_at as date) as paid_date,
     cast(greatest(payments._load_id, orders._load_id) as bigint) as _load_id

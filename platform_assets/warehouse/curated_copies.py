@@ -1,6 +1,6 @@
-"""The warehouse's raw schema as Dagster assets: one per curated table, loaded file by file.
+"""The warehouse's `curated` schema as Dagster assets: one per curated table, copied file by file.
 
-`warehouse/raw/<table>` sits between the curated Delta asset and the dbt source of the same
+`warehouse/curated/<table>` sits between the curated Delta asset and the dbt source of the same
 table, so lineage is continuous and an eager condition carries a CDC apply from the lake into
 the warehouse. One subsettable multi-asset: a run loads the selected tables under one load id.
 """
@@ -18,33 +18,33 @@ from dagster import (
 from platform_assets.contracts import CONTRACTS
 from platform_assets.orchestration.run_tags import is_cdc_run
 from platform_assets.resources import LakeResource
-from platform_assets.warehouse.keys import POOL, raw_asset_key
-from platform_assets.warehouse.loader import RawLoader
+from platform_assets.warehouse.keys import CURATED_SCHEMA, POOL, PREFIX, curated_copy_key
+from platform_assets.warehouse.loader import CuratedLoader
 
-GROUP = "warehouse_raw"
+GROUP = f"{PREFIX}_{CURATED_SCHEMA}"
 
 
 def _spec(name: str) -> AssetSpec:
     c = CONTRACTS[name]
     return AssetSpec(
-        raw_asset_key(name), deps=[AssetKey(["curated", name])], group_name=GROUP,
+        curated_copy_key(name), deps=[AssetKey(["curated", name])], group_name=GROUP,
         owners=[c.owner], kinds={"sql"},
         automation_condition=AutomationCondition.eager(), skippable=True,
-        description=f"raw.{name} in the warehouse: the live data files of the curated Delta "
+        description=f"{CURATED_SCHEMA}.{name} in the warehouse: the live data files of the curated Delta "
                     f"table {name}, each copied once (COPY INTO on Snowflake).")
 
 
-@multi_asset(specs=[_spec(n) for n in CONTRACTS], name="warehouse_raw", can_subset=True,
+@multi_asset(specs=[_spec(n) for n in CONTRACTS], name=GROUP, can_subset=True,
              pool=POOL)
-def warehouse_raw_assets(context: AssetExecutionContext, lake: LakeResource,
-                         warehouse_loader: RawLoader):
+def warehouse_curated_copies(context: AssetExecutionContext, lake: LakeResource,
+                             warehouse_loader: CuratedLoader):
     names = [k.path[-1] for k in context.selected_asset_keys]
     skip = is_cdc_run(context)
     for r in warehouse_loader.load(lake.lake(), [CONTRACTS[n] for n in names]):
         if skip and r.unchanged:
-            context.log.info(f"raw.{r.table}: no new curated files; skipping what depends on it")
+            context.log.info(f"{CURATED_SCHEMA}.{r.table}: no new curated files; skipping what depends on it")
             continue
-        yield MaterializeResult(asset_key=raw_asset_key(r.table), metadata={
+        yield MaterializeResult(asset_key=curated_copy_key(r.table), metadata={
             "mode": "unchanged" if r.unchanged else "loaded",
             "delta_version": r.delta_version,
             "load_id": MetadataValue.int(r.load_id) if r.load_id else MetadataValue.null(),

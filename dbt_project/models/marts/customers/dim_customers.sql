@@ -1,7 +1,7 @@
 -- One row per customer: current attributes, how often their address changed (from the SCD2
 -- snapshot) and their ordering history (cancelled orders excluded from revenue).
 with customers as (
-    select * from {{ ref('stg_customers') }}
+    select * from {{ ref('stg_shop__customers') }}
 ),
 
 versions as (
@@ -23,7 +23,7 @@ orders as (
 
 select
     customers.customer_id,
-    customers.email_sha256,
+    customers.email_hmac,
     customers.city,
     customers.country_code,
     customers.is_marketing_opt_in,

@@ -8,5 +8,5 @@ select
         as decimal(18, 2)) as refunded_amount,
     max(paid_at) as last_paid_at,
     max(_load_id) as _load_id
-from {{ ref('stg_payments') }}
+from {{ ref('stg_shop__payments') }}
 group by order_id

@@ -1,11 +1,11 @@
 -- Order lines with their product and line amounts: net = quantity * unit_price - discount,
 -- the rule the shop's checkout applies to compute an order's total.
 with lines as (
-    select * from {{ ref('stg_order_items') }}
+    select * from {{ ref('stg_shop__order_items') }}
 ),
 
 products as (
-    select * from {{ ref('stg_products') }}
+    select * from {{ ref('stg_shop__products') }}
 )
 
 select

@@ -1,16 +1,15 @@
 -- One row per order: who, when, status, totals, how many items and how much was paid.
 -- Incremental: a run re-derives the orders in scope (macros/incremental_scope.sql): those in
 -- the partition window and those changed since the last run; clustered by order date.
--- the scope macro reads all three staging tables (a ref inside is_incremental() is not seen at parse):
--- depends_on: {{ ref('stg_orders') }}, {{ ref('stg_order_items') }}, {{ ref('stg_payments') }}
 {{ config(
     unique_key='order_id',
-    post_hook=["{{ delete_vanished_rows('order_id', ref('stg_orders')) }}"],
+    post_hook=["{{ delete_vanished_rows('order_id', ref('stg_shop__orders')) }}"],
 ) }}
 
-with orders as (
-    {{ scoped_orders() }}
-),
+{{ with_scoped_orders({
+    'order_lines': ref('int_order_lines_enriched'),
+    'payments': ref('int_payments_aggregated_to_orders'),
+}) }},
 
 lines as (
     select
@@ -20,14 +19,8 @@ lines as (
         sum(discount_amount) as discount_amount,
         sum(net_amount) as lines_total,
         max(_load_id) as _load_id
-    from {{ ref('int_order_lines_enriched') }}
-    where order_id in (select order_id from orders)
+    from order_lines
     group by order_id
-),
-
-payments as (
-    select * from {{ ref('int_order_payments') }}
-    where order_id in (select order_id from orders)
 )
 
 select
