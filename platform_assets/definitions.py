@@ -13,6 +13,7 @@ from platform_assets.curated import defs as curated
 from platform_assets.events_lake import defs as events_lake
 from platform_assets.maintenance import defs as maintenance
 from platform_assets.metadata import defs as metadata
+from platform_assets.observability import defs as observability
 from platform_assets.orchestration import defs as orchestration
 from platform_assets.processed import defs as processed
 from platform_assets.profile import raw_ingest_definitions, resources_for
@@ -31,6 +32,7 @@ def build_definitions() -> Definitions:
         raw_ingest_definitions(),
         processed.defs, curated.defs, warehouse.defs, events_lake.defs,
         catalog.defs, metadata.defs, maintenance.defs, tables.defs, orchestration.defs,
+        observability.defs,
         Definitions(
             jobs=[lakehouse_pipeline],
             resources=resources_for(),

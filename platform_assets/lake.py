@@ -45,15 +45,24 @@ class Lake:
         """A pyarrow filesystem whose paths are `fs_path(uri)`."""
         if not self.is_s3:
             return pafs.LocalFileSystem()
-        opts = self.storage_options
-        endpoint = opts.get("AWS_ENDPOINT_URL", "")
+        from platform_assets.aws import AwsResource
+
+        aws = AwsResource.from_storage_options(self.storage_options)  # timeouts, retries too
+        endpoint = aws.endpoint_url or ""
         return pafs.S3FileSystem(
-            access_key=opts.get("AWS_ACCESS_KEY_ID"),
-            secret_key=opts.get("AWS_SECRET_ACCESS_KEY"),
-            region=opts.get("AWS_REGION", "us-east-1"),
+            access_key=aws.aws_access_key_id, secret_key=aws.aws_secret_access_key,
+            session_token=aws.aws_session_token, region=aws.region_name or "us-east-1",
             endpoint_override=endpoint.split("://")[-1] or None,
             scheme="http" if endpoint.startswith("http://") else "https",
+            connect_timeout=aws.connect_timeout_s, request_timeout=aws.read_timeout_s,
+            retry_strategy=pafs.AwsStandardS3RetryStrategy(max_attempts=aws.max_attempts),
         )
+
+    def s3_client(self):
+        """A boto3 S3 client with the lake's settings (endpoint, credentials, timeouts)."""
+        from platform_assets.aws import AwsResource
+
+        return AwsResource.from_storage_options(self.storage_options).client("s3")
 
     def fs_path(self, uri: str) -> str:
         return uri[len("s3://"):] if uri.startswith("s3://") else uri

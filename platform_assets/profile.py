@@ -8,9 +8,7 @@ hooli-data-eng-pipelines' per-environment resource dicts).
 
 from __future__ import annotations
 
-import os
-
-from dagster import Definitions, EnvVar
+from dagster import Definitions
 
 from platform_assets.settings import current_profile, locations
 
@@ -31,39 +29,59 @@ def raw_ingest_definitions(profile: str | None = None) -> Definitions:
 
 
 def resources_for(profile: str | None = None) -> dict:
-    """The resource dictionary of a profile."""
+    """The resource dictionary of a profile.
+
+    Every `prod` setting is a variable declared in variables.py (read there as `EnvVar`s); the
+    AWS ones (region, endpoint, optional keys, timeouts, retries) are `aws_settings()`, given
+    alike to every resource that reaches AWS.
+    """
+    from platform_assets.aws import aws_settings
     from platform_assets.catalog import CatalogResource
     from platform_assets.metadata.resources import MetadataStoreResource
+    from platform_assets.observability.alerts import AlertResource
+    from platform_assets.observability.metrics import MetricsResource
+    from platform_assets.processed.compute.engine import ProcessedEngine
     from platform_assets.resources import LakeResource, OltpResource
     from platform_assets.sources.events.resources import EventStreamResource
-    from platform_assets.warehouse.resources import dbt_resource, raw_loader_resource
+    from platform_assets.variables import env, value
+    from platform_assets.warehouse.resources import curated_loader_resource, dbt_resource
 
     profile = profile or current_profile()
     loc = locations()
+    alerts = AlertResource(webhook_url=env("PLATFORM_ALERT_WEBHOOK_URL"))
     if profile == "local":
         return {
             "lake": LakeResource(root=str(loc.lake_root)),
             "oltp": OltpResource(data_dir=str(loc.oltp_data_dir),
-                                 dsn=os.environ.get("PLATFORM_OLTP_DSN")),
+                                 dsn=value("PLATFORM_OLTP_DSN")),
             "dbt": dbt_resource(target="local"),
-            "warehouse_loader": raw_loader_resource("local"),
+            "warehouse_loader": curated_loader_resource("local"),
             "catalog": CatalogResource(kind="local", path=str(loc.catalog_path)),
             "metadata_store": MetadataStoreResource(kind="sqlite",
                                                     sqlite_path=str(loc.metadata_path)),
             "events": EventStreamResource(sink="files"),
+            "metrics": MetricsResource(kind="log"),
+            "alerts": alerts,
+            "processed_engine": ProcessedEngine(),  # delta-rs, in process
         }
-    aws = {"endpoint_url": os.environ.get("AWS_ENDPOINT_URL"),
-           "region": os.environ.get("AWS_REGION", "us-east-1"),
-           "access_key_id": EnvVar("AWS_ACCESS_KEY_ID"),
-           "secret_access_key": EnvVar("AWS_SECRET_ACCESS_KEY")}
+    aws = aws_settings()
     return {
-        "lake": LakeResource(root=EnvVar("PLATFORM_LAKE_URI"), **aws),
-        "oltp": OltpResource(data_dir=str(loc.oltp_data_dir), dsn=EnvVar("PLATFORM_OLTP_DSN")),
+        "lake": LakeResource(root=env("PLATFORM_LAKE_URI"), **aws),
+        "oltp": OltpResource(data_dir=str(loc.oltp_data_dir), dsn=env("PLATFORM_OLTP_DSN")),
         "dbt": dbt_resource(target="prod"),
-        "warehouse_loader": raw_loader_resource("prod"),
-        "catalog": CatalogResource(kind="glue", **aws),
+        "warehouse_loader": curated_loader_resource("prod"),
+        "catalog": CatalogResource(
+            kind="glue", database_prefix=env("PLATFORM_GLUE_DATABASE_PREFIX"), **aws),
         "metadata_store": MetadataStoreResource(
-            kind="dynamodb", table_name=EnvVar("PLATFORM_METADATA_TABLE"), **aws),
-        "events": EventStreamResource(sink="kinesis", stream_name=EnvVar("PLATFORM_EVENTS_STREAM"),
+            kind="dynamodb", table_name=env("PLATFORM_METADATA_TABLE"), **aws),
+        "events": EventStreamResource(sink="kinesis", stream_name=env("PLATFORM_EVENTS_STREAM"),
                                       **aws),
+        "metrics": MetricsResource(kind="cloudwatch",
+                                   namespace=env("PLATFORM_METRICS_NAMESPACE"), **aws),
+        "alerts": alerts,
+        "processed_engine": ProcessedEngine(
+            kind=value("PLATFORM_PROCESSED_ENGINE"), databricks_host=env("PLATFORM_DATABRICKS_HOST"),
+            databricks_token=env("PLATFORM_DATABRICKS_TOKEN"),
+            job_python_file=value("PLATFORM_DATABRICKS_JOB_FILE"),
+            wheel=value("PLATFORM_DATABRICKS_WHEEL")),
     }

@@ -11,30 +11,23 @@ from pathlib import Path
 import psycopg
 from dagster import ConfigurableResource
 
+from platform_assets.aws import AwsResource
 from platform_assets.lake import Lake
 from platform_assets.sources.oltp.server import check_connection, resolve_dsn
 
 
-class LakeResource(ConfigurableResource):
-    """The lake's root (a folder or s3://bucket/prefix) and how to reach it."""
+class LakeResource(AwsResource):
+    """The lake's root (a folder or s3://bucket/prefix) and, on S3, the AWS settings to reach it.
+
+    On S3 the storage options delta-rs and pyarrow get are `storage_options()`: the same
+    region, endpoint, credentials (none: the default chain), timeouts and commit protocol as
+    every boto3 client of the profile.
+    """
 
     root: str
-    endpoint_url: str | None = None
-    region: str = "us-east-1"
-    access_key_id: str | None = None
-    secret_access_key: str | None = None
 
     def lake(self) -> Lake:
-        opts: dict[str, str] = {}
-        if self.root.startswith("s3://"):
-            opts["AWS_REGION"] = self.region
-            if self.endpoint_url:
-                opts["AWS_ENDPOINT_URL"] = self.endpoint_url
-                opts["AWS_ALLOW_HTTP"] = str(self.endpoint_url.startswith("http://")).lower()
-            if self.access_key_id:
-                opts["AWS_ACCESS_KEY_ID"] = self.access_key_id
-                opts["AWS_SECRET_ACCESS_KEY"] = self.secret_access_key or ""
-        return Lake(self.root, opts)
+        return Lake(self.root, self.storage_options() if self.root.startswith("s3://") else {})
 
 
 class OltpResource(ConfigurableResource):

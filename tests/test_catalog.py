@@ -71,7 +71,7 @@ def test_entry_takes_types_from_the_delta_log_and_meaning_from_the_contract(lake
     curated = describe_table(lake, TableRef("curated", "customers"))
     cols = {c.name: c for c in curated.columns}
     assert "email" not in cols and "phone" not in cols
-    assert cols["email_sha256"].parameters == {"pii": "hashed"}
+    assert cols["email_hmac"].parameters == {"pii": "hashed"}
     assert curated.partition_keys == () and curated.owner == "team:crm"
 
 
@@ -104,6 +104,7 @@ def test_local_catalog_registers_tables_and_versions_schema_changes(lake, tmp_pa
 @pytest.fixture
 def prod_env(s3_lake, moto_endpoint, monkeypatch):
     monkeypatch.setenv("PLATFORM_ENV", "prod")
+    monkeypatch.setenv("PLATFORM_PII_HASH_KEY", "a-prod-key-from-the-secret-store-0123")  # required
     monkeypatch.setenv("PLATFORM_LAKE_URI", s3_lake.root)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     return s3_lake
@@ -121,8 +122,9 @@ def test_prod_materialization_registers_every_table_in_glue(prod_env, moto_endpo
     write_dms(lake, "customers", "LOAD00000001", [customer_row(i) for i in range(1, 4)])
     prefix = f"t{abs(hash(lake.root)) % 10_000}_"
     resources = {"lake": resources_for()["lake"],
+                 "processed_engine": resources_for()["processed_engine"],
                  "catalog": CatalogResource(kind="glue", endpoint_url=moto_endpoint,
-                                            region="us-east-1", database_prefix=prefix)}
+                                            region_name="us-east-1", database_prefix=prefix)}
 
     result = materialize([*processed_assets, *curated_assets, catalog_tables],
                          resources=resources)
@@ -144,7 +146,7 @@ def test_prod_materialization_registers_every_table_in_glue(prod_env, moto_endpo
                 assert [k["Name"] for k in t["PartitionKeys"]] == ["_key_bucket"]
         customers = {col["Name"]: col for col in tables["customers"]["StorageDescriptor"]["Columns"]}
         if zone == "curated":
-            assert "email" not in customers and customers["email_sha256"]["Type"] == "string"
+            assert "email" not in customers and customers["email_hmac"]["Type"] == "string"
         else:
             assert customers["email"]["Parameters"] == {"pii": "hash"}
     md = result.asset_materializations_for_node(catalog_tables.op.name)[0].metadata

@@ -47,8 +47,8 @@ def resource(request, tmp_path) -> MetadataStoreResource:
         return MetadataStoreResource(kind="sqlite", sqlite_path=str(tmp_path / "meta.sqlite"))
     url = request.getfixturevalue("moto_url")
     res = MetadataStoreResource(kind="dynamodb", table_name=f"meta-{uuid.uuid4().hex[:8]}",
-                                endpoint_url=url, access_key_id="testing",
-                                secret_access_key="testing")
+                                endpoint_url=url, region_name="us-east-1",
+                                aws_access_key_id="testing", aws_secret_access_key="testing")
     res.store().ensure_table()
     return res
 

@@ -21,13 +21,13 @@ from platform_assets.metadata.store import ANY, Change, ConcurrentUpdate, Item, 
 
 def aws_clients(endpoint_url: str | None = None, region: str = "us-east-1",
                 access_key_id: str | None = None, secret_access_key: str | None = None):
-    import boto3
+    """DynamoDB and its streams with the platform's timeouts and retries (platform_assets/aws.py);
+    the profile's resource passes its own clients instead."""
+    from platform_assets.aws import AwsResource
 
-    kwargs: dict[str, Any] = {"region_name": region, "endpoint_url": endpoint_url}
-    if access_key_id:
-        kwargs |= {"aws_access_key_id": access_key_id,
-                   "aws_secret_access_key": secret_access_key}
-    return boto3.client("dynamodb", **kwargs), boto3.client("dynamodbstreams", **kwargs)
+    aws = AwsResource(region_name=region, endpoint_url=endpoint_url,
+                      aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key)
+    return aws.client("dynamodb"), aws.client("dynamodbstreams")
 
 
 class DynamoMetadataStore(MetadataStore):

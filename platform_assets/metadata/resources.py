@@ -1,27 +1,22 @@
 """The metadata store as a Dagster resource: a SQLite file (`local`) or DynamoDB (`prod`).
 
-profile.py chooses the variant; everything else just calls `.store()`. AWS credentials come
-as `EnvVar`s and are never logged; without them boto3's default chain (an ECS task role) is
-used.
+profile.py chooses the variant; everything else just calls `.store()`. DynamoDB and its
+stream are reached with the profile's AWS settings (`AwsResource`: endpoint, region,
+timeouts, retries; keys optional: without them boto3's default chain, e.g. an ECS task role).
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from dagster import ConfigurableResource
-
+from platform_assets.aws import AwsResource
 from platform_assets.metadata.store import MetadataStore
 
 
-class MetadataStoreResource(ConfigurableResource):
+class MetadataStoreResource(AwsResource):
     kind: Literal["sqlite", "dynamodb"] = "sqlite"
     sqlite_path: str | None = None
     table_name: str | None = None
-    endpoint_url: str | None = None
-    region: str = "us-east-1"
-    access_key_id: str | None = None
-    secret_access_key: str | None = None
 
     def store(self) -> MetadataStore:
         if self.kind == "sqlite":
@@ -34,9 +29,8 @@ class MetadataStoreResource(ConfigurableResource):
 
         if not self.table_name:
             raise ValueError("MetadataStoreResource(kind='dynamodb') needs table_name")
-        return DynamoMetadataStore.connect(
-            self.table_name, endpoint_url=self.endpoint_url, region=self.region,
-            access_key_id=self.access_key_id, secret_access_key=self.secret_access_key)
+        return DynamoMetadataStore(self.table_name, self.client("dynamodb"),
+                                   self.client("dynamodbstreams"))
 
 
 def local_metadata_store(home) -> MetadataStoreResource:

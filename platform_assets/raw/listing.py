@@ -24,11 +24,7 @@ def _local_names(lake: Lake, prefix: str) -> list[str]:
 
 def _s3_pages(lake: Lake, prefix: str, family: str, start_after: str, page_size: int
               ) -> Iterator[list[str]]:
-    import boto3
-
-    opts = lake.storage_options
-    s3 = boto3.client("s3", endpoint_url=opts.get("AWS_ENDPOINT_URL"),
-                      region_name=opts.get("AWS_REGION"))
+    s3 = lake.s3_client()  # the lake's AWS settings: credentials, timeouts, retries
     bucket, _, key_prefix = prefix.partition("/")
     pages = s3.get_paginator("list_objects_v2").paginate(
         Bucket=bucket, Prefix=f"{key_prefix}/{FAMILIES[family]}",
