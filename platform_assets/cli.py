@@ -75,34 +75,43 @@ def _demo(args) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
+    from platform_assets.cli_args import non_negative_int, positive_float, positive_int
+
     p = argparse.ArgumentParser(prog="lakehouse", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
     oltp = sub.add_parser("oltp", help="the shop's Postgres")
     oltp.add_argument("action", choices=["start", "stop", "seed", "simulate"])
-    oltp.add_argument("--orders", type=int, default=100_000, help="seed size (orders)")
-    oltp.add_argument("--seed", type=int, default=42, help="random seed")
+    oltp.add_argument("--orders", type=positive_int, default=100_000, help="seed size (orders)")
+    oltp.add_argument("--seed", type=non_negative_int, default=42, help="random seed")
     oltp.add_argument("--reset", action="store_true", help="seed: empty the tables first")
-    oltp.add_argument("--transactions", type=int, default=1000, help="simulate: how many")
-    oltp.add_argument("--rate", type=float, default=None, help="simulate: per second")
+    oltp.add_argument("--transactions", type=positive_int, default=1000, help="simulate: how many")
+    oltp.add_argument("--rate", type=positive_float, default=None, help="simulate: per second")
     oltp.set_defaults(func=_oltp)
     cdc = sub.add_parser("cdc", help="change data capture")
     cdc.add_argument("action", choices=["capture"])
     cdc.add_argument("--continuous", action="store_true")
-    cdc.add_argument("--interval", type=float, default=2.0)
+    cdc.add_argument("--interval", type=positive_float, default=2.0)
     cdc.set_defaults(func=_cdc)
     demo = sub.add_parser("demo", help="run the whole platform once and print a summary")
-    demo.add_argument("--orders", type=int, default=100_000)
+    demo.add_argument("--orders", type=positive_int, default=100_000)
     demo.set_defaults(func=_demo)
     from platform_assets.cli_tables import add_sharing_commands, add_table_commands
     add_table_commands(sub)
     add_sharing_commands(sub)
     from platform_assets.cli_events import add_events_commands
     add_events_commands(sub)
+    from platform_assets.cli_quarantine import add_quarantine_commands
+    add_quarantine_commands(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    """Bad arguments: argparse's `error: argument --flag: ...` and exit 2 (types in cli_args.py,
+    combinations in a sub-command's `check`); a PlatformError while running: `error: ...`, 1."""
+    p = parser()
+    args = p.parse_args(argv)
+    if (check := getattr(args, "check", None)) and (problem := check(args)):
+        p.error(problem)
     try:
         args.func(args)
     except PlatformError as exc:

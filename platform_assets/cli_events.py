@@ -11,8 +11,17 @@ Wired into cli.py by `add_events_commands(subparsers)`.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
+from platform_assets.cli_args import (
+    iso_date,
+    iso_time,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    probability,
+)
 from platform_assets.errors import PlatformError
 
 
@@ -59,7 +68,7 @@ def _produce(args) -> None:
     lake = res["lake"].lake()
     cfg = _ids(args, res)
     sink = res["events"].sink_for(lake)
-    start = datetime.fromisoformat(args.start).astimezone(UTC) if args.start else None
+    start = args.start.astimezone(UTC) if args.start else None
     print(f"producing {int(args.rate * args.duration)} events at {args.rate}/s "
           f"{'as fast as possible' if args.fast else 'in real time'} into "
           f"{res['events'].sink}", flush=True)
@@ -88,8 +97,7 @@ def _ingest(args) -> None:
 
     lake = _resources()["lake"].lake()
     if args.date_from:
-        first = date.fromisoformat(args.date_from)
-        last = date.fromisoformat(args.date_to or args.date_from)
+        first, last = args.date_from, args.date_to or args.date_from
         result = (ingest.rebuild if args.rebuild else ingest.incremental)(lake, first, last)
     else:
         result = ingest.catch_up(lake)
@@ -98,6 +106,17 @@ def _ingest(args) -> None:
                       "rows_inserted": result.rows_inserted, "quarantined": result.quarantined,
                       "delta_version": result.delta_version,
                       "seconds": round(result.seconds, 2)}))
+
+
+def _check_ingest(args) -> str | None:
+    """What is wrong with the combination of ingest arguments, if anything."""
+    if args.date_to and not args.date_from:
+        return "argument --to: needs --from"
+    if args.rebuild and not args.date_from:
+        return "argument --rebuild: needs --from (the partitions to rebuild)"
+    if args.date_from and args.date_to and args.date_to < args.date_from:
+        return f"argument --to: --to {args.date_to} is before --from {args.date_from}"
+    return None
 
 
 def _metadata(args) -> None:
@@ -126,31 +145,35 @@ def add_events_commands(subparsers) -> None:
     events = subparsers.add_parser("events", help="shop clickstream: produce, consume, ingest")
     sub = events.add_subparsers(dest="events_command", required=True)
     produce = sub.add_parser("produce", help="generate clickstream events")
-    produce.add_argument("--rate", type=float, required=True, help="events per second")
-    produce.add_argument("--duration", type=float, required=True, help="seconds")
+    produce.add_argument("--rate", type=positive_float, required=True, help="events per second")
+    produce.add_argument("--duration", type=positive_float, required=True, help="seconds")
     produce.add_argument("--fast", action="store_true",
                          help="write at once with simulated times (ending now, or --start)")
-    produce.add_argument("--start", help="ISO time of the first event (with --fast)")
+    produce.add_argument("--start", type=iso_time,
+                         help="ISO time of the first event (with --fast)")
     produce.add_argument("--ids", choices=["postgres", "synthetic"], default="postgres",
                          help="customer/product/order ids from the shop's Postgres, or 1..N")
-    produce.add_argument("--customers", type=int, default=1000, help="with --ids synthetic")
-    produce.add_argument("--products", type=int, default=200, help="with --ids synthetic")
-    produce.add_argument("--seed", type=int, default=7)
-    produce.add_argument("--duplicate-rate", type=float, default=0.02)
-    produce.add_argument("--malformed-rate", type=float, default=0.01)
-    produce.add_argument("--late-rate", type=float, default=0.02)
+    produce.add_argument("--customers", type=positive_int, default=1000,
+                         help="with --ids synthetic")
+    produce.add_argument("--products", type=positive_int, default=200,
+                         help="with --ids synthetic")
+    produce.add_argument("--seed", type=non_negative_int, default=7)
+    produce.add_argument("--duplicate-rate", type=probability, default=0.02)
+    produce.add_argument("--malformed-rate", type=probability, default=0.01)
+    produce.add_argument("--late-rate", type=probability, default=0.02)
     produce.set_defaults(func=_produce)
     consume = sub.add_parser("consume", help="Kinesis stream -> raw zone, exactly once")
-    consume.add_argument("--batch-size", type=int, default=500)
-    consume.add_argument("--idle-exit", type=float, default=None,
+    consume.add_argument("--batch-size", type=positive_int, default=500)
+    consume.add_argument("--idle-exit", type=non_negative_float, default=None,
                          help="stop after this many idle seconds (default: run forever)")
-    consume.add_argument("--poll", type=float, default=1.0)
+    consume.add_argument("--poll", type=positive_float, default=1.0)
     consume.set_defaults(func=_consume)
     ingest = sub.add_parser("ingest", help="landed files -> processed/events (outside Dagster)")
-    ingest.add_argument("--from", dest="date_from", help="first event date (default: all)")
-    ingest.add_argument("--to", dest="date_to", help="last event date")
+    ingest.add_argument("--from", dest="date_from", type=iso_date,
+                        help="first event date (default: all)")
+    ingest.add_argument("--to", dest="date_to", type=iso_date, help="last event date")
     ingest.add_argument("--rebuild", action="store_true", help="overwrite those partitions")
-    ingest.set_defaults(func=_ingest)
+    ingest.set_defaults(func=_ingest, check=_check_ingest)
 
     metadata = subparsers.add_parser("metadata", help="the metadata store")
     metadata.add_argument("action", choices=["publish", "show"])

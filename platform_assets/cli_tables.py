@@ -3,6 +3,7 @@
     lakehouse table history processed.orders [--limit 20]
     lakehouse table show curated.products [--as-of 12 | --as-of 2026-11-27T08:00:00Z] [--limit 20]
     lakehouse table restore processed.orders --to 12 --reason "bad batch at 08:00" [--yes]
+    lakehouse table reapply processed.orders --reason "the batch was fine"
     lakehouse sharing serve [--host 127.0.0.1] [--port 8090]
 
 Why builders, not a parser: cli.py owns the top-level parser; these add their subcommands to it.
@@ -13,6 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from platform_assets.cli_args import (
+    column_list,
+    non_negative_int,
+    port,
+    positive_int,
+    table_ref,
+    version_or_time,
+)
 from platform_assets.errors import PlatformError
 
 
@@ -41,9 +50,9 @@ def format_rows(rows: list[dict], columns: list[str], wrap_last: bool = False) -
 
 
 def _history(args) -> None:
-    from platform_assets.tables import TableRef, table_history
+    from platform_assets.tables import table_history
 
-    commits = table_history(_lake(), TableRef.parse(args.table), args.limit)
+    commits = table_history(_lake(), args.table, args.limit)
     rows = [{"version": c.version,
              "timestamp": c.timestamp.isoformat(timespec="seconds") if c.timestamp else "",
              "operation": c.operation,
@@ -52,11 +61,22 @@ def _history(args) -> None:
     print(format_rows(rows, ["version", "timestamp", "operation", "details"], wrap_last=True))
 
 
-def _show(args) -> None:
-    from platform_assets.tables import TableRef, open_as_of
+def _known_columns(table, dt, columns: list[str] | None) -> list[str] | None:
+    """`columns` if the table (at the version read) has them all; a PlatformError otherwise."""
+    if columns is None:
+        return None
+    names = dt.schema().to_arrow().names
+    if unknown := [c for c in columns if c not in names]:
+        raise PlatformError(f"{table} has no column {', '.join(map(repr, unknown))} at version "
+                            f"{dt.version()}; its columns: {', '.join(names)}")
+    return columns
 
-    dt = open_as_of(_lake(), TableRef.parse(args.table), args.as_of)
-    columns = args.columns.split(",") if args.columns else None
+
+def _show(args) -> None:
+    from platform_assets.tables import open_as_of
+
+    dt = open_as_of(_lake(), args.table, args.as_of)
+    columns = _known_columns(args.table, dt, args.columns)
     rows = dt.to_pyarrow_dataset().head(args.limit, columns=columns)
     print(f"{args.table} at version {dt.version()} ({dt.to_pyarrow_dataset().count_rows()} rows;"
           f" first {rows.num_rows} shown)")
@@ -64,15 +84,16 @@ def _show(args) -> None:
 
 
 def _restore(args) -> None:
-    from platform_assets.tables import TableRef, open_as_of, restore_table
+    from platform_assets.tables import open_as_of, restore_table
     from platform_assets.tables.audit import who_am_i
 
-    lake, ref = _lake(), TableRef.parse(args.table)
+    lake, ref = _lake(), args.table
     current = open_as_of(lake, ref).version()
     target = open_as_of(lake, ref, args.to).version()
     print(f"restore {ref} from version {current} to the state of version {target}")
     if ref.zone == "processed":
-        print("  files applied after it become pending again, and the curated table is rebuilt")
+        print("  raw files applied after it are held (not re-applied) until `lakehouse table "
+              "reapply`; the curated table is rebuilt")
     if not args.yes:
         if not sys.stdin.isatty():
             raise PlatformError("restoring needs confirmation: add --yes when not interactive")
@@ -81,28 +102,53 @@ def _restore(args) -> None:
     r = restore_table(lake, ref, target, who=who_am_i(), why=args.reason)
     print(f"restored: {ref} is now version {r.new_version} (= version {r.to_version}); "
           f"recorded in _audit/restores for {r.who}")
+    from platform_assets.tables.restore_events import report_restore
+
+    if report_restore(lake, r):
+        print("  recorded on the Dagster asset as a materialization")
+    else:
+        print("  warning: DAGSTER_HOME is not set, so the Dagster asset has no event of this "
+              "restore", file=sys.stderr)
+
+
+def _reapply(args) -> None:
+    from platform_assets.tables import TableRef
+    from platform_assets.tables.audit import who_am_i
+    from platform_assets.tables.reapply import reapply
+
+    ref = TableRef.parse(args.table)
+    held = reapply(_lake(), ref, who=who_am_i(), why=args.reason)
+    print(f"{ref}: {len(held)} rolled-back raw files queued again; the next apply of "
+          f"{'/'.join(ref.key_path)} applies them" if held else f"{ref}: nothing rolled back")
 
 
 def add_table_commands(subparsers: argparse._SubParsersAction) -> None:
     table = subparsers.add_parser("table", help="Delta tables: history, time travel, restore")
     sub = table.add_subparsers(dest="table_command", required=True)
     history = sub.add_parser("history", help="the table's commits, newest first")
-    history.add_argument("table", help="<zone>.<table>, e.g. processed.orders")
-    history.add_argument("--limit", type=int, default=20)
+    history.add_argument("table", type=table_ref, help="<zone>.<table>, e.g. processed.orders")
+    history.add_argument("--limit", type=positive_int, default=20)
     history.set_defaults(func=_history)
     show = sub.add_parser("show", help="rows of the table, now or as of a version or time")
-    show.add_argument("table")
-    show.add_argument("--as-of", dest="as_of", default=None,
+    show.add_argument("table", type=table_ref)
+    show.add_argument("--as-of", dest="as_of", type=version_or_time, default=None,
                       help="a version number or an ISO-8601 time (UTC if no offset)")
-    show.add_argument("--limit", type=int, default=20)
-    show.add_argument("--columns", default=None, help="comma-separated column names")
+    show.add_argument("--limit", type=non_negative_int, default=20,
+                      help="rows to print (0: only the count)")
+    show.add_argument("--columns", type=column_list, default=None,
+                      help="comma-separated column names")
     show.set_defaults(func=_show)
     restore = sub.add_parser("restore", help="roll the table back to an earlier version")
-    restore.add_argument("table")
-    restore.add_argument("--to", required=True, help="a version number or an ISO-8601 time")
+    restore.add_argument("table", type=table_ref)
+    restore.add_argument("--to", required=True, type=version_or_time,
+                         help="a version number or an ISO-8601 time")
     restore.add_argument("--reason", required=True, help="why: kept in _audit/restores")
     restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     restore.set_defaults(func=_restore)
+    reapply = sub.add_parser("reapply", help="apply again the raw files a restore rolled back")
+    reapply.add_argument("table", help="processed.<table>")
+    reapply.add_argument("--reason", required=True, help="why: kept in the applied-file log")
+    reapply.set_defaults(func=_reapply)
 
 
 def _serve(args) -> None:
@@ -117,5 +163,5 @@ def add_sharing_commands(subparsers: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="serve the declared shares (tokens from "
                                          "PLATFORM_SHARING_TOKENS or PLATFORM_SHARING_TOKENS_FILE)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8090)
+    serve.add_argument("--port", type=port, default=8090)
     serve.set_defaults(func=_serve)

@@ -151,7 +151,8 @@ def test_backfill_of_two_partitions_from_the_cli_rebuilds_exactly_those(lake, tm
     module = tmp_path / "events_defs.py"
     module.write_text(textwrap.dedent(f"""
         from dagster import Definitions
-        from platform_assets.events_lake.defs import events_job
+        from platform_assets.events_lake import defs as events
+        events_assets, events_job = list(events.defs.assets), events.events_job
         from platform_assets.resources import LakeResource
         defs = Definitions(assets=events_assets, jobs=[events_job],
                            resources={{"lake": LakeResource(root={lake.root!r})}})

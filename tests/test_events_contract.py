@@ -35,7 +35,8 @@ def event(**over) -> dict:
     (event(event_ts="2026-03-01T10:29:00"), "without a time zone"),
     (event(price="12.505"), "not an amount in cents"),
     (event(product_id=None), "'product_id' is required for add_to_cart"),
-    (event(event_id=""), "'event_id' is empty"),
+    (event(event_id=""), "'event_id' is blank"),
+    (event(event_id=" \t"), "'event_id' is blank"),
 ])
 def test_validate(record, reason):
     row, problem = EVENTS.validate(record)

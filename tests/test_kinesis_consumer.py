@@ -178,12 +178,12 @@ def _landed(lake_root, stream="shop-clickstream"):
     lake = Lake(str(lake_root))
     counts = collections.Counter()
     for f in list_after(lake, stream):
-        for line in read_lines(lake, f.uri):
+        for line in read_lines(lake, f.uri).lines:
             counts[json.loads(line)["event_id"]] += 1
     qdir = Path(lake_root) / "raw" / "_quarantine" / "events" / stream
     bad = 0
     for f in qdir.rglob("*.json.gz"):
-        bad += len(read_lines(lake, str(f)))
+        bad += len(read_lines(lake, str(f)).lines)
     return counts, bad
 
 

@@ -107,7 +107,7 @@ def _curated_orders(n_appends: int = 40, rows: int = 400, seed: int = 7) -> list
             "order_ts": [start + timedelta(minutes=rnd.randint(0, 365 * 24 * 60)) for _ in ids],
             "total_amount": [Decimal(rnd.randint(100, 99_999)) / 100 for _ in ids],
             "currency": ["EUR"] * rows, "shipping_country": [rnd.choice(["DE", "FR"]) for _ in ids],
-            "note": [None] * rows, "updated_at": [start] * rows, "_commit_ts": [start] * rows}
+            "updated_at": [start] * rows, "_commit_ts": [start] * rows}  # no note: free text
         batches.append(pa.table(raw).cast(schema))
     return batches
 

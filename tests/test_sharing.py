@@ -45,12 +45,12 @@ def build_products(lake) -> datetime:
 class Server:
     """uvicorn serving an app in a thread, on a free port."""
 
-    def __init__(self, app):
+    def __init__(self, app, log_level: str = "warning"):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning"))
+                                                    log_level=log_level))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> Server:
@@ -177,6 +177,8 @@ def test_shares_with_pii_or_unshared_tables_are_refused_at_declaration():
     with pytest.raises(ValueError, match="PII"):
         validate_shares((Share("bad", ("customers",), ("x",)),))
     with pytest.raises(ValueError, match="not marked shared"):
+        validate_shares((Share("bad", ("order_items",), ("x",)),))
+    with pytest.raises(ValueError, match="free_text"):  # order notes: free text
         validate_shares((Share("bad", ("orders",), ("x",)),))
 
 
@@ -198,3 +200,169 @@ def test_a_lake_on_s3_shares_presigned_urls(s3_lake, tmp_path):
         assert sorted(df["product_id"].tolist()) == [1, 2, 3, 9]
         old = delta_sharing.load_as_pandas(f"{p}#partner_catalog.shop.products", version=0)
         assert sorted(old["product_id"].tolist()) == [1, 2, 3]
+
+
+# -- protocol conformance: errors, pagination, time travel bounds, the access log -------------
+
+AUTH = {"Authorization": "Bearer acme-token"}
+TABLE = "/shares/partner_catalog/schemas/shop/tables/products"
+
+
+def error_of(r: requests.Response) -> tuple[int, str]:
+    """Every error answer is the protocol's JSON body: (status, errorCode)."""
+    body = r.json()
+    assert set(body) == {"errorCode", "message"} and body["message"], body
+    return r.status_code, body["errorCode"]
+
+
+def test_a_time_before_the_table_existed_is_an_error_not_version_0(served, tmp_path):
+    server, _ = served
+    url = f"{profile(tmp_path, server.endpoint, 'acme-token')}#partner_catalog.shop.products"
+    with pytest.raises(requests.HTTPError) as err:
+        delta_sharing.load_as_pandas(url, timestamp="2001-01-01T00:00:00Z")
+    assert error_of(err.value.response) == (400, "INVALID_PARAMETER_VALUE")
+    assert "before the table's first version" in err.value.response.json()["message"]
+    r = requests.post(f"{server.endpoint}{TABLE}/query", headers=AUTH,
+                      json={"timestamp": "2001-01-01T00:00:00Z"})
+    assert error_of(r) == (400, "INVALID_PARAMETER_VALUE")
+
+
+def test_max_results_must_be_at_least_one(served):
+    server, _ = served
+    for bad in ("0", "-1", "abc"):
+        r = requests.get(f"{server.endpoint}/shares", params={"maxResults": bad}, headers=AUTH)
+        assert error_of(r) == (400, "INVALID_PARAMETER_VALUE"), bad
+    r = requests.get(f"{server.endpoint}/shares", params={"maxResults": 1}, headers=AUTH)
+    assert r.status_code == 200 and len(r.json()["items"]) == 1
+
+
+def test_every_error_is_a_protocol_error_body(served):
+    server, _ = served
+    base = server.endpoint
+    assert error_of(requests.get(f"{base}/no/such/route", headers=AUTH))[0] == 404
+    assert error_of(requests.delete(f"{base}/shares", headers=AUTH))[0] == 405
+    assert error_of(requests.get(f"{base}/files/abc", headers=AUTH)) == \
+        (400, "INVALID_PARAMETER_VALUE")  # exp and sig missing
+    assert error_of(requests.get(f"{base}/files/abc?exp=x&sig=y")) == \
+        (400, "INVALID_PARAMETER_VALUE")
+    assert error_of(requests.get(f"{base}{TABLE}/changes", headers=AUTH)) == \
+        (400, "INVALID_PARAMETER_VALUE")  # neither startingVersion nor startingTimestamp
+
+
+@pytest.mark.parametrize("body", [
+    b"not json", b"[1, 2]", b'"text"', b'{"timestamp": 5}', b'{"version": true}',
+    b'{"version": -1}', b'{"limitHint": "3"}', b'{"limitHint": -1}', b'{"predicateHints": "x"}',
+    b'{"jsonPredicateHints": 7}', b'{"version": 0, "timestamp": "2026-01-01T00:00:00Z"}',
+    b'{"timestamp": "yesterday"}', b'{"startingVersion": "0"}',
+])
+def test_a_malformed_query_body_is_a_400_never_a_500(served, body):
+    server, _ = served
+    r = requests.post(f"{server.endpoint}{TABLE}/query", data=body,
+                      headers={**AUTH, "Content-Type": "application/json"})
+    assert error_of(r)[0] == 400, body
+
+
+def test_signed_file_urls_never_reach_the_access_log(lake):
+    import logging
+
+    build_products(lake)
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    handler = Keep()
+    app = create_app(lake, recipients=Recipients.from_mapping(TOKENS))
+    with Server(app, log_level="info") as server:
+        logging.getLogger("uvicorn.access").addHandler(handler)
+        try:
+            r = requests.post(f"{server.endpoint}{TABLE}/query", json={}, headers=AUTH)
+            urls = [json.loads(x)["file"]["url"] for x in r.text.splitlines()[2:]]
+            for url in urls:
+                assert requests.get(url).status_code == 200
+            deadline = time.time() + 5
+            while len(records) < 1 + len(urls) and time.time() < deadline:
+                time.sleep(0.05)
+        finally:
+            logging.getLogger("uvicorn.access").removeHandler(handler)
+    signatures = [u.split("sig=")[1] for u in urls]
+    assert len(records) >= 1 + len(urls)  # the requests were logged ...
+    assert any("/files/" in m for m in records)
+    assert not any(sig in m for sig in signatures for m in records)  # ... without the secret
+    assert all("sig=REDACTED" in m for m in records if "/files/" in m)
+
+
+# -- the change data feed ----------------------------------------------------------------------
+
+def build_changes(lake) -> None:
+    """curated.products: v0 insert 1-3; v1 update 1, insert 9; v2 delete 2; v3 update 3."""
+    build_products(lake)
+    write_dms(lake, "products", "20261127-090000000", [product_row(2)], ops=["D"])
+    apply_pending(lake, contract("products"))
+    refresh_curated(lake, contract("products"))
+    write_dms(lake, "products", "20261127-100000000", [product_row(3, "5.55")], ops=["U"])
+    apply_pending(lake, contract("products"))
+    refresh_curated(lake, contract("products"))
+
+
+def feed_rows(frame) -> list[tuple]:
+    return sorted((int(r["_commit_version"]), r["_change_type"], int(r["product_id"]),
+                   str(r["price"])) for _, r in frame.iterrows())
+
+
+def test_the_change_data_feed_is_shared(lake, tmp_path):
+    from deltalake import DeltaTable
+
+    build_changes(lake)
+    curated = DeltaTable(lake.delta_uri("curated", "products"))
+    assert curated.version() == 3
+    expected = pa_feed(curated, 0, 3)
+    with Server(create_app(lake, recipients=Recipients.from_mapping(TOKENS))) as server:
+        url = f"{profile(tmp_path, server.endpoint, 'acme-token')}#partner_catalog.shop.products"
+        changes = delta_sharing.load_table_changes_as_pandas(url, starting_version=0)
+        assert feed_rows(changes) == expected
+        assert set(changes["_change_type"]) == {"insert", "update_preimage",
+                                                "update_postimage", "delete"}
+        assert list(changes.columns)[-3:] == ["_change_type", "_commit_version",
+                                              "_commit_timestamp"]
+        # a range, twice (the second answer comes from the server's cache, the same)
+        for _ in range(2):
+            part = delta_sharing.load_table_changes_as_pandas(url, starting_version=1,
+                                                              ending_version=2)
+            assert feed_rows(part) == [r for r in expected if r[0] in (1, 2)]
+        # by time: from the commit time of version 2 on
+        ts = curated.history()[-3]["timestamp"]  # newest first: v3, v2, ...
+        since = datetime.fromtimestamp(ts / 1000, UTC).isoformat().replace("+00:00", "Z")
+        later = delta_sharing.load_table_changes_as_pandas(url, starting_timestamp=since)
+        assert {r[0] for r in feed_rows(later)} == {2, 3}
+        assert (changes["_commit_timestamp"] > 1e12).all()  # epoch milliseconds
+
+        base = f"{server.endpoint}{TABLE}/changes"
+        for bad in ({"startingVersion": 9}, {"startingVersion": 2, "endingVersion": 1},
+                    {"startingVersion": -1}, {"startingVersion": 0, "endingVersion": 99},
+                    {"startingTimestamp": "2999-01-01T00:00:00Z"},
+                    {"startingVersion": 0, "startingTimestamp": "2026-01-01T00:00:00Z"}):
+            r = requests.get(base, params=bad, headers=AUTH)
+            assert error_of(r) == (400, "INVALID_PARAMETER_VALUE"), bad
+
+
+def pa_feed(dt, start: int, end: int) -> list[tuple]:
+    import pyarrow as pa
+
+    t = pa.table(dt.load_cdf(starting_version=start, ending_version=end).read_all())
+    return sorted((r["_commit_version"], r["_change_type"], r["product_id"], str(r["price"]))
+                  for r in t.to_pylist())
+
+
+def test_a_table_without_a_change_feed_says_so(lake, tmp_path):
+    from deltalake import DeltaTable
+
+    build_products(lake)
+    dt = DeltaTable(lake.delta_uri("curated", "products"))
+    dt.alter.set_table_properties({"delta.enableChangeDataFeed": "false"})
+    with Server(create_app(lake, recipients=Recipients.from_mapping(TOKENS))) as server:
+        r = requests.get(f"{server.endpoint}{TABLE}/changes", params={"startingVersion": 0},
+                         headers=AUTH)
+        assert error_of(r) == (400, "INVALID_PARAMETER_VALUE")
+        assert "change data feed" in r.json()["message"]

@@ -185,10 +185,10 @@ def test_snowflake_load_is_copy_into_from_the_stage_in_one_transaction():
     copy = stmts[3]
     assert copy == (
         "copy into curated.orders (order_id, customer_id, status, order_ts, total_amount, currency, "
-        "shipping_country, note, updated_at, _commit_ts, _file, _load_id, _loaded_at) from ("
+        "shipping_country, updated_at, _commit_ts, _file, _load_id, _loaded_at) from ("
         "select $1:order_id::bigint, $1:customer_id::bigint, $1:status::varchar, "
         "$1:order_ts::timestamp_ntz, $1:total_amount::decimal(12,2), $1:currency::varchar, "
-        "$1:shipping_country::varchar, $1:note::varchar, $1:updated_at::timestamp_ntz, "
+        "$1:shipping_country::varchar, $1:updated_at::timestamp_ntz, "
         "$1:_commit_ts::timestamp_ntz, metadata$filename, 9, "
         "cast('2026-11-27 08:30:00.000000' as timestamp_ntz) from @curated.lake_curated/orders/) "
         "files = ('part-00000.parquet', 'part-00001.parquet') file_format = (type = parquet)")

@@ -53,6 +53,9 @@ def shop_rows(orders: int, seed: int = 7) -> dict[str, list[tuple]]:
     return rows
 
 
+PII_TEST_KEY = b"warehouse-tests-pii-hash-key-0123456789"  # curated/pii_key.py in real runs
+
+
 def curated_table(name: str, tuples: list[tuple], commit_ts=COMMITTED,
                   every_third_unknown: bool = True) -> pa.Table:
     """Conformed curated rows; every third has no commit time (as after a full load)."""
@@ -62,7 +65,7 @@ def curated_table(name: str, tuples: list[tuple], commit_ts=COMMITTED,
           "_commit_ts": None if every_third_unknown and i % 3 == 0 else commit_ts}
          for i, t in enumerate(tuples)],
         schema=c.arrow_schema().append(pa.field("_commit_ts", pa.timestamp("us", tz="UTC"))))
-    return conform(table, c)
+    return conform(table, c, PII_TEST_KEY)
 
 
 def write_curated(lake_root: Path, rows: dict[str, list[tuple]]) -> None:

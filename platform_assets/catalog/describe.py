@@ -30,8 +30,10 @@ def _column_notes(c: TableContract, zone: str) -> dict[str, tuple[str, dict[str,
     notes: dict[str, tuple[str, dict[str, str]]] = {}
     for col in c.columns:
         if zone == "curated" and col.pii == "hash":
-            notes[f"{col.name}_sha256"] = (f"SHA-256 of the trimmed, lower-cased {col.name}. "
-                                           f"{col.description}", {"pii": "hashed"})
+            notes[col.curated_name] = (f"HMAC-SHA256 (keyed) of the trimmed, lower-cased "
+                                       f"{col.name}. {col.description}", {"pii": "hashed"})
+        elif zone == "curated" and col.curated_name is None:
+            continue  # dropped on the way (PII, free text)
         elif zone == "processed" and col.pii:
             notes[col.name] = (col.description, {"pii": col.pii})
         else:

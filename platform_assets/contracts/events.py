@@ -59,6 +59,11 @@ class EventContract:
     # can land under the hour its buffer began in
     future_skew_seconds: int = 1200
     late_after_seconds: int = 300  # arriving later than this marks the event `is_late`
+    # An event id is stored once across partitions: copies whose event dates are at most this
+    # many days apart (a retried event re-stamped by its client) are recognized as one event,
+    # the first landed copy is kept and the conflict is counted. Copies further apart would be
+    # stored twice; the `event_ids_unique` check (whole table) then fails the run.
+    duplicate_window_days: int = 7
     freshness_sla_minutes: int = 60
 
     def field(self, name: str) -> EventField:
@@ -131,8 +136,8 @@ class EventContract:
         for name in needed:
             if row[name] is None:
                 return None, f"field {name!r} is required for {row['event_type']} events"
-        if not row[self.key]:
-            return None, f"field {self.key!r} is empty"
+        if not row[self.key].strip():  # "" or white space identifies nothing
+            return None, f"field {self.key!r} is blank (empty or white space only)"
         return row, None
 
     def arrival_problem(self, event_ts: datetime, arrival_hour: datetime) -> str | None:

@@ -7,7 +7,15 @@ import pyarrow as pa
 
 from platform_assets.contracts.types import logical_type
 
-PiiAction = Literal["hash", "drop"]
+# How a column holding personal data is handled on its way to the curated zone:
+# - "hash": a keyed hash (HMAC-SHA256, curated/conform.py) under the name `<name>_hmac`, so
+#   analysts can count and join people without seeing who they are;
+# - "drop": never leaves the processed zone;
+# - "free_text": text people type (notes, comments) that may hold anything personal (names,
+#   addresses, phone numbers); it cannot be hashed usefully, so it is dropped like "drop".
+# Any of them keeps a table out of every share (contracts/shares.py).
+PiiAction = Literal["hash", "drop", "free_text"]
+HASHED_SUFFIX = "_hmac"
 
 # Columns the lake adds to every processed table: the source commit time of the row's last
 # change (DMS TimestampColumnName). The source position of changes orders the apply but is
@@ -29,6 +37,14 @@ class Column:
     @property
     def arrow_type(self) -> pa.DataType:
         return logical_type(self.type).arrow
+
+    @property
+    def curated_name(self) -> str | None:
+        """The column's name in the curated zone (and the warehouse), None if it never gets
+        there: the one place that names hashed columns."""
+        if self.pii == "hash":
+            return f"{self.name}{HASHED_SUFFIX}"
+        return None if self.pii else self.name
 
 
 @dataclass(frozen=True)
@@ -85,13 +101,13 @@ class TableContract:
         return pa.schema(fields)
 
     def curated_schema(self) -> pa.Schema:
-        """The curated zone's conformed columns: PII dropped or hashed (`<name>_sha256`)."""
+        """The curated zone's conformed columns: PII dropped or hashed (`Column.curated_name`)."""
         fields = []
         for c in self.columns:
-            if c.pii == "drop":
+            if c.curated_name is None:
                 continue
             if c.pii == "hash":
-                fields.append(pa.field(f"{c.name}_sha256", pa.string(), nullable=c.nullable))
+                fields.append(pa.field(c.curated_name, pa.string(), nullable=c.nullable))
             else:
                 fields.append(pa.field(c.name, c.arrow_type, nullable=c.nullable or c.name != self.key))
         fields.append(pa.field("_commit_ts", pa.timestamp("us", tz="UTC")))

@@ -1,17 +1,19 @@
 """Delta Sharing shares: which curated tables go to which recipients, declared beside the contracts.
 
 A share lists tables by contract name; they are always served from the curated zone. Only
-contracts marked `shared=True` and without any PII column (not even hashed: a hash of an
-e-mail still identifies a person) may be shared; a declaration that breaks this fails at import,
+contracts marked `shared=True` and without any column classified as personal (not even hashed:
+a hash of an e-mail still identifies a person; nor free text, which may hold anything) may be
+shared; a declaration that breaks this fails at import,
 so it cannot reach a running server. Recipients are names; their bearer tokens come from the
 environment (see sharing/recipients.py), never from code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from platform_assets.contracts import CONTRACTS
+from platform_assets.contracts import CONTRACTS, TableContract
 
 
 @dataclass(frozen=True)
@@ -29,19 +31,21 @@ SHARES: tuple[Share, ...] = (
 )
 
 
-def validate_shares(shares: tuple[Share, ...] | list[Share]) -> None:
-    """Raise ValueError unless every shared table is a PII-free contract marked shared."""
+def validate_shares(shares: tuple[Share, ...] | list[Share],
+                    contracts: Mapping[str, TableContract] = CONTRACTS) -> None:
+    """Raise ValueError unless every shared table is a contract marked shared without any
+    column classified as personal (hashed, dropped or free text)."""
     names = [s.name for s in shares]
     if len(names) != len(set(names)):
         raise ValueError(f"share names must be unique: {names}")
     for share in shares:
         for table in share.tables:
-            c = CONTRACTS.get(table)
+            c = contracts.get(table)
             if c is None:
                 raise ValueError(f"share {share.name}: no contract named {table!r}")
-            if pii := [col.name for col in c.columns if col.pii]:
-                raise ValueError(f"share {share.name}: {table} has PII columns {pii}; "
-                                 "tables with PII are never shared")
+            if pii := [f"{col.name} ({col.pii})" for col in c.columns if col.pii]:
+                raise ValueError(f"share {share.name}: {table} has PII or free-text columns "
+                                 f"{', '.join(pii)}; such tables are never shared")
             if not c.shared:
                 raise ValueError(f"share {share.name}: contract {table} is not marked shared=True")
 

@@ -10,7 +10,7 @@ CUSTOMERS = TableContract(
     primary_key=("customer_id",),
     columns=(
         C("customer_id", "bigint", nullable=False, description="Surrogate key."),
-        C("email", "text", nullable=False, pii="hash", description="Login e-mail; hashed when curated."),
+        C("email", "text", nullable=False, pii="hash", description="Login e-mail; keyed hash when curated."),
         C("first_name", "text", pii="drop", description="Given name."),
         C("last_name", "text", pii="drop", description="Family name."),
         C("phone", "text", pii="drop", description="Phone number, optional."),
@@ -58,7 +58,8 @@ ORDERS = TableContract(
         C("total_amount", "money", nullable=False, description="Order total in `currency`."),
         C("currency", "text", nullable=False, description="ISO 4217 currency code."),
         C("shipping_country", "text", description="Destination country, null for digital goods."),
-        C("note", "text", description="Free-text customer note."),
+        C("note", "text", pii="free_text",
+          description="Free-text customer note; may hold names, addresses, phone numbers."),
         C("updated_at", "timestamptz", nullable=False, description="Last change time."),
     ),
     clustering=("order_ts",),

@@ -12,15 +12,20 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import DeltaError
 
 from platform_assets.contracts import TableContract
 from platform_assets.curated.conform import conform
+from platform_assets.curated.pii_key import key_id, pii_hash_key
 from platform_assets.lake import Lake
 from platform_assets.processed.delta import committed_value, open_table
 
 SOURCE_VERSION_KEY = "lakehouse.source_version"
+PII_KEY_ID_KEY = "lakehouse.pii_key_id"  # which PII hash key the table's hashes were made with
+# Curated tables keep their own change data feed: the Delta Sharing server serves it.
+CHANGE_FEED = {"delta.enableChangeDataFeed": "true"}
 
 
 @dataclass
@@ -47,7 +52,22 @@ def _changes_since(src: DeltaTable, since: int) -> pa.Table:
     return feed.sort_by([("_commit_version", "ascending")])
 
 
-def _merge_changes(cur: DeltaTable, c: TableContract, feed: pa.Table, version: int) -> int:
+def _drop_deletes_of_absent_keys(cur: DeltaTable, c: TableContract, feed: pa.Table) -> pa.Table:
+    """Deletes of keys the curated table never had (inserted and deleted between two
+    refreshes) change nothing; leave them out: with the change data feed on, delta-rs's MERGE
+    writes an all-null feed row for such a source row and fails its NOT NULL check."""
+    deleted = pc.equal(feed["_change_type"], "delete")
+    keys = pc.filter(feed[c.key], deleted)
+    if len(keys) == 0:
+        return feed
+    present = cur.to_pyarrow_dataset().to_table(
+        columns=[c.key], filter=ds.field(c.key).isin(keys.combine_chunks()))[c.key]
+    absent = pc.and_(deleted, pc.invert(pc.is_in(feed[c.key], present.combine_chunks())))
+    return feed.filter(pc.invert(absent))
+
+
+def _merge_changes(cur: DeltaTable, c: TableContract, feed: pa.Table, state: dict[str, str],
+                   key: bytes | None) -> int:
     # the last event per key wins: newest version first, and within one version a re-insert
     # beats a delete (a RESTORE's feed deletes and re-adds every row it keeps)
     feed = feed.append_column("_survives", pc.not_equal(feed["_change_type"], "delete"))
@@ -56,16 +76,35 @@ def _merge_changes(cur: DeltaTable, c: TableContract, feed: pa.Table, version: i
     keys = feed[c.key].combine_chunks()
     keep = pa.concat_arrays([pa.array([True]), pc.not_equal(keys[1:], keys[:-1])])
     feed = feed.filter(keep)
-    rows = conform(feed, c).append_column("_deleted", pc.equal(feed["_change_type"], "delete"))
+    feed = _drop_deletes_of_absent_keys(cur, c, feed)
+    rows = conform(feed, c, key).append_column("_deleted",
+                                               pc.equal(feed["_change_type"], "delete"))
     (cur.merge(rows, f"t.{c.key} = s.{c.key}", source_alias="s", target_alias="t",
                streamed_exec=False,
-               commit_properties=CommitProperties(custom_metadata={
-                   SOURCE_VERSION_KEY: str(version)}))
+               commit_properties=CommitProperties(custom_metadata=state))
         .when_matched_delete(predicate="s._deleted")
         .when_matched_update_all(predicate="NOT s._deleted", except_cols=["_deleted"])
         .when_not_matched_insert_all(predicate="NOT s._deleted", except_cols=["_deleted"])
         .execute())
     return rows.num_rows
+
+
+def _ensure_change_feed(cur: DeltaTable, state: dict[str, str]) -> None:
+    """Turn the change data feed on for a table created before it was (configuration passed
+    to an overwrite only applies when the table is created); carries the state keys."""
+    if cur.metadata().configuration.get("delta.enableChangeDataFeed") != "true":
+        cur.alter.set_table_properties(CHANGE_FEED, commit_properties=CommitProperties(
+            custom_metadata=state))
+        cur.update_incremental()
+
+
+def pii_state(lake: Lake, c: TableContract) -> tuple[bytes | None, dict[str, str]]:
+    """The PII hash key `c` needs (None if it hashes nothing) and the commit value that names
+    it, for every writer of a curated table (this refresh, a restore's rebuild)."""
+    if not any(col.pii == "hash" for col in c.columns):
+        return None, {}
+    key = pii_hash_key(lake)
+    return key, {PII_KEY_ID_KEY: key_id(key)}
 
 
 def refresh_curated(lake: Lake, c: TableContract) -> CuratedResult:
@@ -76,22 +115,29 @@ def refresh_curated(lake: Lake, c: TableContract) -> CuratedResult:
     version = src.version()
     cur = open_table(lake, "curated", c.name)
     synced = int(committed_value(lake, cur, SOURCE_VERSION_KEY, "-1")) if cur else -1
+    # a new PII key changes every hash: only a full rebuild leaves no old-key hash behind
+    key, key_state = pii_state(lake, c)
+    state = {SOURCE_VERSION_KEY: str(version), **key_state}
+    if key is not None and cur is not None and \
+            committed_value(lake, cur, PII_KEY_ID_KEY) != key_state[PII_KEY_ID_KEY]:
+        synced = -1
+    if cur is not None:
+        _ensure_change_feed(cur, {**state, SOURCE_VERSION_KEY: str(synced)})
     if cur is not None and synced == version:
         return CuratedResult(c.name, "unchanged", version, 0, cur.version())
     if cur is not None and synced >= 0:
         try:
-            n = _merge_changes(cur, c, _changes_since(src, synced), version)
+            n = _merge_changes(cur, c, _changes_since(src, synced), state, key)
             cur.update_incremental()
             return CuratedResult(c.name, "incremental", version, n, cur.version())
         except DeltaError:
             pass  # the feed for that range is gone: rebuild below
     src.load_as_version(version)
     rows = conform(src.to_pyarrow_table(columns=[
-        *c.column_names, "_commit_ts"]), c)
+        *c.column_names, "_commit_ts"]), c, key)
     write_deltalake(lake.delta_uri("curated", c.name), rows, mode="overwrite",
                     schema_mode="overwrite", name=c.name, description=c.description,
-                    storage_options=lake.storage_options,
-                    commit_properties=CommitProperties(custom_metadata={
-                        SOURCE_VERSION_KEY: str(version)}))
+                    configuration=CHANGE_FEED, storage_options=lake.storage_options,
+                    commit_properties=CommitProperties(custom_metadata=state))
     cur = open_table(lake, "curated", c.name)
     return CuratedResult(c.name, "rebuild", version, rows.num_rows, cur.version())

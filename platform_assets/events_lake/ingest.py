@@ -18,6 +18,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from platform_assets.contracts.events import EVENTS, EventContract
 from platform_assets.events_lake import applied, table
 from platform_assets.events_lake.read import (
@@ -51,6 +54,16 @@ class IngestResult:
     delta_version: int = -1
     rows_by_day: dict[date, int] = field(default_factory=dict)
     seconds: float = 0.0
+    conflict_ids: set[str] = field(default_factory=set)  # event ids seen under two dates
+
+    @property
+    def date_conflicts(self) -> int:
+        """Event ids with copies on different dates (one is stored: the first landed)."""
+        return len(self.conflict_ids)
+
+    @property
+    def date_conflict_examples(self) -> list[str]:
+        return sorted(self.conflict_ids)[:10]
 
     def add_reads(self, reads: list[FileRead]) -> None:
         self.files_read += len(reads)
@@ -87,12 +100,18 @@ def rebuild(lake: Lake, first_day: date, last_day: date, c: EventContract = EVEN
     result.files_in_window = len(files)
     reads = _read(lake, c, files)
     result.add_reads(reads)
-    rows = to_arrow(c, [row for r in reads for row in rows_in(r, days)])
-    result.valid_events = rows.num_rows
-    rows = table.dedupe(rows, c)
-    result.distinct_events = result.rows_inserted = rows.num_rows
-    version = table.replace_days(lake, c, rows, first_day, last_day)
-    applied.record(lake, _pairs(c, reads, days), version)
+    # every date of the files read: a copy on a date outside the range can be the first landed
+    everything = to_arrow(c, [row for r in reads for row in r.rows])
+    in_days = pc.is_in(everything[c.partition_column], pa.array(sorted(days), pa.date32()))
+    result.valid_events = pc.sum(in_days).as_py() or 0
+    deduped = table.dedupe(everything, c)
+    ours = set(pc.filter(everything[c.key], in_days).to_pylist())
+    rows = deduped.rows.filter(pc.is_in(deduped.rows[c.partition_column],
+                                        pa.array(sorted(days), pa.date32())))
+    done = table.replace_days(lake, c, rows, first_day, last_day)
+    result.conflict_ids |= (deduped.conflicts & ours) | done.conflicts
+    result.distinct_events = result.rows_inserted = done.rows_written
+    applied.record(lake, _pairs(c, reads, days), done.version)
     return _finish(lake, c, result, started)
 
 
@@ -122,9 +141,11 @@ def incremental(lake: Lake, first_day: date, last_day: date, c: EventContract = 
             return
         rows = to_arrow(c, [row for r, need in batch for row in rows_in(r, need)])
         result.valid_events += rows.num_rows
-        rows = table.dedupe(rows, c)
-        result.distinct_events += rows.num_rows
-        metrics = table.merge_new(lake, c, rows, note=f"{first_day}..{last_day}")
+        deduped = table.dedupe(rows, c)
+        result.distinct_events += deduped.rows.num_rows
+        metrics, conflicts = table.merge_new(lake, c, deduped.rows,
+                                             note=f"{first_day}..{last_day}")
+        result.conflict_ids |= deduped.conflicts | conflicts
         result.rows_inserted += metrics.get("num_target_rows_inserted", 0)
         version = table.open_table(lake).version()
         applied.record(lake, [(r.file.key, d) for r, need in batch for d in sorted(need)],

@@ -6,13 +6,13 @@ the contract's arrival window for the file's hour. The quarantine object mirrors
 one (`raw/_quarantine/events/<stream>/<same key>`), one JSON line per bad record with the
 reason, the source and the original text, so it is rewritten identically by every reread:
 quarantining is idempotent, and nothing is silently dropped. A file that is not gzip at
-all is quarantined whole, as one record.
+all is quarantined whole, as one record; a truncated or corrupt one keeps every complete
+record before the break and quarantines the broken tail as one record with the reason.
 """
 
 from __future__ import annotations
 
 import json
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +22,7 @@ import pyarrow as pa
 from platform_assets.contracts.events import EventContract
 from platform_assets.lake import Lake
 from platform_assets.sources.events.firehose import (
+    GzipLines,
     LandedFile,
     exists,
     quarantine_prefix,
@@ -38,13 +39,14 @@ class FileRead:
     records: int = 0
 
 
-_KINDS = (("not gzip", "unreadable file"), ("not valid JSON", "not JSON"),
+_KINDS = (("not gzip", "unreadable file"), ("truncated or corrupt gzip", "truncated file"),
+          ("not valid JSON", "not JSON"),
           ("not a JSON object", "not a JSON object"), ("is missing", "missing field"),
           ("is required for", "missing field"), ("is not one of", "unknown event type"),
           ("without a time zone", "bad timestamp"), ("not an ISO-8601", "bad timestamp"),
           ("expected", "wrong type"), ("does not fit", "wrong type"), ("not an amount", "wrong type"),
           ("max_lateness", "too late"), ("clock skew", "from the future"),
-          ("first partition", "before first partition"), ("is empty", "missing field"))
+          ("first partition", "before first partition"), ("is blank", "missing field"))
 
 
 def reason_kind(reason: str) -> str:
@@ -58,12 +60,27 @@ def reason_kind(reason: str) -> str:
 def read_landed(lake: Lake, c: EventContract, f: LandedFile) -> FileRead:
     out = FileRead(f)
     try:
-        lines = read_lines(lake, f.uri)
-    except (OSError, EOFError, zlib.error) as exc:
-        out.quarantined.append({"reason": f"not gzip NDJSON: {exc}", "source": f.key,
+        read = read_lines(lake, f.uri)
+    except OSError as exc:
+        read = GzipLines([], b"", f"it cannot be read: {exc}", not_gzip=True)
+    if read.not_gzip:
+        out.quarantined.append({"reason": f"not gzip NDJSON: {read.broken}", "source": f.key,
                                 "line": None, "record": None})
         out.records = 1
         return out
+    _validate_lines(c, f, read.lines, out)
+    if read.broken is not None:
+        # the complete records before the break are kept above; the rest is this one record
+        out.records += 1
+        out.quarantined.append({
+            "reason": f"truncated or corrupt gzip after {len(read.lines)} complete records: "
+                      f"{read.broken}",
+            "source": f.key, "line": len(read.lines),
+            "record": read.tail.decode("utf-8", "replace")})
+    return out
+
+
+def _validate_lines(c: EventContract, f: LandedFile, lines: list[bytes], out: FileRead) -> None:
     hour = f.hour
     late_after = c.late_after_seconds
     for n, line in enumerate(lines):
@@ -85,7 +102,6 @@ def read_landed(lake: Lake, c: EventContract, f: LandedFile) -> FileRead:
                 continue
         out.quarantined.append({"reason": reason, "source": f.key, "line": n,
                                 "record": line.decode("utf-8", "replace")})
-    return out
 
 
 def quarantine_uri(lake: Lake, c: EventContract, f: LandedFile) -> str:

@@ -1,20 +1,28 @@
 """The processed `events` Delta table: partitioned by event date, one row per event id.
 
+The rule for copies of one event id (a file landed twice, a record redelivered, a retried
+event its client re-stamped with another time, even on another date): the copy from the first
+landed file is kept (landed keys sort by arrival hour; within one file the earlier date, then
+the first line). Copies are looked for across the partitions of the contract's
+`duplicate_window_days` around each date; ids seen under two dates are counted (`conflicts`).
+
 Two writes, both idempotent:
-- `merge_new`: a MERGE on (event_date, event_id) that inserts events the table lacks, so a
-  file landed twice or an event delivered twice is stored once. When a copy from an earlier
-  landed file turns up later it replaces the stored copy's lineage, so the table converges
-  to what a rebuild gives (the copy from the first landed file) whatever the arrival order.
+- `merge_new`: a MERGE on event id over the window's partitions that inserts events the table
+  lacks; a copy from an earlier landed file that turns up later replaces the stored one (moved
+  to its own date), so the table converges to what a rebuild gives whatever the arrival order.
 - `replace_days`: a Delta overwrite with a predicate on the partition column, which rebuilds
-  exactly those days and leaves every other partition's files untouched (a backfill).
+  exactly those days, leaves other partitions' files untouched unless a copy stored there loses
+  to a rebuilt row (then only that copy is deleted).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
@@ -45,45 +53,120 @@ def open_or_create(lake: Lake, c: EventContract) -> DeltaTable:
                              description=c.description, storage_options=lake.storage_options)
 
 
-def dedupe(rows: pa.Table, c: EventContract) -> pa.Table:
-    """One row per (event date, event id): the copy from the first landed file."""
+@dataclass
+class Deduped:
+    rows: pa.Table
+    conflicts: set[str] = field(default_factory=set)  # event ids seen under two dates
+
+
+def _first_landed_order(c: EventContract) -> list[tuple[str, str]]:
+    # stable: copies of one file and date keep their line order, the first line wins
+    return [(c.key, "ascending"), ("_source_file", "ascending"),
+            (c.partition_column, "ascending")]
+
+
+def dedupe(rows: pa.Table, c: EventContract) -> Deduped:
+    """One row per event id: the copy from the first landed file (the earlier date within
+    one file), and the ids whose dropped copies had another date than the kept one."""
     if rows.num_rows == 0:
-        return rows
-    ordered = rows.sort_by([(c.key, "ascending"), (c.partition_column, "ascending"),
-                            ("_source_file", "ascending")])
+        return Deduped(rows)
+    ordered = rows.sort_by(_first_landed_order(c))
     keys = ordered[c.key].combine_chunks()
-    days = ordered[c.partition_column].combine_chunks()
-    changed = pc.or_(pc.not_equal(keys[1:], keys[:-1]), pc.not_equal(days[1:], days[:-1]))
-    keep = pa.concat_arrays([pa.array([True]), changed])
-    return ordered.filter(keep)
+    first = pa.concat_arrays([pa.array([True]), pc.not_equal(keys[1:], keys[:-1])])
+    kept = ordered.filter(first)
+    group = pc.subtract(pc.cumulative_sum(pc.cast(first, pa.int64())), 1)
+    kept_day = pc.take(kept[c.partition_column], group)
+    conflict = pc.and_(pc.invert(first), pc.not_equal(ordered[c.partition_column], kept_day))
+    return Deduped(kept, set(pc.unique(pc.filter(keys, conflict)).to_pylist()))
+
+
+def window_days(c: EventContract, days) -> list[date]:
+    """The partitions that can hold another copy of an event dated on one of `days`."""
+    w = c.duplicate_window_days
+    return sorted({d + timedelta(days=i) for d in days for i in range(-w, w + 1)})
+
+
+def stored_copies(lake: Lake, c: EventContract, ids: pa.Array | pa.ChunkedArray,
+                  days: list[date]) -> pa.Table:
+    """(event id, event date, source file) of stored rows with those ids on those dates."""
+    dt = open_table(lake)
+    cols = [c.key, c.partition_column, "_source_file"]
+    if dt is None or not days or len(ids) == 0:
+        return c.processed_schema().empty_table().select(cols)
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    found = dt.to_pyarrow_dataset().to_table(
+        columns=cols, filter=ds.field(c.partition_column).isin(days) & ds.field(c.key).isin(ids))
+    return found.cast(pa.schema([c.processed_schema().field(n) for n in cols]))
+
+
+def _first_landed_wins(a: tuple[str, date], b: tuple[str, date]) -> bool:
+    """Whether the copy (source file, date) `a` is kept over `b`: the rule of `dedupe`."""
+    return a < b
 
 
 def _day_list(days: list[date]) -> str:
     return ", ".join(f"'{d.isoformat()}'" for d in sorted(days))
 
 
-def merge_new(lake: Lake, c: EventContract, rows: pa.Table, note: str = "") -> dict:
-    """Insert events not yet stored; returns delta-rs's MERGE metrics."""
+def merge_new(lake: Lake, c: EventContract, rows: pa.Table, note: str = ""
+              ) -> tuple[dict, set[str]]:
+    """Insert events not yet stored, keep one row per event id across the partitions of the
+    duplicate window (a copy from an earlier landed file replaces the stored one, moving it to
+    its date); returns delta-rs's MERGE metrics and the ids stored under another date."""
     dt = open_or_create(lake, c)
     if rows.num_rows == 0:
-        return {}
-    days = pc.unique(rows[c.partition_column]).to_pylist()
+        return {}, set()
     p, k = c.partition_column, c.key
+    window = window_days(c, pc.unique(rows[p]).to_pylist())
+    stored = stored_copies(lake, c, rows[k], window)
+    theirs = dict(zip(stored[k].to_pylist(), stored[p].to_pylist(), strict=True))
+    conflicts = {i for i, d in zip(rows[k].to_pylist(), rows[p].to_pylist(), strict=True)
+                 if i in theirs and theirs[i] != d}
     merger = dt.merge(
-        rows, predicate=f"t.{p} = s.{p} AND t.{k} = s.{k} AND t.{p} IN ({_day_list(days)})",
+        rows, predicate=f"t.{k} = s.{k} AND t.{p} IN ({_day_list(window)})",
         source_alias="s", target_alias="t", streamed_exec=False,
         commit_properties=CommitProperties(custom_metadata={OPERATION_KEY: f"merge {note}"}))
-    return (merger
-            .when_matched_update_all(predicate="s._source_file < t._source_file")
-            .when_not_matched_insert_all()
-            .execute())
+    metrics = (merger
+               .when_matched_update_all(predicate=f"s._source_file < t._source_file OR "
+                                                  f"(s._source_file = t._source_file AND "
+                                                  f"s.{p} < t.{p})")
+               .when_not_matched_insert_all()
+               .execute())
+    return metrics, conflicts
+
+
+@dataclass
+class Rebuilt:
+    version: int
+    rows_written: int
+    conflicts: set[str]  # ids that also had a copy stored in a neighbouring partition
 
 
 def replace_days(lake: Lake, c: EventContract, rows: pa.Table, first_day: date,
-                 last_day: date) -> int:
-    """Overwrite the partitions first_day..last_day with `rows`; returns the new version."""
+                 last_day: date) -> Rebuilt:
+    """Overwrite the partitions first_day..last_day with `rows` (one per event id).
+
+    Such a copy is resolved by the first-landed rule: if it wins, the row is left out of the
+    rebuilt days; if the rebuilt row wins, the neighbour's copy is deleted after the
+    overwrite (a crash in between leaves a duplicate that a rerun removes, never a loss).
+    """
     dt = open_or_create(lake, c)
-    p = c.partition_column
+    p, k = c.partition_column, c.key
+    rebuilt = set(_dates(first_day, last_day))
+    neighbours = [d for d in window_days(c, rebuilt) if d not in rebuilt]
+    stored = stored_copies(lake, c, rows[k], neighbours)
+    ours = {i: (f, d) for i, f, d in zip(rows[k].to_pylist(), rows["_source_file"].to_pylist(),
+                                         rows[p].to_pylist(), strict=True)}
+    drop, losers = set(), []
+    for i, d, f in zip(stored[k].to_pylist(), stored[p].to_pylist(),
+                       stored["_source_file"].to_pylist(), strict=True):
+        if _first_landed_wins((f, d), ours[i]):
+            drop.add(i)
+        else:
+            losers.append((i, d, f))
+    if drop:
+        rows = rows.filter(pc.invert(pc.is_in(rows[k], pa.array(sorted(drop), pa.string()))))
     predicate = f"{p} >= '{first_day.isoformat()}' AND {p} <= '{last_day.isoformat()}'"
     commit = CommitProperties(custom_metadata={
         OPERATION_KEY: f"rebuild {first_day.isoformat()}..{last_day.isoformat()}"})
@@ -94,12 +177,34 @@ def replace_days(lake: Lake, c: EventContract, rows: pa.Table, first_day: date,
                         partition_by=[p], commit_properties=commit,
                         storage_options=lake.storage_options)
     dt.update_incremental()
-    return dt.version()
+    if losers:
+        _delete_copies(dt, c, losers, note=f"{first_day.isoformat()}..{last_day.isoformat()}")
+    return Rebuilt(dt.version(), rows.num_rows, {i for i, _, _ in losers} | drop)
+
+
+def _delete_copies(dt: DeltaTable, c: EventContract, copies: list[tuple[str, date, str]],
+                   note: str) -> None:
+    """Delete exactly these stored copies (id, date, source file) with one MERGE."""
+    p, k = c.partition_column, c.key
+    source = pa.table({k: [i for i, _, _ in copies], p: [d for _, d, _ in copies],
+                       "_source_file": [f for _, _, f in copies]},
+                      schema=pa.schema([c.processed_schema().field(n)
+                                        for n in (k, p, "_source_file")]))
+    (dt.merge(source, predicate=f"t.{k} = s.{k} AND t.{p} = s.{p} AND t.{p} IN "
+                                f"({_day_list(list({d for _, d, _ in copies}))})",
+              source_alias="s", target_alias="t", streamed_exec=False,
+              commit_properties=CommitProperties(custom_metadata={
+                  OPERATION_KEY: f"rebuild {note}: drop copies under another date"}))
+       .when_matched_delete(predicate="t._source_file = s._source_file")
+       .execute())
+    dt.update_incremental()
+
+
+def _dates(first_day: date, last_day: date) -> list[date]:
+    return [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
 
 
 def count_by_day(lake: Lake, c: EventContract, days: list[date]) -> dict[date, int]:
-    import pyarrow.dataset as ds
-
     dt = open_table(lake)
     if dt is None or not days:
         return {d: 0 for d in days}

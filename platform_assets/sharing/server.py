@@ -1,30 +1,47 @@
 """The Delta Sharing REST server (protocol: github.com/delta-io/delta-sharing PROTOCOL.md).
 
 Routes under `/delta-sharing`: list shares, a share, its schemas and tables, a table's version,
-metadata, and a query (`version` / `timestamp` time travel, `limitHint`), each answered in the
-protocol's JSON / newline-delimited JSON with the `delta-table-version` header. A bearer token
-names the recipient: no token, a wrong one or an expired one is 401; a share the recipient is
-not in is 403; a table that is not in the share is 404, as if it did not exist. Only curated
-tables of declared shares are reachable, and file URLs expire (`url_ttl_seconds`).
+metadata, a query (`version` / `timestamp` time travel, `limitHint`) and the change data feed
+(`startingVersion` / `startingTimestamp`, `endingVersion` / `endingTimestamp`; sharing/changes.py),
+each answered in the protocol's JSON / newline-delimited JSON with the `delta-table-version`
+header. A bearer token names the recipient: no token, a wrong one or an expired one is 401; a
+share the recipient is not in is 403; a table that is not in the share is 404, as if it did not
+exist. Only curated tables of declared shares are reachable, and file URLs expire
+(`url_ttl_seconds`); they never appear in the access log (sharing/access_log.py).
+
+Every error, including unknown routes, bad parameters and unexpected failures, is the
+protocol's body `{"errorCode": ..., "message": ...}`; a bad parameter or body is a 400.
 """
 
 import base64
+import hashlib
 import json
+import logging
 import os
+import tempfile
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from platform_assets.contracts.shares import SHARES, Share, validate_shares
 from platform_assets.lake import Lake
+from platform_assets.sharing import access_log
+from platform_assets.sharing.changes import ChangeFeedCache, require_change_feed
+from platform_assets.sharing.params import parse_changes, parse_query
 from platform_assets.sharing.recipients import AuthError, Recipients
-from platform_assets.sharing.snapshot import SharingError, Snapshot, open_snapshot, parse_timestamp
+from platform_assets.sharing.snapshot import (
+    SharingError,
+    open_snapshot,
+    parse_timestamp,
+    version_at_or_after,
+    version_at_or_before,
+)
 from platform_assets.sharing.urls import LocalUrlSigner, signer_for
-from platform_assets.tables.log import commit_infos
 
 PREFIX = "/delta-sharing"
 NDJSON = "application/x-ndjson; charset=utf-8"
@@ -41,9 +58,10 @@ def _page(items: list[dict], max_results: int | None, page_token: str | None) ->
         start = int(base64.urlsafe_b64decode(page_token).decode()) if page_token else 0
     except ValueError:
         raise SharingError(400, "INVALID_PARAMETER_VALUE", "bad pageToken") from None
-    if max_results is not None and max_results < 0:
-        raise SharingError(400, "INVALID_PARAMETER_VALUE", "maxResults must be positive")
-    end = len(items) if not max_results else start + max_results
+    if max_results is not None and max_results < 1:
+        raise SharingError(400, "INVALID_PARAMETER_VALUE",
+                           f"maxResults must be at least 1, not {max_results}")
+    end = len(items) if max_results is None else start + max_results
     out: dict = {"items": items[start:end]}
     if end < len(items):
         out["nextPageToken"] = base64.urlsafe_b64encode(str(end).encode()).decode()
@@ -56,21 +74,59 @@ def _ndjson(lines: list[dict], version: int) -> Response:
                              CAPABILITIES: "responseformat=parquet"})
 
 
+log = logging.getLogger(__name__)
+HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "MALFORMED_REQUEST"}
+
+
+def _error_body(status: int, code: str, message: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"errorCode": code, "message": message}, status_code=status,
+                        headers=headers)
+
+
+def _install_error_bodies(app: FastAPI) -> None:
+    """Every error answer in the protocol's shape, whoever raises it."""
+
+    @app.exception_handler(SharingError)
+    async def _sharing(request: Request, exc: SharingError) -> JSONResponse:
+        return _error_body(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: "
+                             f"{e.get('msg', 'invalid')}" for e in exc.errors())
+        return _error_body(400, "INVALID_PARAMETER_VALUE", problems or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error_body(exc.status_code, HTTP_CODES.get(exc.status_code, "BAD_REQUEST"),
+                           str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        incident = uuid.uuid4().hex[:12]
+        log.exception(f"sharing request failed (incident {incident}): {request.method} "
+                      f"{access_log.redact(request.url.path)}")
+        return _error_body(500, "INTERNAL_ERROR",
+                           f"the server failed; the operator can look up incident {incident}")
+
+
 def create_app(lake: Lake, shares: Sequence[Share] = SHARES, recipients: Recipients | None = None,
                url_ttl_seconds: int = 900, secret: bytes | None = None,
-               public_url: str | None = None) -> FastAPI:
-    """The sharing server over `lake`'s curated zone."""
+               public_url: str | None = None, change_cache_dir: str | None = None) -> FastAPI:
+    """The sharing server over `lake`'s curated zone; change files are cached under
+    `change_cache_dir` (a temporary folder if not given)."""
     validate_shares(tuple(shares))
     by_name = {s.name: s for s in shares}
     recipients = recipients if recipients is not None else Recipients.from_env()
     signer = signer_for(lake, secret)
+    cache_dir = change_cache_dir or tempfile.mkdtemp(prefix="lakehouse-sharing-changes-")
+    changes = ChangeFeedCache(cache_dir)
+    # change files are the server's own (on S3 lakes too), signed with the same secret
+    change_signer = LocalUrlSigner(Lake(str(cache_dir)), getattr(signer, "secret", secret))
+    access_log.install()
     app = FastAPI(title="lakehouse Delta Sharing", docs_url=None, redoc_url=None, openapi_url=None)
-
-    @app.exception_handler(SharingError)
-    async def _error(request: Request, exc: SharingError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse({"errorCode": exc.code, "message": exc.message},
-                            status_code=exc.status, headers=headers)
+    _install_error_bodies(app)
 
     def recipient(request: Request) -> str:
         auth = request.headers.get("authorization", "")
@@ -143,21 +199,8 @@ def create_app(lake: Lake, shares: Sequence[Share] = SHARES, recipients: Recipie
         snap = open_snapshot(lake, uri)
         version = snap.version
         if startingTimestamp is not None:
-            version = _version_at_or_after(snap, parse_timestamp(startingTimestamp))
+            version = version_at_or_after(lake, uri, version, parse_timestamp(startingTimestamp))
         return Response(headers={"delta-table-version": str(version)})
-
-    def _version_at_or_after(snap: Snapshot, ts: datetime) -> int:
-        wanted = ts.timestamp() * 1000
-        found = None
-        for info in commit_infos(lake, snap.table_uri, snap.version):
-            if info.get("timestamp", 0) >= wanted:
-                found = info["version"]
-            else:
-                break
-        if found is None:
-            raise SharingError(400, "INVALID_PARAMETER_VALUE",
-                               f"no version committed at or after {ts.isoformat()}")
-        return found
 
     @app.get(PREFIX + "/shares/{share}/schemas/{schema}/tables/{table}/metadata")
     def table_metadata(share: str, schema: str, table: str,
@@ -169,25 +212,12 @@ def create_app(lake: Lake, shares: Sequence[Share] = SHARES, recipients: Recipie
     async def query_table(share: str, schema: str, table: str, request: Request,
                           who: str = Depends(recipient)) -> Response:
         uri = table_uri(share, schema, table, who)
-        body = await request.body()
-        try:
-            q = json.loads(body) if body else {}
-        except ValueError:
-            raise SharingError(400, "MALFORMED_REQUEST", "the body is not JSON") from None
-        if any(k in q for k in ("startingVersion", "endingVersion")):
-            raise SharingError(400, "UNSUPPORTED_OPERATION",
-                               "change queries (startingVersion) are not shared")
-        limit = q.get("limitHint")
-        if limit is not None and (not isinstance(limit, int) or limit < 0):
-            raise SharingError(400, "INVALID_PARAMETER_VALUE", "limitHint must be >= 0")
-        version = q.get("version")
-        if version is not None and not isinstance(version, int):
-            raise SharingError(400, "INVALID_PARAMETER_VALUE", "version must be an integer")
-        snap = open_snapshot(lake, uri, version, q.get("timestamp"))
+        q = parse_query(await request.body())
+        snap = open_snapshot(lake, uri, q.version, q.timestamp)
         lines = [snap.protocol_line(), snap.metadata_line()]
         root = base_url(request)
         table_rel = uri[len(lake.root.rstrip("/")) + 1:]
-        for f in snap.files(limit):
+        for f in snap.files(q.limit_hint):
             url, exp = signer.url(root, f"{table_rel}/{f.pop('path')}", url_ttl_seconds)
             f = {"url": url, **{k: v for k, v in f.items() if v is not None},
                  "expirationTimestamp": exp * 1000}
@@ -195,11 +225,40 @@ def create_app(lake: Lake, shares: Sequence[Share] = SHARES, recipients: Recipie
         return _ndjson(lines, snap.version)
 
     @app.get(PREFIX + "/shares/{share}/schemas/{schema}/tables/{table}/changes")
-    def table_changes(share: str, schema: str, table: str,
+    def table_changes(share: str, schema: str, table: str, request: Request,
                       who: str = Depends(recipient)) -> Response:
-        table_uri(share, schema, table, who)
-        raise SharingError(400, "UNSUPPORTED_OPERATION",
-                           "the change data feed of shared tables is not shared")
+        """The change data feed of versions start..end (both included), as `cdf` files."""
+        uri = table_uri(share, schema, table, who)
+        wanted = parse_changes(dict(request.query_params))
+        snap = open_snapshot(lake, uri)
+        name, latest = f"{share}.{schema}.{table}", snap.version
+        require_change_feed(snap.dt, name)
+        start = (wanted.starting_version if wanted.starting_version is not None
+                 else version_at_or_after(lake, uri, latest, wanted.starting_timestamp))
+        end = (wanted.ending_version if wanted.ending_version is not None
+               else latest if wanted.ending_timestamp is None
+               else version_at_or_before(lake, uri, latest, wanted.ending_timestamp))
+        if not start <= end <= latest:
+            raise SharingError(400, "INVALID_PARAMETER_VALUE",
+                               f"the range of versions {start}..{end} is not within the table's "
+                               f"versions 0..{latest}")
+        lines = [snap.protocol_line(), snap.metadata_line()]
+        root = base_url(request) + "/changes"
+        for f in changes.files(snap.dt, name, start, end):
+            url, exp = change_signer.url(root, f.rel, url_ttl_seconds)
+            lines.append({"cdf": {
+                "url": url, "id": hashlib.md5(f.rel.encode()).hexdigest(),  # noqa: S324 - an id
+                "partitionValues": {}, "size": f.size, "timestamp": f.timestamp_ms,
+                "version": f.version, "expirationTimestamp": exp * 1000}})
+        return _ndjson(lines, start)
+
+    def _signed_file(by: LocalUrlSigner, token: str, exp: int, sig: str) -> Response:
+        path = by.resolve(token, exp, sig)
+        if path is None:
+            raise SharingError(403, "PERMISSION_DENIED", "the file URL is invalid or expired")
+        if not os.path.isfile(path):
+            raise SharingError(404, "NOT_FOUND", "the file no longer exists (vacuumed)")
+        return FileResponse(path, media_type="application/octet-stream")
 
     @app.api_route(PREFIX + "/files/{token}", methods=["GET", "HEAD"])
     def get_file(token: str, exp: int, sig: str) -> Response:
@@ -207,12 +266,12 @@ def create_app(lake: Lake, shares: Sequence[Share] = SHARES, recipients: Recipie
         signature is the authorization, as with an S3 presigned URL)."""
         if not isinstance(signer, LocalUrlSigner):
             raise SharingError(404, "NOT_FOUND", "files are served by the object store")
-        path = signer.resolve(token, exp, sig)
-        if path is None:
-            raise SharingError(403, "PERMISSION_DENIED", "the file URL is invalid or expired")
-        if not os.path.isfile(path):
-            raise SharingError(404, "NOT_FOUND", "the file no longer exists (vacuumed)")
-        return FileResponse(path, media_type="application/octet-stream")
+        return _signed_file(signer, token, exp, sig)
+
+    @app.api_route(PREFIX + "/changes/files/{token}", methods=["GET", "HEAD"])
+    def get_change_file(token: str, exp: int, sig: str) -> Response:
+        """The change files this server wrote (sharing/changes.py), for URLs it signed."""
+        return _signed_file(change_signer, token, exp, sig)
 
     app.state.started_at = time.time()
     return app
@@ -223,6 +282,9 @@ def serve(host: str = "127.0.0.1", port: int = 8090) -> None:
     import uvicorn
 
     from platform_assets.profile import resources_for
+    from platform_assets.settings import locations
 
     lake = resources_for()["lake"].process_config_and_initialize().lake()
-    uvicorn.run(create_app(lake), host=host, port=port, log_level="info")
+    cache = locations().home / ".platform" / "sharing_changes"
+    uvicorn.run(create_app(lake, change_cache_dir=str(cache)), host=host, port=port,
+                log_level="info")

@@ -19,6 +19,7 @@ from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from platform_assets.lake import Lake
+from platform_assets.tables.log import commit_infos
 
 
 class SharingError(Exception):
@@ -87,8 +88,44 @@ def parse_timestamp(text: str) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
+def commit_times(lake: Lake, table_uri: str, latest: int) -> list[tuple[int, int]]:
+    """(version, commit time in epoch ms), newest first, as far back as the log goes."""
+    return [(i["version"], int(i.get("timestamp", 0)))
+            for i in commit_infos(lake, table_uri, latest)]
+
+
+def _ms(ts: datetime) -> float:
+    return ts.timestamp() * 1000
+
+
+def version_at_or_after(lake: Lake, table_uri: str, latest: int, ts: datetime) -> int:
+    """The first version committed at or after `ts` (a 400 if none is)."""
+    found = None
+    for version, committed in commit_times(lake, table_uri, latest):
+        if committed < _ms(ts):
+            break
+        found = version
+    if found is None:
+        raise SharingError(400, "INVALID_PARAMETER_VALUE",
+                           f"no version was committed at or after {ts.isoformat()} (the latest "
+                           f"is version {latest})")
+    return found
+
+
+def version_at_or_before(lake: Lake, table_uri: str, latest: int, ts: datetime) -> int:
+    """The last version committed at or before `ts` (a 400 if the table is younger)."""
+    times = commit_times(lake, table_uri, latest)
+    for version, committed in times:
+        if committed <= _ms(ts):
+            return version
+    first = datetime.fromtimestamp(times[-1][1] / 1000, UTC).isoformat() if times else "?"
+    raise SharingError(400, "INVALID_PARAMETER_VALUE",
+                       f"timestamp {ts.isoformat()} is before the table's first version "
+                       f"(committed at {first})")
+
+
 def open_snapshot(lake: Lake, table_uri: str, version: int | None = None,
-                  timestamp: str | None = None) -> Snapshot:
+                  timestamp: str | datetime | None = None) -> Snapshot:
     if version is not None and timestamp is not None:
         raise SharingError(400, "INVALID_PARAMETER_VALUE", "give version or timestamp, not both")
     try:
@@ -104,7 +141,9 @@ def open_snapshot(lake: Lake, table_uri: str, version: int | None = None,
                                f"version {version} does not exist (latest {dt.version()})")
         target: int | datetime = version
     elif timestamp is not None:
-        target = parse_timestamp(timestamp)
+        target = parse_timestamp(timestamp) if isinstance(timestamp, str) else timestamp
+        # delta-rs answers version 0 for a time before it: the table did not exist then
+        version_at_or_before(lake, table_uri, dt.version(), target)
     else:
         return Snapshot(dt, table_uri)
     try:

@@ -50,15 +50,8 @@ class LocalUrlSigner:
 
 class S3UrlSigner:
     def __init__(self, lake: Lake):
-        import boto3
-
-        opts = lake.storage_options
         self.lake = lake
-        self.s3 = boto3.client(
-            "s3", endpoint_url=opts.get("AWS_ENDPOINT_URL") or None,
-            region_name=opts.get("AWS_REGION", "us-east-1"),
-            aws_access_key_id=opts.get("AWS_ACCESS_KEY_ID") or None,
-            aws_secret_access_key=opts.get("AWS_SECRET_ACCESS_KEY") or None)
+        self.s3 = lake.s3_client()  # the lake's AWS settings: credentials, timeouts, retries
 
     def url(self, base_url: str, rel: str, ttl: int) -> tuple[str, int]:
         bucket, _, key = self.lake.fs_path(self.lake.uri(rel)).partition("/")

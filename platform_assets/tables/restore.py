@@ -60,7 +60,7 @@ def _rebuild_curated(lake: Lake, ref: TableRef, processed_version: int) -> None:
     """Rewrite the curated table from the processed table's restored state (a Delta overwrite,
     so the curated history stays readable), marked as synced to that processed version."""
     from platform_assets.curated.conform import conform
-    from platform_assets.curated.refresh import SOURCE_VERSION_KEY
+    from platform_assets.curated.refresh import SOURCE_VERSION_KEY, pii_state
 
     c = ref.contract
     curated = TableRef("curated", ref.name)
@@ -69,11 +69,12 @@ def _rebuild_curated(lake: Lake, ref: TableRef, processed_version: int) -> None:
     except TableNotFoundError:
         return  # never built: its first refresh builds it from the restored state
     src = open_as_of(lake, ref, processed_version)
-    rows = conform(src.to_pyarrow_table(columns=[*c.column_names, "_commit_ts"]), c)
+    key, key_state = pii_state(lake, c)
+    rows = conform(src.to_pyarrow_table(columns=[*c.column_names, "_commit_ts"]), c, key)
     write_deltalake(curated.uri(lake), rows, mode="overwrite", schema_mode="overwrite",
                     storage_options=lake.storage_options,
                     commit_properties=CommitProperties(custom_metadata={
-                        SOURCE_VERSION_KEY: str(processed_version)}))
+                        SOURCE_VERSION_KEY: str(processed_version), **key_state}))
 
 
 def restore_table(lake: Lake, ref: TableRef, to: AsOf | str, *, who: str, why: str,

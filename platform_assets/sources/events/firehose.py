@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import uuid
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -85,11 +86,55 @@ def write_ndjson_gz(lake: Lake, uri: str, lines: Iterable[bytes]) -> None:
         fs.move(target, path)
 
 
-def read_lines(lake: Lake, uri: str) -> list[bytes]:
-    """The lines of a landed object (raises OSError/EOFError if it is not valid gzip)."""
+@dataclass(frozen=True)
+class GzipLines:
+    """The records of a landed object, and what could not be read of it.
+
+    `broken` says why the gzip stream stops early (truncated upload, corrupt bytes); then
+    `lines` holds every complete line before the break and `tail` the unfinished one (b"" if
+    the break fell on a line end). An object that is not gzip at all has no lines.
+    """
+    lines: list[bytes]
+    tail: bytes = b""
+    broken: str | None = None
+    not_gzip: bool = False
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _inflate(data: bytes) -> tuple[bytes, str | None]:
+    """Decompress gzip members one after another (Firehose may concatenate them), keeping
+    whatever decodes before a break, and why it broke."""
+    out, rest = [], data
+    while rest:
+        d = zlib.decompressobj(wbits=31)
+        try:
+            out.append(d.decompress(rest))
+        except zlib.error as exc:
+            return b"".join(out), f"corrupt gzip data: {exc}"
+        if not d.eof:
+            out.append(d.flush())
+            return b"".join(out), "the gzip stream ends before its end marker"
+        rest = d.unused_data
+        if rest and not rest.startswith(GZIP_MAGIC):
+            return b"".join(out), "bytes after the last gzip member are not gzip"
+    return b"".join(out), None
+
+
+def read_lines(lake: Lake, uri: str) -> GzipLines:
+    """The lines of a landed object; a broken stream keeps its complete lines (see GzipLines)."""
     with lake.filesystem().open_input_stream(lake.fs_path(uri), compression=None) as stream:
         data = stream.read()
-    return [line for line in gzip.decompress(data).split(b"\n") if line.strip()]
+    if not data.startswith(GZIP_MAGIC):
+        return GzipLines([], data[:200], "it does not start with the gzip magic bytes",
+                         not_gzip=True)
+    text, broken = _inflate(data)
+    parts = text.split(b"\n")
+    tail = b""
+    if broken is not None:
+        tail = parts.pop()  # unfinished: the line end never arrived
+    return GzipLines([line for line in parts if line.strip()], tail, broken)
 
 
 def exists(lake: Lake, uri: str) -> bool:
@@ -116,13 +161,7 @@ def _local_after(lake: Lake, base: str, after: str) -> Iterator[str]:
 
 
 def _s3_after(lake: Lake, base: str, after: str, page_size: int) -> Iterator[str]:
-    import boto3
-
-    opts = lake.storage_options
-    s3 = boto3.client("s3", endpoint_url=opts.get("AWS_ENDPOINT_URL"),
-                      region_name=opts.get("AWS_REGION"),
-                      aws_access_key_id=opts.get("AWS_ACCESS_KEY_ID"),
-                      aws_secret_access_key=opts.get("AWS_SECRET_ACCESS_KEY"))
+    s3 = lake.s3_client()  # the lake's AWS settings: credentials, timeouts, retries
     bucket, _, prefix = base.partition("/")
     kwargs = {"Bucket": bucket, "Prefix": prefix + "/",
               "PaginationConfig": {"PageSize": page_size}}

@@ -9,29 +9,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from dagster import ConfigurableResource
-
+from platform_assets.aws import AwsResource
 from platform_assets.contracts.events import EVENTS
 from platform_assets.lake import Lake
 from platform_assets.sources.events.producer import FirehoseFileSink, KinesisSink, Sink
 
 
-class EventStreamResource(ConfigurableResource):
+class EventStreamResource(AwsResource):
     sink: Literal["files", "kinesis"] = "files"
     stream_name: str = EVENTS.stream
-    endpoint_url: str | None = None
-    region: str = "us-east-1"
-    access_key_id: str | None = None
-    secret_access_key: str | None = None
 
     def kinesis_client(self):
-        import boto3
-
-        kwargs = {"region_name": self.region, "endpoint_url": self.endpoint_url}
-        if self.access_key_id:
-            kwargs |= {"aws_access_key_id": self.access_key_id,
-                       "aws_secret_access_key": self.secret_access_key}
-        return boto3.client("kinesis", **kwargs)
+        return self.client("kinesis")  # the profile's AWS settings, timeouts included
 
     def sink_for(self, lake: Lake) -> Sink:
         if self.sink == "files":
