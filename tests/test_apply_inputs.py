@@ -13,6 +13,7 @@ from dms_files import product_row, write_dms
 from platform_assets.contracts import contract
 from platform_assets.processed.apply import apply_pending
 from platform_assets.processed.assets import processed_assets
+from platform_assets.processed.compute.engine import ProcessedEngine
 from platform_assets.processed.delta import open_table
 from platform_assets.raw.files import list_quarantined
 from platform_assets.raw.read import SchemaDriftError
@@ -71,7 +72,8 @@ def test_unrecognized_files_are_reported_and_our_temp_files_skipped(lake):
     instance = DagsterInstance.ephemeral()
     result = materialize([a for a in processed_assets if a.key == AssetKey(["processed",
                                                                             "products"])],
-                         instance=instance, resources={"lake": LakeResource(root=lake.root)})
+                         instance=instance, resources={"lake": LakeResource(root=lake.root),
+                                                      "processed_engine": ProcessedEngine()})
     assert result.success
     meta = instance.get_latest_materialization_event(
         AssetKey(["processed", "products"])).asset_materialization.metadata

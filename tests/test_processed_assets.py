@@ -8,6 +8,7 @@ from dagster import AssetKey, DagsterInstance, materialize
 from dms_files import product_row, write_dms
 
 from platform_assets.processed.assets import processed_assets
+from platform_assets.processed.compute.engine import ProcessedEngine
 from platform_assets.resources import LakeResource
 
 
@@ -21,7 +22,8 @@ def test_quarantine_is_counted_and_a_broken_table_does_not_stop_the_others(lake)
 
     instance = DagsterInstance.ephemeral()
     result = materialize(processed_assets, instance=instance, raise_on_error=False,
-                         resources={"lake": LakeResource(root=lake.root)})
+                         resources={"lake": LakeResource(root=lake.root),
+                                    "processed_engine": ProcessedEngine()})
     assert not result.success
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
     assert failed == ["processed__orders"]
@@ -47,7 +49,7 @@ def test_a_sensor_run_skips_what_depends_on_a_table_with_nothing_new(lake):
     write_dms(lake, "products", "LOAD00000001", [product_row(1)])
     assets = [*processed_assets, *curated_assets]
     selection = [AssetKey([zone, "products"]) for zone in ("processed", "curated")]
-    resources = {"lake": LakeResource(root=lake.root)}
+    resources = {"lake": LakeResource(root=lake.root), "processed_engine": ProcessedEngine()}
     for attempt in range(2):  # the second run finds nothing new
         instance = DagsterInstance.ephemeral()
         result = materialize(assets, selection=selection, instance=instance, resources=resources,

@@ -167,44 +167,97 @@ def _applied_watermark(lake: Lake, c: TableContract, dt: DeltaTable, files: list
     return max([m for m in maxima if m is not None], default="")
 
 
-def apply_pending(lake: Lake, c: TableContract,
-                  after_merge: Callable[[], None] | None = None) -> ApplyResult:
-    """Apply every pending raw file of one table. Raises SchemaDriftError on breaking drift."""
+@dataclass
+class PendingBatch:
+    """What an apply starts from: the table, its raw files in order, the committed watermark
+    and the pending files' changes, read and checked (unreadable and refused files are
+    already in quarantine). Every engine starts here (processed/compute/)."""
+
+    result: ApplyResult
+    dt: DeltaTable
+    files: list[RawFile]
+    committed: str
+    changes: list[pa.Table]
+
+    def history_files(self, lake: Lake, c: TableContract) -> list[RawFile]:
+        """The files a recomputed key's history is read from: every file but the quarantined
+        ones and a restore's rolled-back ones (those stay out until reapplied on purpose,
+        tables/reapply.py)."""
+        left_out = set(self.result.files_quarantined) | applied_log.files_in_state(
+            lake, c.name, applied_log.ROLLED_BACK)
+        return [f for f in self.files if f.name not in left_out]
+
+
+@dataclass
+class Folded:
+    """The last change per key of a batch, and the watermark to commit with it. `source` is
+    None when nothing was pending; `recomputed` holds the keys whose state was recomputed from
+    the whole raw history (changes at or below the committed watermark), else None."""
+
+    source: pa.Table | None
+    watermark: str
+    changes_read: int = 0
+    recomputed: pa.Array | None = None
+
+
+def read_pending(lake: Lake, c: TableContract) -> PendingBatch:
     result = ApplyResult(c.name)
     dt = open_or_create_processed(lake, c)
     done = applied_log.applied_files(lake, c.name)
     files, result.files_unrecognized = list_table_folder(lake, c.schema, c.name)
-    committed = watermark = _applied_watermark(lake, c, dt, files, done)
+    committed = _applied_watermark(lake, c, dt, files, done)
     batches = _read_pending(lake, c, files, [f for f in files if f.name not in done], result)
-    if batches:
-        changes = unify(batches)
-        result.changes_read = changes.num_rows
-        is_fresh = pc.greater(changes["_pos"], pa.scalar(watermark))
-        fresh = changes.filter(is_fresh)
-        source = last_change_per_key(fresh, c.key)
-        stale = changes.filter(pc.invert(is_fresh))
-        if stale.num_rows:
-            keys = pc.unique(stale[c.key])
-            result.recomputed_keys = len(keys)
-            # a restore's rolled-back files stay out until reapplied on purpose (tables/reapply.py)
-            left_out = set(result.files_quarantined) | applied_log.files_in_state(
-                lake, c.name, applied_log.ROLLED_BACK)
-            usable = [f for f in files if f.name not in left_out]
-            source = last_change_per_key(
-                unify([source, _history_of_keys(lake, c, usable, keys)]), c.key)
-            source = _drop_unchanged_upserts(dt, c, source, keys)
-        if fresh.num_rows:
-            watermark = max(watermark, pc.max(fresh["_pos"]).as_py())
-        if source.num_rows or watermark != committed:
+    return PendingBatch(result, dt, files, committed, batches)
+
+
+def _fold(lake: Lake, c: TableContract, batch: PendingBatch) -> Folded:
+    """The delta-rs engine's fold, in memory with Arrow."""
+    watermark = batch.committed
+    if not batch.changes:
+        return Folded(None, watermark)
+    changes = unify(batch.changes)
+    is_fresh = pc.greater(changes["_pos"], pa.scalar(watermark))
+    fresh = changes.filter(is_fresh)
+    source = last_change_per_key(fresh, c.key)
+    stale = changes.filter(pc.invert(is_fresh))
+    keys = None
+    if stale.num_rows:
+        keys = pc.unique(stale[c.key])
+        history = _history_of_keys(lake, c, batch.history_files(lake, c), keys)
+        source = last_change_per_key(unify([source, history]), c.key)
+    if fresh.num_rows:
+        watermark = max(watermark, pc.max(fresh["_pos"]).as_py())
+    return Folded(source, watermark, changes.num_rows, keys)
+
+
+def commit_folded(lake: Lake, c: TableContract, batch: PendingBatch, folded: Folded,
+                  after_merge: Callable[[], None] | None = None) -> ApplyResult:
+    """MERGE the folded changes with the watermark in the same commit, then the applied log."""
+    result, dt = batch.result, batch.dt
+    if folded.source is not None:
+        source = folded.source
+        result.changes_read = folded.changes_read
+        if folded.recomputed is not None:
+            result.recomputed_keys = len(folded.recomputed)
+            source = _drop_unchanged_upserts(dt, c, source, folded.recomputed)
+        if source.num_rows or folded.watermark != batch.committed:
             if result.new_columns:
-                _add_new_columns(dt, source, committed)
-            result.merge_metrics = _merge(dt, c, _with_table_columns(dt, source), watermark)
+                _add_new_columns(dt, source, batch.committed)
+            result.merge_metrics = _merge(dt, c, _with_table_columns(dt, source),
+                                          folded.watermark)
             dt.update_incremental()
     if after_merge:  # fault-injection point for tests: a crash between data and log
         after_merge()
     result.delta_version = dt.version()
-    result.watermark = watermark
+    result.watermark = folded.watermark
     outcomes = {name: "applied" for name in result.files_applied}
     outcomes |= {name: "quarantined" for name in result.files_quarantined}
     applied_log.record(lake, c.name, outcomes, result.delta_version)
     return result
+
+
+def apply_pending(lake: Lake, c: TableContract,
+                  after_merge: Callable[[], None] | None = None) -> ApplyResult:
+    """Apply every pending raw file of one table. Raises SchemaDriftError on breaking drift."""
+    batch = read_pending(lake, c)
+    return commit_folded(lake, c, batch, _fold(lake, c, batch), after_merge)

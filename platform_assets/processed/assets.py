@@ -19,9 +19,13 @@ from dagster import (
 from platform_assets.contracts import CONTRACTS, TableContract
 from platform_assets.orchestration.run_tags import is_cdc_run
 from platform_assets.processed.apply import apply_pending
-from platform_assets.processed.delta import open_table
+from platform_assets.processed.compute.engine import ProcessedEngine
+from platform_assets.processed.compute.report import (
+    apply_metadata,
+    apply_warnings,
+    nothing_happened,
+)
 from platform_assets.processed.reconcile import reconcile
-from platform_assets.raw.files import list_quarantined
 from platform_assets.resources import LakeResource, OltpResource
 
 
@@ -36,42 +40,22 @@ def build_processed_asset(c: TableContract):
            metadata={"primary_key": c.key, "partitioned_by": "_key_bucket "
                      f"({c.key} // {c.key_bucket_size})"},
            output_required=False)
-    def _processed(context: AssetExecutionContext, lake: LakeResource):
-        the_lake = lake.lake()
-        result = apply_pending(the_lake, c)
-        if result.files_unrecognized:  # left where they are, and said so on every run
-            context.log.warning(
-                f"{c.name}: {len(result.files_unrecognized)} names in the raw folder are not DMS "
-                f"files and were not read: {result.files_unrecognized[:20]}")
-        if is_cdc_run(context) and not (result.files_applied or result.files_quarantined):
+    def _processed(context: AssetExecutionContext, lake: LakeResource,
+                   processed_engine: ProcessedEngine):
+        # the engine is the profile's setting (compute/engine.py): in process or a Pipes job
+        if processed_engine.in_process:
+            the_lake = lake.lake()
+            result = apply_pending(the_lake, c)
+            for warning in apply_warnings(c, result):
+                context.log.warning(warning)
+            metadata = apply_metadata(the_lake, c, result)
+        else:
+            metadata = processed_engine.run_job(context, lake, c)
+        if is_cdc_run(context) and nothing_happened(metadata):
             context.log.info(f"{c.name}: no raw files pending; skipping what depends on it")
             return
-        for name, reason in result.files_quarantined.items():
-            context.log.warning(f"{c.name}: quarantined {name}: {reason}")
-        if result.new_columns:
-            context.log.warning(f"{c.name}: columns not in the contract were added to the "
-                                f"Delta table: {result.new_columns}; add them to the contract")
-        m = result.merge_metrics
-        dt = open_table(the_lake, "processed", c.name)
         yield MaterializeResult(metadata={
-            "path": the_lake.delta_uri("processed", c.name),
-            "delta_version": result.delta_version,
-            "rows": dt.to_pyarrow_dataset().count_rows(),
-            "files_applied": len(result.files_applied),
-            "changes_read": result.changes_read,
-            "rows_inserted": m.get("num_target_rows_inserted", 0),
-            "rows_updated": m.get("num_target_rows_updated", 0),
-            "rows_deleted": m.get("num_target_rows_deleted", 0),
-            "rows_rewritten": m.get("num_target_rows_copied", 0),
-            "data_files_rewritten": m.get("num_target_files_removed", 0),
-            "late_or_repeated_keys_recomputed": result.recomputed_keys,
-            "files_quarantined_now": len(result.files_quarantined),
-            "files_in_quarantine": len(list_quarantined(the_lake, c.schema, c.name)),
-            "files_unrecognized": len(result.files_unrecognized),
-            "files_unrecognized_names": MetadataValue.json(result.files_unrecognized[:100]),
-            "schema_drift_new_columns": MetadataValue.json(result.new_columns),
-            "watermark": result.watermark,
-        })
+            k: MetadataValue.json(v) if isinstance(v, list) else v for k, v in metadata.items()})
 
     return _processed
 

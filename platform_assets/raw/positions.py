@@ -27,9 +27,16 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-SEQ_WIDTH = 35  # both DMS's AR_H_CHANGE_SEQ and the local capture's change_seq()
+# The layout as data: this module builds positions with Arrow, the Spark job
+# (processed/compute/spark_positions.py) with Spark SQL, both from these constants.
+FULL_LOAD = "0"  # leads every full-load position
+CDC = "1"  # leads every CDC position
+SEQUENCED = "S"  # the tag of positions with `_change_seq`
 FILE_ORDERED = "F"  # the tag of positions without `_change_seq`
-_TAG_AT = 18  # "1" + 17 digits of commit time
+SEQ_WIDTH = 35  # both DMS's AR_H_CHANGE_SEQ and the local capture's change_seq()
+COMMIT_WIDTH = 17  # commit time, microseconds since 1970
+ROW_WIDTH = 10  # row number within its file
+_TAG_AT = len(CDC) + COMMIT_WIDTH
 _US = pa.timestamp("us", tz="UTC")
 
 
@@ -42,11 +49,11 @@ def _digits(values: pa.ChunkedArray | pa.Array, width: int) -> pa.ChunkedArray:
 
 
 def _rows(n: int) -> pa.Array:
-    return _digits(pa.array(range(n), pa.int64()), 10)
+    return _digits(pa.array(range(n), pa.int64()), ROW_WIDTH)
 
 
 def full_load(counter_hex: str, n: int) -> pa.ChunkedArray:
-    return pa.chunked_array([pc.binary_join_element_wise(f"0{counter_hex}", _rows(n), "")])
+    return pa.chunked_array([pc.binary_join_element_wise(f"{FULL_LOAD}{counter_hex}", _rows(n), "")])
 
 
 def sequence_digits(seq: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -67,17 +74,17 @@ def sequence_digits(seq: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _commit_micros(commit_ts: pa.ChunkedArray) -> pa.ChunkedArray:
-    return _digits(pc.cast(pc.cast(commit_ts, _US), pa.int64()), 17)
+    return _digits(pc.cast(pc.cast(commit_ts, _US), pa.int64()), COMMIT_WIDTH)
 
 
 def sequenced(commit_ts: pa.ChunkedArray, seq_digits: pa.ChunkedArray) -> pa.ChunkedArray:
-    return pc.binary_join_element_wise("1", _commit_micros(commit_ts), "S", seq_digits, "")
+    return pc.binary_join_element_wise(CDC, _commit_micros(commit_ts), SEQUENCED, seq_digits, "")
 
 
 def file_ordered(commit_ts: pa.ChunkedArray, file_time: str) -> pa.ChunkedArray:
     n = len(commit_ts)
     rows = pa.chunked_array([_rows(n)])
-    return pc.binary_join_element_wise("1", _commit_micros(commit_ts), f"{FILE_ORDERED}{file_time}",
+    return pc.binary_join_element_wise(CDC, _commit_micros(commit_ts), f"{FILE_ORDERED}{file_time}",
                                        rows, "")
 
 
@@ -88,4 +95,4 @@ def is_file_ordered(positions: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
 
 def is_position(value: str) -> bool:
     """False for a watermark written before this scheme (`0|...` or `1|...`)."""
-    return value == "" or (value[:1] in "01" and value[1:2].isalnum())
+    return value == "" or (value[:1] in FULL_LOAD + CDC and value[1:2].isalnum())

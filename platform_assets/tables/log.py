@@ -30,8 +30,21 @@ def commit_info(lake: Lake, table_uri: str, version: int) -> dict | None:
         return None
     for line in text.splitlines():
         if line.strip() and "commitInfo" in (action := json.loads(line)):
-            return {**action["commitInfo"], "version": version}
+            info = action["commitInfo"]
+            return {**_user_metadata_keys(info), **info, "version": version}
     return {"version": version}
+
+
+def _user_metadata_keys(info: dict) -> dict:
+    """Delta on Spark (Databricks) cannot add top-level commitInfo keys; the Spark job puts
+    the platform's keys in `userMetadata` as a JSON object (processed/compute/spark_sql.py)."""
+    try:
+        meta = json.loads(info.get("userMetadata") or "{}")
+    except (TypeError, ValueError):
+        return {}  # someone else's free text
+    if not isinstance(meta, dict):
+        return {}
+    return {k: v for k, v in meta.items() if isinstance(k, str) and k.startswith(CUSTOM_PREFIX)}
 
 
 def commit_infos(lake: Lake, table_uri: str, newest: int, limit: int | None = None) -> list[dict]:
