@@ -28,9 +28,9 @@ from platform_assets.definitions import automation
 from platform_assets.demo import qualified_model
 from platform_assets.lake import Lake
 from platform_assets.orchestration.capture_sensor import cdc_capture_sensor
-from platform_assets.processed.delta import open_table
 from platform_assets.profile import resources_for
 from platform_assets.settings import locations
+from platform_assets.storage.delta import open_table
 
 ORDERS = contract("orders")
 

@@ -9,10 +9,10 @@ import psycopg
 
 from platform_assets.contracts import CONTRACTS
 from platform_assets.errors import PlatformError
-from platform_assets.processed.delta import open_table
 from platform_assets.settings import locations
 from platform_assets.sources.oltp.schema import row_counts
 from platform_assets.sources.oltp.seed import seed
+from platform_assets.storage.delta import open_table
 
 WAREHOUSE_MODELS = ("dim_customers", "fct_orders", "mart_daily_revenue")
 

@@ -15,7 +15,7 @@ from dms_files import product_row, write_dms
 from platform_assets.contracts import contract
 from platform_assets.lake import Lake
 from platform_assets.processed.apply import apply_pending
-from platform_assets.processed.delta import open_table
+from platform_assets.storage.delta import open_table
 
 pytestmark = pytest.mark.slow
 PRODUCTS = contract("products")

@@ -14,10 +14,10 @@ from platform_assets.contracts import contract
 from platform_assets.processed.apply import apply_pending
 from platform_assets.processed.assets import processed_assets
 from platform_assets.processed.compute.engine import ProcessedEngine
-from platform_assets.processed.delta import open_table
 from platform_assets.raw.files import list_quarantined
 from platform_assets.raw.read import SchemaDriftError
 from platform_assets.resources import LakeResource
+from platform_assets.storage.delta import open_table
 
 PRODUCTS = contract("products")
 ITEMS = contract("order_items")

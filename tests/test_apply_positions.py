@@ -13,9 +13,9 @@ from dms_files import T0, commit_times, dms_seq, product_row, write_dms
 
 from platform_assets.contracts import contract
 from platform_assets.processed.apply import apply_pending
-from platform_assets.processed.delta import open_table
 from platform_assets.raw.cdc_capture.writer import change_seq
 from platform_assets.raw.files import list_quarantined
+from platform_assets.storage.delta import open_table
 
 PRODUCTS = contract("products")
 # keys spread over several key-range partitions (50k keys each)

@@ -33,9 +33,9 @@ from platform_assets.contracts import contract
 from platform_assets.lake import Lake
 from platform_assets.maintenance import Target, compact, vacuum, zorder
 from platform_assets.processed.apply import apply_pending
-from platform_assets.processed.delta import open_table
 from platform_assets.raw.cdc_capture.writer import change_seq
 from platform_assets.raw.files import list_quarantined
+from platform_assets.storage.delta import open_table
 
 pytestmark = pytest.mark.slow
 PRODUCTS = contract("products")

@@ -31,11 +31,11 @@ from platform_assets.raw.cdc_capture.writer import (
     locate,
     parquet_bytes,
     to_arrow,
-    write_durably,
 )
 from platform_assets.raw.dms_layout import cdc_file_name
 from platform_assets.sources.oltp.seed import seed
 from platform_assets.sources.oltp.workload import run_workload
+from platform_assets.storage.files import write_bytes_atomic
 
 DMS_HEAD = ["Op", "_commit_ts", "_change_seq"]
 
@@ -215,7 +215,7 @@ def test_same_millisecond_batches_get_distinct_names(lake):
 
     def write(seq: str, end: int) -> str:
         uri, _ = locate(lake, c, ts, seq)
-        write_durably(lake, uri, parquet_bytes(to_arrow(c, [CdcRow("D", ts, seq, vals)], end)))
+        write_bytes_atomic(lake, uri, parquet_bytes(to_arrow(c, [CdcRow("D", ts, seq, vals)], end)))
         return uri
 
     first = write("1".zfill(35), 10)
@@ -229,6 +229,7 @@ def test_same_millisecond_batches_get_distinct_names(lake):
 KILL_SCRIPT = """
 import os, signal, sys
 from platform_assets.lake import Lake
+from platform_assets.storage.files import write_bytes_atomic
 from platform_assets.raw.cdc_capture import capture_once
 capture_once(sys.argv[1], Lake(sys.argv[2]), slot=sys.argv[3],
              after_write=lambda files: os.kill(os.getpid(), signal.SIGKILL))

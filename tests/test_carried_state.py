@@ -15,7 +15,8 @@ from platform_assets.curated.refresh import SOURCE_VERSION_KEY, refresh_curated
 from platform_assets.maintenance import compact, operations, vacuum, zorder
 from platform_assets.maintenance.targets import targets
 from platform_assets.processed.apply import apply_pending
-from platform_assets.processed.delta import WATERMARK_KEY, committed_value, open_table
+from platform_assets.processed.delta import WATERMARK_KEY
+from platform_assets.storage.delta import committed_value, open_table
 
 ORDERS = contract("orders")
 

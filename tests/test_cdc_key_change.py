@@ -21,12 +21,12 @@ import pytest
 from platform_assets.contracts import CONTRACTS, contract
 from platform_assets.curated.refresh import refresh_curated
 from platform_assets.processed.apply import apply_pending
-from platform_assets.processed.delta import open_table
 from platform_assets.processed.reconcile import reconcile
 from platform_assets.raw.cdc_capture.capture import capture_once, capture_until_empty
 from platform_assets.raw.cdc_capture.slot import ensure_replication
 from platform_assets.raw.full_load import full_load
 from platform_assets.sources.oltp.seed import seed
+from platform_assets.storage.delta import open_table
 
 # incompressible, so Postgres stores it out of line: the move sends it as 'unchanged'
 LONG_NOTE = "Lieferhinweis ✓ " + "".join(random.Random(3).choices(string.ascii_letters, k=7000))

@@ -10,7 +10,7 @@ from platform_assets.contracts import contract
 from platform_assets.curated.conform import conform
 from platform_assets.curated.refresh import refresh_curated
 from platform_assets.processed.apply import apply_pending
-from platform_assets.processed.delta import open_table
+from platform_assets.storage.delta import open_table
 
 PRODUCTS, CUSTOMERS = contract("products"), contract("customers")
 

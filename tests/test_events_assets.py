@@ -20,8 +20,8 @@ from platform_assets.events_lake import table
 from platform_assets.events_lake.defs import defs as events_defs
 from platform_assets.events_lake.defs import events_job
 from platform_assets.events_lake.sensors import event_files_sensor
+from platform_assets.raw.firehose_layout import list_after
 from platform_assets.resources import LakeResource
-from platform_assets.sources.events.firehose import list_after
 from platform_assets.sources.events.producer import FirehoseFileSink, config_from_ids, produce
 
 events_assets = list(events_defs.assets)

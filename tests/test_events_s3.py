@@ -13,7 +13,7 @@ from platform_assets.contracts.events import EVENTS
 from platform_assets.events_lake.read import read_landed
 from platform_assets.events_lake.sensors import new_landed_files
 from platform_assets.lake import Lake
-from platform_assets.sources.events import firehose
+from platform_assets.raw import firehose_layout as firehose
 
 
 @pytest.fixture(scope="module")

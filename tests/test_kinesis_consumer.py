@@ -173,7 +173,7 @@ def _put(client, stream, emissions):
 def _landed(lake_root, stream="shop-clickstream"):
     """event_id -> copies in landed files, and the number of quarantined records."""
     from platform_assets.lake import Lake
-    from platform_assets.sources.events.firehose import list_after, read_lines
+    from platform_assets.raw.firehose_layout import list_after, read_lines
 
     lake = Lake(str(lake_root))
     counts = collections.Counter()

@@ -29,8 +29,9 @@ from platform_assets.maintenance import (
 from platform_assets.maintenance.jobs import delta_compaction_job, raw_retention_job
 from platform_assets.maintenance.operations import vacuum_retention
 from platform_assets.processed.apply import apply_pending
-from platform_assets.processed.delta import WATERMARK_KEY, committed_value, open_table
+from platform_assets.processed.delta import WATERMARK_KEY
 from platform_assets.resources import LakeResource
+from platform_assets.storage.delta import committed_value, open_table
 
 ORDERS = contract("orders")
 PRODUCTS = contract("products")

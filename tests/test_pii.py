@@ -23,8 +23,8 @@ from platform_assets.curated.refresh import refresh_curated
 from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
 from platform_assets.processed.apply import apply_pending
-from platform_assets.processed.delta import open_table
 from platform_assets.settings import DBT_PROJECT_DIR
+from platform_assets.storage.delta import open_table
 from platform_assets.warehouse.dbt_sources import render_sources_yml
 
 CUSTOMERS, ORDERS = contract("customers"), contract("orders")

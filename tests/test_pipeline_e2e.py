@@ -13,12 +13,12 @@ import pytest
 from platform_assets.contracts import CONTRACTS
 from platform_assets.demo import qualified_model
 from platform_assets.lake import Lake
-from platform_assets.processed.delta import open_table
 from platform_assets.processed.reconcile import reconcile
 from platform_assets.settings import locations
 from platform_assets.sources.oltp.schema import row_counts
 from platform_assets.sources.oltp.seed import seed
 from platform_assets.sources.oltp.workload import run_workload
+from platform_assets.storage.delta import open_table
 
 pytestmark = pytest.mark.slow
 

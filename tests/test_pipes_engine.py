@@ -31,8 +31,9 @@ from platform_assets.processed.apply import apply_pending
 from platform_assets.processed.assets import processed_assets
 from platform_assets.processed.compute import spark_sql
 from platform_assets.processed.compute.engine import JOB_MODULE, ProcessedEngine
-from platform_assets.processed.delta import WATERMARK_KEY, committed_value, open_table
+from platform_assets.processed.delta import WATERMARK_KEY
 from platform_assets.resources import LakeResource
+from platform_assets.storage.delta import committed_value, open_table
 
 PRODUCTS = contract("products")
 

@@ -18,9 +18,9 @@ from platform_assets.errors import PlatformError
 from platform_assets.maintenance import purge_applied_raw_files
 from platform_assets.processed.applied_log import file_states
 from platform_assets.processed.apply import apply_pending
-from platform_assets.processed.delta import open_table
 from platform_assets.raw import quarantine as q
 from platform_assets.raw.files import list_quarantined
+from platform_assets.storage.delta import open_table
 
 ORDERS = contract("orders")
 BAD = "20261127-090000000.parquet"

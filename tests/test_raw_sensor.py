@@ -13,9 +13,9 @@ from platform_assets.contracts import contract
 from platform_assets.definitions import build_definitions
 from platform_assets.orchestration.raw_files_sensor import raw_cdc_files_sensor
 from platform_assets.processed.apply import apply_pending
-from platform_assets.raw.files import write_parquet_atomic
 from platform_assets.raw.listing import new_files
 from platform_assets.resources import LakeResource
+from platform_assets.storage.files import write_parquet_atomic
 
 
 @pytest.fixture(scope="module")

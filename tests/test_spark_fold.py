@@ -19,7 +19,8 @@ from dms_files import T0, dms_seq, product_row, write_dms
 from platform_assets.contracts import contract
 from platform_assets.lake import Lake
 from platform_assets.processed.apply import _fold, apply_pending, commit_folded, read_pending
-from platform_assets.processed.delta import WATERMARK_KEY, committed_value, open_table
+from platform_assets.processed.delta import WATERMARK_KEY
+from platform_assets.storage.delta import committed_value, open_table
 
 pytestmark = pytest.mark.slow
 # several key-range partitions for a thousand products

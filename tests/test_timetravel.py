@@ -17,8 +17,9 @@ from platform_assets.maintenance import vacuum
 from platform_assets.maintenance.targets import Target
 from platform_assets.processed.applied_log import applied_files, file_states
 from platform_assets.processed.apply import apply_pending
-from platform_assets.processed.delta import WATERMARK_KEY, committed_value, open_table
+from platform_assets.processed.delta import WATERMARK_KEY
 from platform_assets.resources import LakeResource
+from platform_assets.storage.delta import committed_value, open_table
 from platform_assets.tables import TableRef, read_as_of, restore_table, table_history
 from platform_assets.tables.audit import restores
 from platform_assets.tables.jobs import restore_delta_table_job
@@ -166,17 +167,11 @@ def test_downstream_reads_the_version_its_upstream_materialization_produced(lake
     assert version == 2 and prices(rows) == {1: "2.00", 2: "9.99", 3: "9.99"}
 
 
-def run_cli(argv: list[str]) -> None:
-    import argparse
+def run_cli(argv: list[str]) -> int:
+    """`lakehouse ...` in process: its exit code (stdout and stderr go to capsys)."""
+    from platform_assets.cli import main
 
-    from platform_assets.cli_tables import add_sharing_commands, add_table_commands
-
-    parser = argparse.ArgumentParser(prog="lakehouse")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_table_commands(sub)
-    add_sharing_commands(sub)
-    args = parser.parse_args(argv)
-    args.func(args)
+    return main(argv)
 
 
 def test_cli_history_show_as_of_and_restore(platform_home, capsys, monkeypatch):
@@ -188,19 +183,25 @@ def test_cli_history_show_as_of_and_restore(platform_home, capsys, monkeypatch):
     write_dms(lake, "products", "20261127-080000000", [product_row(1, "2.00")], ops=["U"])
     apply_pending(lake, PRODUCTS)
 
-    run_cli(["table", "history", "processed.products"])
+    assert run_cli(["table", "history", "processed.products"]) == 0
     out = capsys.readouterr().out
     assert "MERGE" in out and "CREATE TABLE" in out and "lakehouse.watermark" in out
-    run_cli(["table", "show", "processed.products", "--as-of", "1", "--columns", "product_id,price"])
+    assert run_cli(["table", "show", "processed.products", "--as-of", "1",
+                    "--columns", "product_id,price"]) == 0
     out = capsys.readouterr().out
     assert "at version 1 (3 rows" in out and "2.00" not in out and "9.99" in out
-    with pytest.raises(PlatformError, match="add --yes"):
-        run_cli(["table", "restore", "processed.products", "--to", "1", "--reason", "undo it"])
+    # not interactive (pytest's stdin) and no --yes: refused in one line, nothing restored
+    assert run_cli(["table", "restore", "processed.products", "--to", "1",
+                    "--reason", "undo it"]) == 1
+    assert capsys.readouterr().err == "error: restoring needs confirmation: add --yes when " \
+        "not interactive\n"
+    assert restores(lake) == []
     monkeypatch.setenv("USER", "dora")
-    run_cli(["table", "restore", "processed.products", "--to", "1", "--reason", "undo it", "--yes"])
+    assert run_cli(["table", "restore", "processed.products", "--to", "1", "--reason", "undo it",
+                    "--yes"]) == 0
     assert "is now version 3 (= version 1)" in capsys.readouterr().out
     assert restores(lake)[0]["who"] == "dora"
-    run_cli(["table", "show", "processed.products"])
+    assert run_cli(["table", "show", "processed.products"]) == 0
     assert "2.00" not in capsys.readouterr().out
 
 
@@ -264,8 +265,8 @@ def test_a_restore_from_the_cli_is_an_event_on_the_dagster_asset(platform_home, 
     write_dms(lake, "products", "20261127-080000000", [product_row(1, "2.00")], ops=["U"])
     apply_pending(lake, PRODUCTS)
 
-    run_cli(["table", "restore", "processed.products", "--to", "1", "--reason", "undo the 08:00",
-             "--yes"])
+    assert run_cli(["table", "restore", "processed.products", "--to", "1",
+                    "--reason", "undo the 08:00", "--yes"]) == 0
 
     with DagsterInstance.get() as instance:
         event = instance.get_latest_materialization_event(AssetKey(["processed", "products"]))

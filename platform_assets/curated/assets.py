@@ -6,8 +6,8 @@ from dagster import AssetExecutionContext, AssetKey, AutomationCondition, Materi
 from platform_assets.contracts import CONTRACTS, TableContract
 from platform_assets.curated.refresh import refresh_curated
 from platform_assets.orchestration.run_tags import is_cdc_run
-from platform_assets.processed.delta import open_table
 from platform_assets.resources import LakeResource
+from platform_assets.storage.delta import open_table
 
 
 def build_curated_asset(c: TableContract):

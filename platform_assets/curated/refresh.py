@@ -20,7 +20,7 @@ from platform_assets.contracts import TableContract
 from platform_assets.curated.conform import conform
 from platform_assets.curated.pii_key import key_id, pii_hash_key
 from platform_assets.lake import Lake
-from platform_assets.processed.delta import committed_value, open_table
+from platform_assets.storage.delta import committed_value, open_table
 
 SOURCE_VERSION_KEY = "lakehouse.source_version"
 PII_KEY_ID_KEY = "lakehouse.pii_key_id"  # which PII hash key the table's hashes were made with

@@ -33,7 +33,7 @@ from platform_assets.events_lake.read import (
 )
 from platform_assets.events_lake.window import arrival_hours, dates_between, possible_dates
 from platform_assets.lake import Lake
-from platform_assets.sources.events.firehose import LandedFile, list_hours
+from platform_assets.raw.firehose_layout import LandedFile, list_hours
 
 MERGE_BATCH_ROWS = 500_000  # bounds memory on a long catch-up
 

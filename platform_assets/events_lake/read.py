@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from platform_assets.contracts.events import EventContract
 from platform_assets.lake import Lake
-from platform_assets.sources.events.firehose import (
+from platform_assets.raw.firehose_layout import (
     GzipLines,
     LandedFile,
     exists,

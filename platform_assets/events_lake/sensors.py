@@ -25,8 +25,8 @@ from platform_assets.contracts.events import EVENTS
 from platform_assets.events_lake.assets import PROCESSED_EVENTS_KEY
 from platform_assets.events_lake.window import possible_dates
 from platform_assets.lake import Lake
+from platform_assets.raw.firehose_layout import LandedFile, list_after, list_hours
 from platform_assets.resources import LakeResource
-from platform_assets.sources.events.firehose import LandedFile, list_after, list_hours
 
 SETTLE_HOURS = 2  # hours behind the frontier re-listed for late keys
 MAX_FILES_PER_TICK = 5000

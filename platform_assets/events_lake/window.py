@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from platform_assets.contracts.events import EventContract
-from platform_assets.sources.events.firehose import hour_of
+from platform_assets.raw.firehose_layout import hour_of
 
 
 def midnight(day: date) -> datetime:

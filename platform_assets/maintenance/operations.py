@@ -4,7 +4,7 @@ Why the commit properties: processed and curated tables keep state in custom com
 (`lakehouse.watermark`, `lakehouse.source_version`) that readers find by scanning back.
 Maintenance commits carry a copy forward, so no number of OPTIMIZE/VACUUM commits can push the
 state out of reach (log cleanup, scan limits). The copy names the version it was read at, and
-readers prefer any state-writing commit newer than that (tables/log.py `custom_values`): an
+readers prefer any state-writing commit newer than that (storage/delta_log.py `custom_values`): an
 apply committing between the read and the maintenance commit is never undone.
 OPTIMIZE commits are `dataChange=false`, so change-feed readers skip them.
 """
@@ -19,8 +19,8 @@ from deltalake.exceptions import TableNotFoundError
 from platform_assets.lake import Lake
 from platform_assets.maintenance.layout import Layout, layout
 from platform_assets.maintenance.targets import Target
+from platform_assets.storage.delta_log import AUDIT_PREFIX, carried_state, commit_infos
 from platform_assets.tables.files import relative, stored_files
-from platform_assets.tables.log import AUDIT_PREFIX, carried_state, commit_infos
 
 # Delta's own default for deleted-file retention: readers of versions up to a week old and
 # long-running writers keep working. Going lower needs `force`.

@@ -33,17 +33,13 @@ from platform_assets.contracts.model import KEY_BUCKET_COLUMN
 from platform_assets.lake import Lake
 from platform_assets.processed import applied_log
 from platform_assets.processed.changes import last_change_per_key, unify, with_key_bucket
-from platform_assets.processed.delta import (
-    WATERMARK_KEY,
-    committed_value,
-    open_or_create_processed,
-    read_keys,
-)
+from platform_assets.processed.delta import WATERMARK_KEY, open_or_create_processed, read_keys
 from platform_assets.processed.redelivery import repeated_files
 from platform_assets.raw import positions
 from platform_assets.raw.dms_layout import RawFile
 from platform_assets.raw.files import list_table_folder, quarantine
 from platform_assets.raw.read import MalformedFile, read_changes
+from platform_assets.storage.delta import committed_value
 
 
 @dataclass

@@ -8,25 +8,17 @@ from __future__ import annotations
 
 import pyarrow as pa
 from deltalake import DeltaTable
-from deltalake.exceptions import TableNotFoundError
 
 from platform_assets.contracts import TableContract
 from platform_assets.contracts.model import KEY_BUCKET_COLUMN
 from platform_assets.lake import Lake
-from platform_assets.tables.log import custom_values
+from platform_assets.storage.delta import open_table
 
 WATERMARK_KEY = "lakehouse.watermark"
 TABLE_PROPERTIES = {
     # curated tables follow processed ones through the change data feed
     "delta.enableChangeDataFeed": "true",
 }
-
-
-def open_table(lake: Lake, zone: str, name: str) -> DeltaTable | None:
-    try:
-        return DeltaTable(lake.delta_uri(zone, name), storage_options=lake.storage_options)
-    except TableNotFoundError:
-        return None
 
 
 def open_or_create_processed(lake: Lake, c: TableContract) -> DeltaTable:
@@ -37,16 +29,6 @@ def open_or_create_processed(lake: Lake, c: TableContract) -> DeltaTable:
         lake.delta_uri("processed", c.name), c.processed_schema(), mode="ignore",
         partition_by=[KEY_BUCKET_COLUMN], name=c.name, description=c.description,
         configuration=TABLE_PROPERTIES, storage_options=lake.storage_options)
-
-
-def committed_value(lake: Lake, dt: DeltaTable, key: str, default: str = "",
-                    lookback: int = 200) -> str:
-    """The table's current value of a state key (`lakehouse.*`), by the rule that keeps state
-    from going backwards under concurrent maintenance commits (tables/log.py `custom_values`).
-    """
-    uri = dt.table_uri.rstrip("/")
-    uri = uri if lake.is_s3 else uri.removeprefix("file://")
-    return custom_values(lake, uri, dt.version(), lookback).get(key, default)
 
 
 def read_keys(dt: DeltaTable, c: TableContract, keys: pa.Array,

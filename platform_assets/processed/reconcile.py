@@ -13,8 +13,8 @@ import psycopg
 
 from platform_assets.contracts import TableContract
 from platform_assets.lake import Lake
-from platform_assets.processed.delta import open_table
 from platform_assets.sources.oltp.snapshot import read_table
+from platform_assets.storage.delta import open_table
 
 
 @dataclass

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from platform_assets.storage.files import is_temporary
+
 OP_COLUMN = "Op"  # first column of CDC rows: I, U or D
 TIMESTAMP_COLUMN = "_commit_ts"  # DMS TimestampColumnName
 CHANGE_SEQ_COLUMN = "_change_seq"  # DMS header column AR_H_CHANGE_SEQ, added by a rule
@@ -22,9 +24,6 @@ DMS_COLUMNS = (OP_COLUMN, TIMESTAMP_COLUMN, CHANGE_SEQ_COLUMN)
 
 _LOAD = re.compile(r"^LOAD([0-9A-Fa-f]{8})\.(parquet|csv)(\.gz)?$")
 _CDC = re.compile(r"^(\d{8}-\d{9})\.(parquet|csv)(\.gz)?$")
-# Our own writers' temporary names, renamed into place when complete: `.tmp-<uuid hex>`
-# (raw/files.py) and `.<final name>.tmp` (raw/cdc_capture/writer.py).
-_OWN_TEMP = re.compile(r"^\.(tmp-[0-9a-f]{32}|.+\.tmp)$")
 
 
 @dataclass(frozen=True, order=True)
@@ -55,7 +54,9 @@ def parse_name(uri: str) -> RawFile | None:
 
 
 def is_own_temp_file(name: str) -> bool:
-    return bool(_OWN_TEMP.match(name))
+    """A temporary name of the platform's own writers (storage/files.py), renamed into place
+    when complete: never a DMS file, never reported as unrecognized."""
+    return is_temporary(name)
 
 
 def load_file_name(counter: int, fmt: str = "parquet") -> str:

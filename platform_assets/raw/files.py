@@ -6,12 +6,9 @@ Works for a local folder and for S3 alike. Writes go to a temporary name and are
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
-import pyarrow as pa
 import pyarrow.fs as pafs
-import pyarrow.parquet as pq
 
 from platform_assets.lake import Lake
 from platform_assets.raw.dms_layout import RawFile, is_own_temp_file, parse_name
@@ -37,19 +34,6 @@ def list_table_folder(lake: Lake, schema: str, table: str) -> tuple[list[RawFile
 def list_raw_files(lake: Lake, schema: str, table: str) -> list[RawFile]:
     """Every DMS file of a table, in source order."""
     return list_table_folder(lake, schema, table)[0]
-
-
-def write_parquet_atomic(lake: Lake, uri: str, table: pa.Table) -> None:
-    fs = lake.filesystem()
-    path = lake.fs_path(uri)
-    parent = path.rsplit("/", 1)[0]
-    fs.create_dir(parent, recursive=True)
-    if lake.is_s3:
-        pq.write_table(table, path, filesystem=fs, compression="zstd")
-        return
-    tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
-    pq.write_table(table, tmp, filesystem=fs, compression="zstd")
-    fs.move(tmp, path)
 
 
 REASON_SUFFIX = ".reason.txt"

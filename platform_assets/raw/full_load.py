@@ -18,8 +18,9 @@ import pyarrow as pa
 from platform_assets.contracts import TableContract
 from platform_assets.lake import Lake
 from platform_assets.raw.dms_layout import TIMESTAMP_COLUMN, load_file_name
-from platform_assets.raw.files import list_raw_files, write_parquet_atomic
+from platform_assets.raw.files import list_raw_files
 from platform_assets.sources.oltp.snapshot import table_batches
+from platform_assets.storage.files import write_parquet_atomic
 
 ROWS_PER_FILE = 500_000
 

@@ -22,9 +22,9 @@ from platform_assets.contracts import CONTRACTS, TableContract
 from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
 from platform_assets.processed import applied_log
-from platform_assets.processed.delta import open_table
 from platform_assets.raw.dms_layout import OP_COLUMN, parse_name
 from platform_assets.raw.files import EARLIER_MARK, REASON_SUFFIX, REPLACED_FOLDER, list_quarantined
+from platform_assets.storage.delta import open_table
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from platform_assets.storage.times import parse_utc
+
 TOKENS_ENV = "PLATFORM_SHARING_TOKENS"
 TOKENS_FILE_ENV = "PLATFORM_SHARING_TOKENS_FILE"
 
@@ -39,11 +41,6 @@ def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def _parse_time(text: str) -> datetime:
-    ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
-
-
 class Recipients:
     def __init__(self, credentials: list[Credential]):
         self.credentials = credentials
@@ -58,7 +55,7 @@ class Recipients:
                     raise ValueError(f"recipient {recipient}: a token entry has no token")
                 expires = entry.get("expires")
                 creds.append(Credential(recipient, _digest(entry["token"]),
-                                        _parse_time(expires) if expires else None))
+                                        parse_utc(expires) if expires else None))
         return cls(creds)
 
     @classmethod

@@ -19,7 +19,8 @@ from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from platform_assets.lake import Lake
-from platform_assets.tables.log import commit_infos
+from platform_assets.storage.delta_log import commit_infos
+from platform_assets.storage.times import parse_utc
 
 
 class SharingError(Exception):
@@ -81,11 +82,10 @@ class Snapshot:
 
 def parse_timestamp(text: str) -> datetime:
     try:
-        ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_utc(text)
     except ValueError:
         raise SharingError(400, "INVALID_PARAMETER_VALUE",
                            f"timestamp {text!r} is not ISO 8601 (2026-11-27T08:00:00Z)") from None
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def commit_times(lake: Lake, table_uri: str, latest: int) -> list[tuple[int, int]]:

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from platform_assets.contracts.events import EVENTS, EventContract
 from platform_assets.lake import Lake
 from platform_assets.metadata.store import MetadataStore
-from platform_assets.sources.events.firehose import (
+from platform_assets.raw.firehose_layout import (
     hour_of,
     hour_path,
     object_name,

@@ -15,7 +15,8 @@ from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
-from platform_assets.tables.log import commit_info
+from platform_assets.storage.delta_log import commit_info
+from platform_assets.storage.times import parse_utc
 from platform_assets.tables.refs import TableRef
 
 AsOf = int | datetime | None
@@ -24,18 +25,17 @@ AsOf = int | datetime | None
 def parse_as_of(text: str | int | datetime | None) -> AsOf:
     """A version number, an ISO-8601 time (naive means UTC), or None for the current state."""
     if text is None or isinstance(text, int | datetime):
-        return text.replace(tzinfo=UTC) if isinstance(text, datetime) and not text.tzinfo else text
+        return parse_utc(text) if isinstance(text, datetime) else text
     text = text.strip()
     if not text:
         return None
     if text.isdigit():
         return int(text)
     try:
-        ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_utc(text)
     except ValueError:
         raise PlatformError(f"--as-of {text!r} is neither a version number nor an ISO-8601 "
                             "time such as 2026-11-27T08:00:00Z") from None
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def _commit_time(info: dict | None) -> datetime | None:

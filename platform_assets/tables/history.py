@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from platform_assets.lake import Lake
+from platform_assets.storage.delta_log import CUSTOM_PREFIX, commit_infos
 from platform_assets.tables.asof import open_as_of
-from platform_assets.tables.log import CUSTOM_PREFIX, commit_infos
 from platform_assets.tables.refs import TableRef
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
 from platform_assets.processed import applied_log
-from platform_assets.processed.delta import open_table
+from platform_assets.storage.delta import open_table
 from platform_assets.tables.refs import TableRef
 
 

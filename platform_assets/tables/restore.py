@@ -32,10 +32,10 @@ from deltalake.exceptions import DeltaError, TableNotFoundError
 from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
 from platform_assets.processed import applied_log
+from platform_assets.storage.delta_log import AUDIT_PREFIX, custom_values
 from platform_assets.tables.asof import AsOf, open_as_of
 from platform_assets.tables.audit import RestoreRecord, append
 from platform_assets.tables.files import missing_files
-from platform_assets.tables.log import AUDIT_PREFIX, custom_values
 from platform_assets.tables.refs import TableRef
 
 __all__ = ["RestoreRecord", "restore_table"]

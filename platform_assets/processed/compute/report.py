@@ -8,8 +8,8 @@ from __future__ import annotations
 from platform_assets.contracts import TableContract
 from platform_assets.lake import Lake
 from platform_assets.processed.apply import ApplyResult
-from platform_assets.processed.delta import open_table
 from platform_assets.raw.files import list_quarantined
+from platform_assets.storage.delta import open_table
 
 
 def apply_metadata(lake: Lake, c: TableContract, result: ApplyResult, **engine: object) -> dict:

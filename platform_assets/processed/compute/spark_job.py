@@ -97,7 +97,8 @@ def apply_on_spark_sql(args, lake: Lake, c: TableContract, log) -> tuple[object,
     from platform_assets.processed.compute import spark_sql
     from platform_assets.processed.compute.spark_changes import with_key_bucket
     from platform_assets.processed.compute.spark_fold import fold
-    from platform_assets.processed.delta import WATERMARK_KEY, open_table
+    from platform_assets.processed.delta import WATERMARK_KEY
+    from platform_assets.storage.delta import open_table
 
     batch = read_pending(lake, c)
     result = batch.result
@@ -146,8 +147,8 @@ def maintain(args, lake: Lake, c: TableContract, operation: str) -> dict:
                   else operations.vacuum(lake, target))
         return report.metadata() if report else {"skipped": "no table"}
     from platform_assets.processed.compute import spark_sql
-    from platform_assets.processed.delta import open_table
-    from platform_assets.tables.log import carried_state
+    from platform_assets.storage.delta import open_table
+    from platform_assets.storage.delta_log import carried_state
 
     uri = target.uri(lake)
     dt = open_table(lake, "processed", c.name)

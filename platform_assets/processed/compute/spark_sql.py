@@ -6,7 +6,7 @@ on `Op = 'D'`, updates or inserts otherwise, and leaves `_op` and `_pos` out of 
 update whose row equals the current one is skipped (null-safe comparison), as the delta-rs
 path drops unchanged recomputed rows. The watermark travels in the commit's `userMetadata`
 (`spark.databricks.delta.commitInfo.userMetadata`, a JSON object of the `lakehouse.*` keys:
-Delta on Spark cannot add top-level commitInfo keys as delta-rs does; tables/log.py reads both).
+Delta on Spark cannot add top-level commitInfo keys as delta-rs does; storage/delta_log.py reads both).
 """
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ from platform_assets.raw.cdc_capture.writer import (
     parquet_bytes,
     row_images,
     to_arrow,
-    write_durably,
 )
+from platform_assets.storage.files import write_bytes_atomic
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def write_batch(lake: Lake, txns: list[Txn]) -> tuple[list[Txn], list[str]]:
     files = []
     for c, rows in tables.items():
         uri = plan[c][0]
-        write_durably(lake, uri, parquet_bytes(to_arrow(c, rows, end)))
+        write_bytes_atomic(lake, uri, parquet_bytes(to_arrow(c, rows, end)))
         files.append(uri)
     return txns, files
 

@@ -21,7 +21,6 @@ transaction included), and the U row is the very row DMS writes for the update.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -165,28 +164,3 @@ def locate(lake: Lake, contract: TableContract, batch_ts: datetime, first_seq: s
         if found[0] == first_seq:
             return uri, found[1]
         ts += timedelta(milliseconds=1)
-
-
-def _fsync(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_durably(lake: Lake, uri: str, data: bytes) -> None:
-    """Locally: temp file, fsync, rename, fsync the folder. S3: one PUT, visible whole or not."""
-    fs, path = lake.filesystem(), lake.fs_path(uri)
-    if lake.is_s3:
-        with fs.open_output_stream(path) as out:
-            out.write(data)
-        return
-    parent, name = path.rsplit("/", 1)
-    fs.create_dir(parent, recursive=True)
-    tmp = f"{parent}/.{name}.tmp"
-    with fs.open_output_stream(tmp) as out:
-        out.write(data)
-    _fsync(tmp)
-    fs.move(tmp, path)
-    _fsync(parent)

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from platform_assets.contracts.events import EVENTS
 from platform_assets.lake import Lake
-from platform_assets.sources.events.firehose import (
+from platform_assets.raw.firehose_layout import (
     hour_of,
     hour_path,
     object_name,

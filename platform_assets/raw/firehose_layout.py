@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 import pyarrow.fs as pafs
 
 from platform_assets.lake import Lake
+from platform_assets.storage.files import write_bytes_atomic
 
 VERSION = 1
 SUFFIXES = (".json.gz", ".gz")
@@ -73,17 +74,9 @@ def parse_key(lake: Lake, stream: str, key: str) -> LandedFile | None:
 
 
 def write_ndjson_gz(lake: Lake, uri: str, lines: Iterable[bytes]) -> None:
-    """One gzip NDJSON object, written whole: temp name and rename locally, one PUT on S3."""
+    """One gzip NDJSON object, written whole and durably (storage/files.py)."""
     body = gzip.compress(b"".join(line.rstrip(b"\n") + b"\n" for line in lines), 6)
-    fs = lake.filesystem()
-    path = lake.fs_path(uri)
-    parent = path.rsplit("/", 1)[0]
-    fs.create_dir(parent, recursive=True)
-    target = path if lake.is_s3 else f"{parent}/.tmp-{uuid.uuid4().hex}"
-    with fs.open_output_stream(target, compression=None) as out:
-        out.write(body)
-    if not lake.is_s3:
-        fs.move(target, path)
+    write_bytes_atomic(lake, uri, body)
 
 
 @dataclass(frozen=True)
