@@ -31,7 +31,7 @@ from platform_assets.contracts.events import EVENTS
 from platform_assets.events_lake import ingest
 from platform_assets.events_lake.read import read_landed
 from platform_assets.lake import Lake
-from platform_assets.sources.events.firehose import list_after
+from platform_assets.raw.firehose_layout import list_after
 from platform_assets.sources.events.producer import FirehoseFileSink, config_from_ids, produce
 
 RESULTS = Path(__file__).parent / "results" / "events.json"

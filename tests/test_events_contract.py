@@ -11,7 +11,7 @@ import pytest
 from platform_assets.contracts.events import EVENTS
 from platform_assets.events_lake.sensors import new_landed_files, partition_range
 from platform_assets.events_lake.window import arrival_hours, possible_dates
-from platform_assets.sources.events.firehose import list_after, list_hours, write_ndjson_gz
+from platform_assets.raw.firehose_layout import list_after, list_hours, write_ndjson_gz
 from platform_assets.streams.transform import lambda_handler, transform_record
 
 T0 = datetime(2026, 3, 1, 10, 30, tzinfo=UTC)

@@ -17,7 +17,7 @@ import pytest
 from platform_assets.contracts.events import EVENTS
 from platform_assets.events_lake import ingest, table
 from platform_assets.events_lake.read import read_landed
-from platform_assets.sources.events.firehose import (
+from platform_assets.raw.firehose_layout import (
     LandedFile,
     hour_path,
     list_after,
