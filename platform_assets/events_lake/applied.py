@@ -9,26 +9,22 @@ pending, and rereading them is harmless because the MERGE inserts only what is m
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pyarrow as pa
-from deltalake import DeltaTable, write_deltalake
-from deltalake.exceptions import TableNotFoundError
 
 from platform_assets.lake import Lake
+from platform_assets.storage.consumption_log import STAMP_FIELDS, append_log, read_log
 
 LOG = "events"
-SCHEMA = pa.schema([("file", pa.string()), ("event_date", pa.date32()),
-                    ("applied_at", pa.timestamp("us", tz="UTC")), ("delta_version", pa.int64())])
+SCHEMA = pa.schema([("file", pa.string()), ("event_date", pa.date32()), *STAMP_FIELDS])
 
 
 def applied_pairs(lake: Lake) -> dict[str, set[date]]:
     """file key -> the event dates of it already in the table."""
-    try:
-        dt = DeltaTable(lake.applied_log_uri(LOG), storage_options=lake.storage_options)
-    except TableNotFoundError:
+    t = read_log(lake, LOG, columns=["file", "event_date"])
+    if t is None:
         return {}
-    t = dt.to_pyarrow_table(columns=["file", "event_date"])
     done: dict[str, set[date]] = defaultdict(set)
     for f, d in zip(t["file"].to_pylist(), t["event_date"].to_pylist(), strict=True):
         done[f].add(d)
@@ -36,11 +32,5 @@ def applied_pairs(lake: Lake) -> dict[str, set[date]]:
 
 
 def record(lake: Lake, pairs: list[tuple[str, date]], delta_version: int) -> None:
-    if not pairs:
-        return
-    now = datetime.now(UTC)
-    rows = pa.table({"file": [f for f, _ in pairs], "event_date": [d for _, d in pairs],
-                     "applied_at": [now] * len(pairs),
-                     "delta_version": [delta_version] * len(pairs)}, schema=SCHEMA)
-    write_deltalake(lake.applied_log_uri(LOG), rows, mode="append",
-                    storage_options=lake.storage_options)
+    append_log(lake, LOG, {"file": [f for f, _ in pairs], "event_date": [d for _, d in pairs]},
+               SCHEMA, delta_version)

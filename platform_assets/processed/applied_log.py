@@ -21,21 +21,19 @@ next apply takes the recompute path for them and changes nothing (see apply.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import DeltaTable, write_deltalake
-from deltalake.exceptions import TableNotFoundError
 
 from platform_assets.lake import Lake
+from platform_assets.storage.consumption_log import STAMP_FIELDS, append_log, read_log
 
 APPLIED, QUARANTINED, REQUEUED, ROLLED_BACK = "applied", "quarantined", "requeued", "rolled_back"
 # the states whose files the apply must not read again
 SKIPPED_BY_APPLY = frozenset({APPLIED, ROLLED_BACK})
 
-SCHEMA = pa.schema([("file", pa.string()), ("outcome", pa.string()),
-                    ("applied_at", pa.timestamp("us", tz="UTC")), ("delta_version", pa.int64()),
+SCHEMA = pa.schema([("file", pa.string()), ("outcome", pa.string()), *STAMP_FIELDS,
                     ("note", pa.string())])
 
 
@@ -50,11 +48,9 @@ class FileState:
 
 def file_states(lake: Lake, table: str, as_of_version: int | None = None) -> dict[str, FileState]:
     """The newest row of every file (only rows of versions <= `as_of_version`, if given)."""
-    try:
-        dt = DeltaTable(lake.applied_log_uri(table), storage_options=lake.storage_options)
-    except TableNotFoundError:
+    rows = read_log(lake, table)
+    if rows is None:
         return {}
-    rows = dt.to_pyarrow_table()
     if as_of_version is not None:
         rows = rows.filter(pc.less_equal(rows["delta_version"], as_of_version))
     notes = rows["note"].to_pylist() if "note" in rows.column_names else [None] * rows.num_rows
@@ -83,11 +79,5 @@ def record(lake: Lake, table: str, outcomes: dict[str, str], delta_version: int,
     """Append one row per file: outcome is one of the states above."""
     if not outcomes:
         return
-    now = datetime.now(UTC)
-    rows = pa.table({"file": list(outcomes), "outcome": list(outcomes.values()),
-                     "applied_at": [now] * len(outcomes),
-                     "delta_version": [delta_version] * len(outcomes),
-                     "note": [note] * len(outcomes)}, schema=SCHEMA)
-    # logs written before the `note` column get it added
-    write_deltalake(lake.applied_log_uri(table), rows, mode="append", schema_mode="merge",
-                    storage_options=lake.storage_options)
+    append_log(lake, table, {"file": list(outcomes), "outcome": list(outcomes.values()),
+                             "note": [note] * len(outcomes)}, SCHEMA, delta_version)
