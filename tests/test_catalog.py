@@ -71,7 +71,7 @@ def test_entry_takes_types_from_the_delta_log_and_meaning_from_the_contract(lake
     curated = describe_table(lake, TableRef("curated", "customers"))
     cols = {c.name: c for c in curated.columns}
     assert "email" not in cols and "phone" not in cols
-    assert cols["email_hmac"].parameters == {"pii": "hashed"}
+    assert cols["email_hmac"].parameters == {"pii": "hmac_sha256"}
     assert curated.partition_keys == () and curated.owner == "team:crm"
 
 

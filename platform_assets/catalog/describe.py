@@ -29,15 +29,14 @@ COMMENT_MAX = 255  # Glue's limit for a column comment
 def _column_notes(c: TableContract, zone: str) -> dict[str, tuple[str, dict[str, str]]]:
     notes: dict[str, tuple[str, dict[str, str]]] = {}
     for col in c.columns:
-        if zone == "curated" and col.pii == "hash":
-            notes[col.curated_name] = (f"HMAC-SHA256 (keyed) of the trimmed, lower-cased "
-                                       f"{col.name}. {col.description}", {"pii": "hashed"})
-        elif zone == "curated" and col.curated_name is None:
+        name = col.curated_name if zone == "curated" else col.name
+        if name is None:
             continue  # dropped on the way (PII, free text)
-        elif zone == "processed" and col.pii:
-            notes[col.name] = (col.description, {"pii": col.pii})
+        text = col.curated_description if zone == "curated" else col.description
+        if col.pii and zone == "processed":
+            notes[name] = (text, {"pii": col.pii})
         else:
-            notes[col.name] = (col.description, {})
+            notes[name] = (text, {"pii": col.pii_tag} if col.pii else {})
     return notes
 
 

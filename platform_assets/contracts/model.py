@@ -46,6 +46,19 @@ class Column:
             return f"{self.name}{HASHED_SUFFIX}"
         return None if self.pii else self.name
 
+    @property
+    def curated_description(self) -> str:
+        """What the curated column holds, for every catalog (Glue, dbt docs): one wording."""
+        if self.pii == "hash":
+            return (f"HMAC-SHA256 (keyed) of the trimmed, lower-cased {self.name}. "
+                    f"{self.description}")
+        return self.description
+
+    @property
+    def pii_tag(self) -> str | None:
+        """The tag catalogs attach to the column in the processed and curated zones."""
+        return {"hash": "hmac_sha256"}.get(self.pii, self.pii) if self.pii else None
+
 
 @dataclass(frozen=True)
 class TableContract:
