@@ -92,3 +92,15 @@ def test_only_the_wiring_reads_the_profile():
     askers = sorted(name for name, path in _modules().items()
                     if "current_profile" in path.read_text() and name not in allowed)
     assert askers == []
+
+
+def test_the_readmes_layout_names_every_package_and_top_level_module():
+    readme = (PACKAGE.parent / "README.md").read_text()
+    block = readme.split("### Layout", 1)[1].split("```", 2)[1]
+    listed = {line.split()[0].rstrip("/") for line in block.splitlines()
+              if line.startswith("  ") and not line.startswith("   ")}
+    present = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    present |= {p.name for p in PACKAGE.glob("*.py") if p.name != "__init__.py"}
+    present = {n for n in present if n != "sources"} | {
+        f"sources/{p.name}" for p in (PACKAGE / "sources").iterdir() if (p / "__init__.py").exists()}
+    assert listed == present
