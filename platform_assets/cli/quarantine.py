@@ -11,32 +11,46 @@ the table applies it. The logic is in raw/quarantine.py; this only parses and pr
 
 from __future__ import annotations
 
-import argparse
+import click
 
-from platform_assets.cli_tables import _lake, format_rows
+from platform_assets.cli.commands import Group
+from platform_assets.cli.environment import LAKE
+from platform_assets.cli.output import format_rows, when
+from platform_assets.cli.resources import lake
+
+TABLE_HELP = "The contract table, e.g. orders."
+FILE_HELP = "The file name, e.g. 20261127-083000123.parquet."
 
 
-def _when(value) -> str:
-    return value.isoformat(timespec="seconds") if value else ""
+@click.group(cls=Group)
+def quarantine() -> None:
+    """Raw files the apply could not read: list, show, requeue."""
 
 
-def _list(args) -> None:
-    from platform_assets.raw.quarantine import list_files
+@quarantine.command("list", environment=LAKE)
+@click.option("--table", default=None, help="Only this contract table, e.g. orders.")
+def list_files(table: str | None) -> None:
+    """Quarantined files with their reasons."""
+    from platform_assets.raw.quarantine import list_files as quarantined
 
-    found = list_files(_lake(), [args.table] if args.table else None)
+    found = quarantined(lake(), [table] if table else None)
     if not found:
         print("no quarantined files")
         return
-    rows = [{"table": f.table, "file": f.name, "quarantined_at": _when(f.quarantined_at),
+    rows = [{"table": f.table, "file": f.name, "quarantined_at": when(f.quarantined_at),
              "reason": f.reason.splitlines()[0] if f.reason else ""} for f in found]
     print(format_rows(rows, ["table", "file", "quarantined_at", "reason"], wrap_last=True))
 
 
-def _show(args) -> None:
+@quarantine.command(environment=LAKE)
+@click.argument("table", help=TABLE_HELP)
+@click.argument("file", help=FILE_HELP)
+def show(table: str, file: str) -> None:
+    """Why a file was quarantined and what it holds."""
     from platform_assets.raw.quarantine import explain
 
-    e = explain(_lake(), args.table, args.file)
-    print(f"{e.table}: {e.name} ({e.size} bytes), quarantined {_when(e.quarantined_at)}")
+    e = explain(lake(), table, file)
+    print(f"{e.table}: {e.name} ({e.size} bytes), quarantined {when(e.quarantined_at)}")
     print(f"  found at:    {e.original_uri}")
     print(f"  lies at:     {e.uri}")
     print(f"  reason:      {e.reason}")
@@ -55,27 +69,15 @@ def _show(args) -> None:
         print(f"    {name}  {kind}")
 
 
-def _requeue(args) -> None:
-    from platform_assets.raw.quarantine import requeue
+@quarantine.command(environment=LAKE)
+@click.argument("table", help=TABLE_HELP)
+@click.argument("file", help=FILE_HELP)
+@click.option("--reason", default=None, help="What was fixed: kept in the applied-file log.")
+def requeue(table: str, file: str, reason: str | None) -> None:
+    """Move a (fixed) file back to the raw folder to be applied again."""
+    from platform_assets.raw.quarantine import requeue as move_back
     from platform_assets.tables.audit import who_am_i
 
-    r = requeue(_lake(), args.table, args.file, who=who_am_i(), why=args.reason or "")
+    r = move_back(lake(), table, file, who=who_am_i(), why=reason or "")
     print(f"requeued {r.name} to {r.raw_uri} (logged for {r.who}); it is pending: the next apply "
           f"of processed/{r.table} applies it (materialize it, or the next CDC run does)")
-
-
-def add_quarantine_commands(subparsers: argparse._SubParsersAction) -> None:
-    cmd = subparsers.add_parser("quarantine", help="raw files the apply could not read")
-    sub = cmd.add_subparsers(dest="quarantine_command", required=True)
-    listing = sub.add_parser("list", help="quarantined files with their reasons")
-    listing.add_argument("--table", default=None, help="one table, e.g. orders")
-    listing.set_defaults(func=_list)
-    show = sub.add_parser("show", help="why a file was quarantined and what it holds")
-    show.add_argument("table", help="the contract table, e.g. orders")
-    show.add_argument("file", help="the file name, e.g. 20261127-083000123.parquet")
-    show.set_defaults(func=_show)
-    requeue = sub.add_parser("requeue", help="move a (fixed) file back to be applied again")
-    requeue.add_argument("table")
-    requeue.add_argument("file")
-    requeue.add_argument("--reason", default=None, help="what was fixed: kept in the log")
-    requeue.set_defaults(func=_requeue)
