@@ -366,3 +366,13 @@ def test_a_table_without_a_change_feed_says_so(lake, tmp_path):
                          headers=AUTH)
         assert error_of(r) == (400, "INVALID_PARAMETER_VALUE")
         assert "change data feed" in r.json()["message"]
+
+
+@pytest.mark.parametrize("text", ['{"acme": {"token": "s3cr3t-value"', '["s3cr3t-value"]',
+                                  '{"acme": {"token": "s3cr3t-value", "expires": "soon"}}'])
+def test_malformed_recipient_tokens_are_one_clear_error_without_the_secret(text):
+    from platform_assets.errors import PlatformError
+
+    with pytest.raises(PlatformError, match="PLATFORM_SHARING_TOKENS is not valid") as err:
+        Recipients.from_env({"PLATFORM_SHARING_TOKENS": text})
+    assert "s3cr3t-value" not in str(err.value)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from platform_assets.errors import PlatformError
 from platform_assets.storage.times import parse_utc
 
 TOKENS_ENV = "PLATFORM_SHARING_TOKENS"
@@ -61,10 +62,21 @@ class Recipients:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Recipients:
         env = os.environ if environ is None else environ
-        text = env.get(TOKENS_ENV)
+        text, source = env.get(TOKENS_ENV), TOKENS_ENV
         if not text and env.get(TOKENS_FILE_ENV):
-            text = Path(env[TOKENS_FILE_ENV]).read_text()
-        return cls.from_mapping(json.loads(text) if text else {})
+            source = f"{TOKENS_FILE_ENV} ({env[TOKENS_FILE_ENV]})"
+            try:
+                text = Path(env[TOKENS_FILE_ENV]).read_text()
+            except OSError as exc:
+                raise PlatformError(f"{source}: cannot read the file: {exc.strerror}") from None
+        try:
+            return cls.from_mapping(json.loads(text) if text else {})
+        except (ValueError, TypeError, AttributeError) as exc:
+            # the message names the variable, never its value: the tokens are secrets
+            detail = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            raise PlatformError(f"{source} is not valid recipients JSON "
+                                f'({{"<recipient>": {{"token": ..., "expires": ...}}}}): '
+                                f"{detail}") from None
 
     def authenticate(self, token: str | None, now: datetime | None = None) -> str:
         """The recipient a token belongs to; AuthError if it is unknown or expired."""
