@@ -10,7 +10,8 @@ export DAGSTER_HOME := $(CURDIR)
 export PLATFORM_DAGSTER_STATE := $(CURDIR)/.dagster
 export PLATFORM_DAGSTER_LOGS := $(CURDIR)/.dagster/logs
 
-.PHONY: install demo test test-fast dev docs dbt-manifest lint clean bench bench-full bench-freshness
+.PHONY: install demo test test-fast dev docs dbt-manifest lint clean bench bench-full bench-freshness \
+	prod-trial
 
 $(BIN)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(SYS_PYTHON) -m pip install -q uv
@@ -41,6 +42,11 @@ dev: dbt-manifest
 
 docs: dbt-manifest
 	$(BIN)/python -m platform_assets.warehouse.docs
+
+# `prod` on this machine: moto's and fakesnow's servers, provisioning, a full load into S3 and
+# the whole graph with PLATFORM_ENV=prod (`lakehouse prod down` stops the servers).
+prod-trial: dbt-manifest
+	$(BIN)/lakehouse prod up
 
 # Benchmarks: quick mode in CI (checks they run), full mode by hand (1M and 10M rows).
 bench: dbt-manifest

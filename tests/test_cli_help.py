@@ -23,6 +23,7 @@ EXPECTED = {
     "oltp seed": {"--orders", "--seed", "--reset"},
     "oltp simulate": {"--transactions", "--rate", "--seed"},
     "cdc capture": {"--continuous", "--interval"},
+    "cdc full-load": {"--no-slot"},
     "demo": {"--orders"},
     "table history": {"TABLE", "--limit"},
     "table show": {"TABLE", "--as-of", "--limit", "--columns"},
@@ -39,6 +40,7 @@ EXPECTED = {
     "events consume": {"--batch-size", "--idle-exit", "--poll"},
     "events ingest": {"--from", "--to", "--rebuild"},
     "metadata publish": set(), "metadata show": {"NAME"},
+    "prod up": {"--orders", "--local-servers"}, "prod down": set(), "prod status": set(),
 }
 # a server command is named `serve`; its default port stays what it was
 SERVER_PORTS = {"sharing serve": 8090, "docs serve": 8080}
@@ -155,6 +157,6 @@ def test_a_command_naming_an_undeclared_variable_is_refused_when_built():
 def test_the_top_level_help_lists_every_group(capsys):
     text = help_text("", capsys)
     for group in ("oltp", "cdc", "demo", "table", "quarantine", "sharing", "docs", "events",
-                  "metadata"):
+                  "metadata", "prod"):
         assert re.search(rf"^  {group}\s", text, re.MULTILINE), group
     assert "lakehouse GROUP --help" in text

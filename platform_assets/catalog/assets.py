@@ -33,7 +33,8 @@ CATALOG_KEY = AssetKey(["catalog", "lake_tables"])
 
 
 def register_all(lake: Lake, catalog: Catalog, prefix: str) -> dict[str, dict]:
-    """Register every existing processed and curated table; what happened to each."""
+    """Register every existing Delta table (processed, curated, the processed clickstream);
+    what happened to each."""
     out: dict[str, dict] = {}
     for ref in delta_tables():
         entry = describe_table(lake, ref, prefix)
@@ -62,8 +63,9 @@ def stale_tables(lake: Lake, catalog: Catalog, prefix: str) -> dict[str, str]:
 
 
 @asset(key=CATALOG_KEY, deps=[AssetKey(r.key_path) for r in delta_tables()], group_name="catalog",
-       description="Every processed and curated Delta table registered in the catalog (local "
-                   "SQLite or AWS Glue): location, schema, partition keys, table type.")
+       description="Every processed and curated Delta table and the processed clickstream "
+                   "registered in the catalog (local SQLite or AWS Glue): location, schema, "
+                   "partition keys, table type.")
 def catalog_tables(context: AssetExecutionContext, lake: LakeResource,
                    catalog: CatalogResource) -> MaterializeResult:
     result = register_all(lake.lake(), catalog.catalog(), catalog.database_prefix)

@@ -15,6 +15,7 @@ from deltalake.exceptions import TableNotFoundError
 from platform_assets.catalog.hive_types import hive_type
 from platform_assets.catalog.model import CatalogColumn, CatalogTable
 from platform_assets.contracts import TableContract
+from platform_assets.contracts.events import DERIVED_DOCS, EventContract
 from platform_assets.contracts.model import KEY_BUCKET_COLUMN
 from platform_assets.lake import Lake
 from platform_assets.tables.refs import TableRef
@@ -26,8 +27,12 @@ LINEAGE = {
 COMMENT_MAX = 255  # Glue's limit for a column comment
 
 
-def _column_notes(c: TableContract, zone: str) -> dict[str, tuple[str, dict[str, str]]]:
+def _column_notes(c: TableContract | EventContract, zone: str
+                  ) -> dict[str, tuple[str, dict[str, str]]]:
     notes: dict[str, tuple[str, dict[str, str]]] = {}
+    if isinstance(c, EventContract):  # no personal data; the platform adds derived columns
+        return {**{f.name: (f.description, {}) for f in c.fields},
+                **{name: (text, {}) for name, _, text in DERIVED_DOCS}}
     for col in c.columns:
         name = col.curated_name if zone == "curated" else col.name
         if name is None:
@@ -50,7 +55,8 @@ def describe_table(lake: Lake, ref: TableRef, prefix: str = "lakehouse_") -> Cat
         dt = DeltaTable(ref.uri(lake), storage_options=lake.storage_options)
     except TableNotFoundError:
         return None
-    c = ref.contract
+    c = ref.declaration
+    clustering = c.clustering if isinstance(c, TableContract) else ()  # events: by date only
     notes = _column_notes(c, ref.zone)
     partitions = list(dt.metadata().partition_columns)
     columns, keys = [], []
@@ -67,5 +73,5 @@ def describe_table(lake: Lake, ref: TableRef, prefix: str = "lakehouse_") -> Cat
         owner=c.owner, parameters={
             "table_type": "DELTA", "classification": "delta", "EXTERNAL": "TRUE",
             "spark.sql.sources.provider": "delta", "lakehouse.zone": ref.zone,
-            "lakehouse.primary_key": c.key, "lakehouse.clustering": ",".join(c.clustering),
+            "lakehouse.primary_key": c.key, "lakehouse.clustering": ",".join(clustering),
         })

@@ -2,6 +2,7 @@
 
     lakehouse oltp start|stop|seed|simulate          the shop's Postgres
     lakehouse cdc capture [--continuous]             CDC from the pgoutput slot into the raw zone
+    lakehouse cdc full-load [--no-slot]              a first full load into the raw zone
     lakehouse demo                                   the whole platform once, with a summary
     lakehouse table history|show|restore|reapply     Delta time travel and guarded rollback
     lakehouse quarantine list|show|requeue           raw files the apply could not read
@@ -9,6 +10,7 @@
     lakehouse docs serve [--host] [--port]           the dbt docs site
     lakehouse events produce|consume|ingest          the clickstream
     lakehouse metadata publish|show                  contracts in the metadata store
+    lakehouse prod up|down|status                    prod on local protocol servers, or a real account
 
 One module per group (click); each command is one function. `lakehouse GROUP --help` lists
 the environment variables its commands read (environment.py, from variables.py).
@@ -31,6 +33,7 @@ from platform_assets.cli.docs import docs
 from platform_assets.cli.events import events
 from platform_assets.cli.metadata import metadata
 from platform_assets.cli.oltp import oltp
+from platform_assets.cli.prod import prod
 from platform_assets.cli.quarantine import quarantine
 from platform_assets.cli.sharing import sharing
 from platform_assets.cli.tables import table
@@ -43,7 +46,7 @@ def lakehouse() -> None:
     """The lakehouse platform's command line."""
 
 
-for _command in (oltp, cdc, demo, table, quarantine, sharing, docs, events, metadata):
+for _command in (oltp, cdc, demo, table, quarantine, sharing, docs, events, metadata, prod):
     lakehouse.add_command(_command)
 
 

@@ -1,4 +1,5 @@
-"""`lakehouse cdc capture`: changes from the pgoutput slot into the raw zone (DMS files)."""
+"""`lakehouse cdc capture|full-load`: the shop's Postgres into the raw zone (DMS files): changes
+from the pgoutput slot, or a first full load of every table."""
 
 from __future__ import annotations
 
@@ -41,3 +42,22 @@ def capture(continuous: bool, interval: float) -> None:
         if not continuous:
             return
         time.sleep(interval)
+
+
+@cdc.command(name="full-load", environment=union(LAKE, OLTP))
+@click.option("--no-slot", is_flag=True,
+              help="Do not create the replication slot first (a DMS task does the CDC). "
+                   "Without this flag the slot keeps the changes after the snapshot for "
+                   "`cdc capture`, and holds WAL on the source until they are captured.")
+def full_load(no_slot: bool) -> None:
+    """Take a full load of every table into the raw zone of the current profile (LOAD files).
+
+    A table whose raw folder already holds a full load is not loaded again and is named, so
+    running it twice writes nothing (as a DMS task after its full load)."""
+    from platform_assets.profile import resources_for
+    from platform_assets.provision.first_load import take_full_load
+
+    resources = resources_for()
+    lake = resources["lake"].process_config_and_initialize().lake()  # resolves EnvVars
+    dsn = resources["oltp"].process_config_and_initialize().resolved_dsn()
+    print("\n".join(take_full_load(dsn, lake, slot=not no_slot).lines()))

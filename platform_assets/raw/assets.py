@@ -26,7 +26,8 @@ def raw_spec(c: TableContract) -> AssetSpec:
         metadata={"dms_prefix": f"raw/cdc/{c.schema}/{c.name}/"})
 
 
-def _check_source_tables(conn: psycopg.Connection) -> None:
+def check_source_tables(conn: psycopg.Connection) -> None:
+    """Every contract table exists in the source, or one error naming the first missing."""
     for c in CONTRACTS.values():
         if conn.execute("SELECT to_regclass(%s)", (f'"{c.schema}"."{c.name}"',)).fetchone()[0] \
                 is None:
@@ -44,7 +45,7 @@ def dms_replication(context: AssetExecutionContext, lake: LakeResource, oltp: Ol
     the_lake = lake.lake()
     dsn = oltp.resolved_dsn()
     with psycopg.connect(dsn) as conn:
-        _check_source_tables(conn)
+        check_source_tables(conn)
         ensure_replication(conn, slot=SLOT, publication=PUBLICATION)
     loaded = full_load(dsn, the_lake, list(CONTRACTS.values()))
     captured = capture_once(dsn, the_lake, slot=SLOT, publication=PUBLICATION)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from platform_assets.contracts import CONTRACTS, TableContract
+from platform_assets.contracts.events import EVENTS, EventContract
 from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
 
@@ -40,6 +41,15 @@ class TableRef:
                                 f"{', '.join(sorted(CONTRACTS))}") from None
 
     @property
+    def declaration(self) -> TableContract | EventContract:
+        """What declares the table: its table contract, or the events contract for the
+        processed clickstream (which `parse` and `contract` do not take: restores and
+        reapplies are for the contract tables)."""
+        if self == EVENTS_TABLE:
+            return EVENTS
+        return self.contract
+
+    @property
     def key_path(self) -> list[str]:
         """The Dagster asset key path of the table."""
         return [self.zone, self.name]
@@ -51,6 +61,11 @@ class TableRef:
         return f"{self.zone}.{self.name}"
 
 
+# the processed clickstream (events_lake/table.py), declared by contracts/events.py
+EVENTS_TABLE = TableRef("processed", EVENTS.name)
+
+
 def delta_tables() -> list[TableRef]:
-    """Every processed and curated table the contracts declare."""
-    return [TableRef(zone, name) for zone in DELTA_ZONES for name in CONTRACTS]
+    """Every Delta table of the lake: the contract tables' processed and curated ones, and the
+    processed clickstream."""
+    return [*(TableRef(zone, name) for zone in DELTA_ZONES for name in CONTRACTS), EVENTS_TABLE]
