@@ -88,7 +88,14 @@ VARIABLES: tuple[Variable, ...] = (
     _v("SNOWFLAKE_STORAGE_INTEGRATION", "Storage integration of the stage over the lake"),
     _v("SNOWFLAKE_ANALYST_ROLE", "Role granted select on the marts", "ANALYST"),
     _v("SNOWFLAKE_PII_READER_ROLE", "Role that sees PII unmasked", "PII_READER"),
-    _v("PLATFORM_WAREHOUSE_STAGE_URL", "The stage's URL; default `<PLATFORM_LAKE_URI>/curated/`"),
+    _v("SNOWFLAKE_LOGIN_TIMEOUT_S", "Seconds to log in to Snowflake (loader, provisioning, "
+       "checks)", "30"),
+    _v("SNOWFLAKE_NETWORK_TIMEOUT_S", "Seconds a Snowflake request may keep failing and being "
+       "retried before the call fails", "120"),
+    _v("SNOWFLAKE_SOCKET_TIMEOUT_S", "Seconds to wait on a Snowflake socket (connect and read)",
+       "60"),
+    _v("PLATFORM_WAREHOUSE_STAGE_URL", "The lake's root as Snowflake's stages read it (a stage "
+       "per copied zone: `<url>/curated/`, `<url>/processed/`); default `PLATFORM_LAKE_URI`"),
     _v("PLATFORM_WAREHOUSE_EMULATOR", "`fakesnow` switches on the shims for fakesnow (trials "
        "and tests only)"),
     _v("PLATFORM_DOCS_PORT", "Port of the dbt docs site", "8080"),

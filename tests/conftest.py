@@ -95,3 +95,30 @@ def s3_lake(moto_endpoint, monkeypatch, request) -> Lake:
     return Lake(f"s3://{bucket}/zones", {
         "AWS_ENDPOINT_URL": moto_endpoint, "AWS_ALLOW_HTTP": "true", "AWS_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+
+
+@pytest.fixture(scope="session")
+def fakesnow_server(tmp_path_factory) -> dict:
+    """A real `fakesnow -s` server (Snowflake's protocol over DuckDB) on a free local port, for
+    the whole session; yields the connector settings. Tests create their own database."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(Path(tmp_path_factory.mktemp("fakesnow")) / "fakesnow.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("fakesnow")), "-s",
+                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield {"account": "fakesnow", "user": "fake", "password": "snow", "host": "127.0.0.1",
+           "port": port, "protocol": "http"}
+    stop_server(proc)
+    log.close()

@@ -40,6 +40,6 @@ def test_sources_are_the_curated_tables_copied_into_the_curated_schema():
         error_after = table["config"]["freshness"]["error_after"]
         assert error_after == {"count": contract.freshness_sla_minutes, "period": "minute"}
     hashed = next(c for c in tables["customers"]["columns"] if c["name"] == "email_hmac")
-    assert hashed["description"].startswith("HMAC-SHA256 (keyed) of email")
+    assert hashed["description"].startswith("HMAC-SHA256 (keyed) of the trimmed, lower-cased email")
     assert hashed["config"]["meta"] == {"pii": "hmac_sha256"}
     assert not {"email", "first_name", "phone"} & {c["name"] for c in tables["customers"]["columns"]}

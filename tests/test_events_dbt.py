@@ -59,10 +59,13 @@ def warehouse(tmp_path_factory):
     produce(FirehoseFileSink(lake), cfg, rate=0.2, duration=86_400,
             start=datetime(2026, 3, 1, tzinfo=UTC))
     ingest.catch_up(lake, today=datetime(2026, 3, 3, tzinfo=UTC).date())
-    # stg_shop__orders reads the warehouse's curated.orders, which the warehouse loader fills
+    # stg_shop__orders and stg_events__events read the warehouse's copies (curated.orders,
+    # events.events), which the warehouse loader fills
+    from platform_assets.contracts.events import EVENTS
+    from platform_assets.warehouse.load_sql import events_copy
     from platform_assets.warehouse.loader import DuckDBCuratedLoader
 
-    DuckDBCuratedLoader(path=str(tmp / "warehouse.duckdb")).load(lake, [ORDERS])
+    DuckDBCuratedLoader(path=str(tmp / "warehouse.duckdb")).load(lake, [ORDERS, events_copy(EVENTS)])
     env = {**os.environ, "PLATFORM_LAKE_ROOT": lake.root,
            "PLATFORM_WAREHOUSE_PATH": str(tmp / "warehouse.duckdb")}
     dbt = str(Path(sys.executable).with_name("dbt"))

@@ -4,16 +4,18 @@ the Snowflake statements (COPY INTO from the external stage) as text."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import duckdb
+import pyarrow.compute as pc
 import pytest
 from deltalake import DeltaTable
-from warehouse_data import merge_curated, shop_rows, write_curated
+from warehouse_data import event_rows, merge_curated, shop_rows, write_curated, write_events
 
 from platform_assets.contracts import CONTRACTS
+from platform_assets.contracts.events import EVENTS
 from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
 from platform_assets.warehouse.delta_files import DeltaSnapshot, plan_load, snapshot_of
@@ -22,8 +24,10 @@ from platform_assets.warehouse.load_sql import (
     DuckDBDialect,
     LoadBatch,
     SnowflakeDialect,
-    SnowflakeStage,
+    SnowflakeStages,
     copy_columns,
+    curated_copy,
+    events_copy,
     snowflake_bootstrap_sql,
 )
 from platform_assets.warehouse.loader import DuckDBCuratedLoader
@@ -79,7 +83,8 @@ def test_the_copy_keeps_the_lakes_types_without_casting(shop):
             assert [(n, t.lower()) for n, t in built] == [
                 (n, t.replace(" ", "").lower()) for n, t in copy_columns(c)], c.name
     batch = _batch(1)
-    insert = DuckDBDialect().copy(CONTRACTS["orders"], batch, batch.add, lambda p: f"/lake/{p}")
+    insert = DuckDBDialect().copy(curated_copy(CONTRACTS["orders"]), batch, batch.add,
+                                  lambda p: f"/lake/{p}")
     assert "cast(src." not in insert[0] and "select src.order_id, " in insert[0]
 
 
@@ -160,8 +165,58 @@ def test_tables_whose_files_do_not_hold_their_rows_are_refused():
 
     with pytest.raises(PlatformError, match="deletionVectors"):
         snapshot_of(table(["deletionVectors"]), "orders")
-    with pytest.raises(PlatformError, match="partitioned"):
-        snapshot_of(table(None, ["_key_bucket"]), "orders")
+
+
+def test_a_partitioned_table_is_copied_with_its_partition_values(tmp_path):
+    """The processed clickstream is partitioned by day: the values are in the Delta log, not in
+    the files; the copy carries them, a second load writes nothing, and replacing a day's files
+    replaces exactly that day's rows."""
+    lake = Lake(str(tmp_path / "lake"))
+    events = event_rows(300, days=3)
+    write_events(lake, events)
+    loader = DuckDBCuratedLoader(path=str(tmp_path / "wh.duckdb"))
+    (first,) = loader.load(lake, [EVENTS_COPY])
+    assert (first.relation, first.rows, first.files_added) == ("events.events", events.num_rows, 3)
+    assert _copied_events(loader) == _delta_events(lake)
+    assert loader.load(lake, [EVENTS_COPY])[0].unchanged
+    day = events.filter(pc.equal(events["event_date"], events["event_date"][0]))
+    write_events(lake, day.slice(0, 100), replace_day=day["event_date"][0].as_py())
+    (again,) = loader.load(lake, [EVENTS_COPY])
+    assert (again.files_added, again.files_removed, again.rows) == \
+        (1, 1, events.num_rows - day.num_rows + 100)
+    assert _copied_events(loader) == _delta_events(lake)
+
+
+EVENTS_COPY = events_copy(EVENTS)
+
+
+def _copied_events(loader: DuckDBCuratedLoader) -> list[tuple]:
+    with duckdb.connect(loader.path, read_only=True) as db:
+        return db.execute("select event_id, event_date, price from events.events "
+                          "order by event_id").fetchall()
+
+
+def _delta_events(lake: Lake) -> list[tuple]:
+    rows = DeltaTable(lake.delta_uri("processed", "events")).to_pyarrow_table(
+        columns=["event_id", "event_date", "price"]).sort_by("event_id")
+    return [tuple(r.values()) for r in rows.to_pylist()]
+
+
+def test_snowflake_copies_a_partitioned_table_one_copy_per_partition_value():
+    batch = LoadBatch("events", 3, ["event_date=2026-03-01/a.parquet", "event_date=2026-03-02/b.parquet",
+                                    "event_date=2026-03-01/c.parquet"], [],
+                      {"event_date=2026-03-01/a.parquet": 5, "event_date=2026-03-02/b.parquet": 4,
+                       "event_date=2026-03-01/c.parquet": 1}, 0, 4, datetime(2026, 3, 3),
+                      {"event_date=2026-03-01/a.parquet": {"event_date": date(2026, 3, 1)},
+                       "event_date=2026-03-02/b.parquet": {"event_date": date(2026, 3, 2)},
+                       "event_date=2026-03-01/c.parquet": {"event_date": date(2026, 3, 1)}})
+    stmts = SnowflakeDialect(SnowflakeStages("s3://lake/zones")).load(EVENTS_COPY, batch, None)
+    copies = [s for s in stmts if s.startswith("copy into events.events")]
+    assert len(copies) == 2
+    assert "cast('2026-03-01' as date), metadata$filename" in copies[0]
+    assert "files = ('event_date=2026-03-01/a.parquet', 'event_date=2026-03-01/c.parquet')" \
+        in copies[0]
+    assert "from @events.lake_processed/events/)" in copies[1] and "$1:event_date" not in copies[1]
 
 
 def _batch(files: int) -> LoadBatch:
@@ -171,11 +226,12 @@ def _batch(files: int) -> LoadBatch:
 
 
 def test_snowflake_load_is_copy_into_from_the_stage_in_one_transaction():
-    dialect = SnowflakeDialect(SnowflakeStage(url="s3://lake/zones/curated/",
-                                              storage_integration="lake_s3"))
+    dialect = SnowflakeDialect(SnowflakeStages("s3://lake/zones", "lake_s3"))
+    (stage,) = dialect.stages_of([curated_copy(c) for c in CONTRACTS.values()])
+    assert stage.create_sql() == (
+        "create stage if not exists curated.lake_curated url = 's3://lake/zones/curated/' "
+        "storage_integration = lake_s3 file_format = (type = parquet)")
     setup = dialect.setup(CONTRACTS.values())
-    assert ("create stage if not exists curated.lake_curated url = 's3://lake/zones/curated/' "
-            "storage_integration = lake_s3 file_format = (type = parquet)") in setup
     assert any(s.startswith("create transient table if not exists curated.orders (order_id bigint, "
                             "customer_id bigint, status varchar, order_ts timestamp_ntz")
                for s in setup)
@@ -196,21 +252,21 @@ def test_snowflake_load_is_copy_into_from_the_stage_in_one_transaction():
 
 
 def test_snowflake_copies_at_most_1000_files_per_statement_and_fakesnow_one_each():
-    stmts = SnowflakeDialect(SnowflakeStage()).load(CONTRACTS["orders"], _batch(1001), None)
+    stmts = SnowflakeDialect(SnowflakeStages()).load(CONTRACTS["orders"], _batch(1001), None)
     copies = [s for s in stmts if s.startswith("copy into")]
     assert [c.count(".parquet'") for c in copies] == [1000, 1]
-    shim = FakesnowDialect(SnowflakeStage()).load(CONTRACTS["orders"], _batch(2), None)
+    shim = FakesnowDialect(SnowflakeStages()).load(CONTRACTS["orders"], _batch(2), None)
     copies = [s for s in shim if s.startswith("copy into")]
     assert len(copies) == 2 and "metadata$filename" not in " ".join(copies)
     assert "'orders/part-00001.parquet', 9, cast(" in copies[1]
 
 
 def test_bootstrap_gives_the_loader_its_schema_and_nothing_more():
-    sql = snowflake_bootstrap_sql(SnowflakeStage(), "LAKEHOUSE", "LOADER", "ANALYST",
+    sql = snowflake_bootstrap_sql(SnowflakeStages(), "LAKEHOUSE", "LOADER", "ANALYST",
                                   "TRANSFORMER")
     loader = [s for s in sql if s.endswith("to role LOADER")]
-    assert all(" schema LAKEHOUSE.curated " in s or " database " in s or " integration " in s
-               for s in loader)
+    assert all(" schema LAKEHOUSE.curated " in s or " schema LAKEHOUSE.events " in s
+               or " database " in s or " integration " in s for s in loader)
     assert any("insert, update, delete" in s and "future tables in schema LAKEHOUSE.curated" in s
                for s in loader)
     assert not [s for s in sql if "ANALYST" in s and "curated" in s]

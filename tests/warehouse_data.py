@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -111,3 +112,51 @@ def warehouse_resources(lake_root: Path, warehouse: Path) -> dict:
     return {"lake": LakeResource(root=str(lake_root)),
             "warehouse_loader": DuckDBCuratedLoader(path=str(warehouse)),
             "dbt": dbt_resource("local")}
+
+
+FUNNEL = ("page_view", "product_view", "add_to_cart", "checkout", "purchase")
+
+
+def event_rows(sessions: int, days: int = 3, customers: int = 60, products: int = 20,
+               orders: int = 60, seed: int = 11) -> pa.Table:
+    """Processed clickstream rows (the events contract's processed schema): sessions walking
+    down the funnel over `days` days, tied to the shop's customers, products and orders."""
+    from datetime import date, datetime
+
+    from platform_assets.contracts.events import EVENTS
+
+    rng = random.Random(seed)
+    rows = []
+    for s in range(sessions):
+        day = date(2026, 3, 1) + timedelta(days=s % days)
+        start = datetime(day.year, day.month, day.day, 8, tzinfo=fake_shop.EPOCH.tzinfo) \
+            + timedelta(minutes=rng.randrange(600))
+        customer = rng.randrange(1, customers + 1) if rng.random() < 0.7 else None
+        for i, kind in enumerate(FUNNEL[:rng.randrange(1, len(FUNNEL) + 1)]):
+            product = rng.randrange(1, products + 1) if kind in ("product_view", "add_to_cart") \
+                else None
+            ts = start + timedelta(seconds=30 * i)
+            rows.append({
+                "event_id": f"e{s:05d}-{i}", "event_type": kind, "event_ts": ts,
+                "ingestion_ts": ts + timedelta(seconds=2), "session_id": f"s{s:05d}",
+                "customer_id": customer, "product_id": product,
+                "quantity": 1 if kind == "add_to_cart" else None,
+                "price": None if product is None else Decimal(f"{rng.randrange(500, 9000) / 100:.2f}"),
+                "order_id": rng.randrange(1, orders + 1) if kind == "purchase" else None,
+                "page_url": f"/p/{i}", "referrer": "google", "device": ("web", "ios", "android")[s % 3],
+                "event_date": day, "is_late": False, "_source_file": f"raw/events/{day}/f.gz"})
+    return pa.Table.from_pylist(rows, schema=EVENTS.processed_schema())
+
+
+def write_events(lake, rows: pa.Table, replace_day=None) -> None:
+    """The processed events table as the events lake writes it: partitioned by event_date;
+    `replace_day` overwrites that day's partition only."""
+    from platform_assets.contracts.events import EVENTS
+
+    p = EVENTS.partition_column
+    if replace_day is None:
+        write_deltalake(lake.delta_uri("processed", EVENTS.name), rows, partition_by=[p],
+                        mode="overwrite")
+        return
+    write_deltalake(lake.delta_uri("processed", EVENTS.name), rows, partition_by=[p],
+                    mode="overwrite", predicate=f"{p} = '{replace_day.isoformat()}'")

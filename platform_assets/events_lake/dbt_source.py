@@ -15,6 +15,7 @@ import yaml
 from platform_assets.contracts.events import DERIVED_DOCS, EVENTS, EventContract
 from platform_assets.contracts.types import TYPES
 from platform_assets.settings import DBT_PROJECT_DIR
+from platform_assets.warehouse.keys import EVENTS_SCHEMA, copy_key
 
 SOURCES_YML = DBT_PROJECT_DIR / "models" / "staging" / "events" / "_sources_events.yml"
 HEADER = (
@@ -23,8 +24,9 @@ HEADER = (
     "# Do not edit: change the contract, then run "
     "`python -m platform_assets.events_lake.dbt_source`.\n"
 )
-# Same reading path as the curated sources: the delta plugin of dbt-duckdb copies the Delta
-# table into the warehouse's `events` schema; on Snowflake a loader fills that schema.
+# Same reading path as the curated sources, in every target: the warehouse loader copies the
+# processed Delta table's files into `events.events` (COPY INTO on Snowflake, read_parquet on
+# DuckDB); the source reads that copy (asset `warehouse/events/events`).
 LAKE_PATH = "{{ env_var('PLATFORM_LAKE_ROOT', '../.lake') }}/processed/"
 
 
@@ -49,19 +51,20 @@ def render_sources_yml(c: EventContract = EVENTS) -> str:
         "sources": [{
             "name": "events",
             "description": "The processed zone's clickstream events (one Delta table).",
-            "schema": "events",
-            "config": {"meta": {"plugin": "delta", "materialization": "table"}},
+            "schema": EVENTS_SCHEMA,
+            "loader": "platform_assets.warehouse.loader (Delta data files -> COPY INTO "
+                      f"{EVENTS_SCHEMA}.{c.name})",
             "tables": [{
                 "name": c.name,
                 "description": f"{c.description} One row per event id, partitioned by "
                                f"{c.partition_column}.",
                 "config": {
                     "meta": {
-                        "delta_table_path": LAKE_PATH + c.name,
+                        "lake_delta_table": LAKE_PATH + c.name,
                         "owner": c.owner,
                         "primary_key": c.key,
                         "contract_version": c.version,
-                        "dagster": {"asset_key": ["processed", c.name]},
+                        "dagster": {"asset_key": list(copy_key(EVENTS_SCHEMA, c.name).path)},
                     },
                     "loaded_at_field": "ingestion_ts",
                     "freshness": {

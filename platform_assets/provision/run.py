@@ -15,7 +15,9 @@ def further_provisioners() -> list[Provisioner]:
     """What runs after AWS's part, in order. The hook for the warehouse: its provisioner (the
     Snowflake database, schemas and stage over the lake) is added here. Each takes the
     settings and returns a ProvisionReport; each must be idempotent."""
-    return []
+    from platform_assets.provision.snowflake import provision_snowflake
+
+    return [provision_snowflake]
 
 
 def provision_all(settings: ProvisionSettings | None = None,

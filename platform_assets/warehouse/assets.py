@@ -55,6 +55,17 @@ def _node(invocation: DbtCliInvocation, event) -> dict | None:
     return node if node and node["config"].get("materialized") in COUNTED else None
 
 
+def run_relation(credentials, node: dict) -> tuple[str, str, str]:
+    """(database, schema, identifier) of a node in the target the run uses.
+
+    The prepared manifest is parsed for `local`, so its `database` and `relation_name` name
+    DuckDB's file; the run's target gives the database (and the schema of a node without its
+    own, as generate_schema_name does), the node its layer schema and alias.
+    """
+    schema = node["schema"] if node["config"].get("schema") else credentials.schema
+    return credentials.database, schema, node["alias"]
+
+
 def _describe(invocation: DbtCliInvocation, nodes: list[dict], duckdb_path: str | None
               ) -> dict[str, tuple[int, list[tuple[str, str]]]]:
     """Row count and (column, type) per unique_id, read after dbt exited (DuckDB's lock free)."""
@@ -75,10 +86,13 @@ def _describe(invocation: DbtCliInvocation, nodes: list[dict], duckdb_path: str 
         return out
     with adapter.connection_named("row_counts"):
         for n in nodes:
-            _, table = adapter.execute(f"select count(*) from {n['relation_name']}", fetch=True)
-            relation = adapter.get_relation(n["database"], n["schema"], n["alias"])
+            where = run_relation(adapter.config.credentials, n)
+            relation = adapter.get_relation(*where)
+            if relation is None:  # the caller warns: metadata only
+                raise LookupError(f"{'.'.join(where)} is not in the run's target")
+            _, table = adapter.execute(f"select count(*) from {relation.render()}", fetch=True)
             columns = [(c.name.lower(), c.data_type)
-                       for c in adapter.get_columns_in_relation(relation)] if relation else []
+                       for c in adapter.get_columns_in_relation(relation)]
             out[n["unique_id"]] = (table[0][0], columns)
     return out
 

@@ -1,8 +1,10 @@
-"""The warehouse's `curated` schema as Dagster assets: one per curated table, copied file by file.
+"""The warehouse's copies of the lake as Dagster assets: one per copied table, file by file.
 
 `warehouse/curated/<table>` sits between the curated Delta asset and the dbt source of the same
 table, so lineage is continuous and an eager condition carries a CDC apply from the lake into
-the warehouse. One subsettable multi-asset: a run loads the selected tables under one load id.
+the warehouse; `warehouse/events/events` does the same for the processed clickstream (the dbt
+source `events`), so sessions and the funnel read the warehouse in every target. One subsettable
+multi-asset: a run loads the selected tables under one load id.
 """
 
 from dagster import (
@@ -16,35 +18,42 @@ from dagster import (
 )
 
 from platform_assets.contracts import CONTRACTS
+from platform_assets.contracts.events import EVENTS
 from platform_assets.orchestration.run_tags import is_cdc_run
 from platform_assets.resources import LakeResource
-from platform_assets.warehouse.keys import CURATED_SCHEMA, POOL, PREFIX, curated_copy_key
+from platform_assets.warehouse.keys import CURATED_SCHEMA, POOL, PREFIX, copy_key
+from platform_assets.warehouse.load_sql import CopiedTable, curated_copy, events_copy
 from platform_assets.warehouse.loader import CuratedLoader
 
 GROUP = f"{PREFIX}_{CURATED_SCHEMA}"
+# every copied table and its owner, by the copy's asset key
+COPIES: dict[AssetKey, tuple[CopiedTable, str]] = {
+    copy_key(t.schema, t.name): (t, owner) for t, owner in
+    [*((curated_copy(c), c.owner) for c in CONTRACTS.values()), (events_copy(EVENTS), EVENTS.owner)]}
 
 
-def _spec(name: str) -> AssetSpec:
-    c = CONTRACTS[name]
+def _spec(key: AssetKey) -> AssetSpec:
+    t, owner = COPIES[key]
     return AssetSpec(
-        curated_copy_key(name), deps=[AssetKey(["curated", name])], group_name=GROUP,
-        owners=[c.owner], kinds={"sql"},
+        key, deps=[AssetKey([t.zone, t.name])], group_name=GROUP,
+        owners=[owner], kinds={"sql"},
         automation_condition=AutomationCondition.eager(), skippable=True,
-        description=f"{CURATED_SCHEMA}.{name} in the warehouse: the live data files of the curated Delta "
-                    f"table {name}, each copied once (COPY INTO on Snowflake).")
+        description=f"{t.relation} in the warehouse: the live data files of the {t.zone} Delta "
+                    f"table {t.name}, each copied once (COPY INTO on Snowflake).")
 
 
-@multi_asset(specs=[_spec(n) for n in CONTRACTS], name=GROUP, can_subset=True,
+@multi_asset(specs=[_spec(k) for k in COPIES], name=GROUP, can_subset=True,
              pool=POOL)
 def warehouse_curated_copies(context: AssetExecutionContext, lake: LakeResource,
                              warehouse_loader: CuratedLoader):
-    names = [k.path[-1] for k in context.selected_asset_keys]
+    tables = [t for k, (t, _) in COPIES.items() if k in context.selected_asset_keys]
+    keys = {t.relation: copy_key(t.schema, t.name) for t in tables}
     skip = is_cdc_run(context)
-    for r in warehouse_loader.load(lake.lake(), [CONTRACTS[n] for n in names]):
+    for r in warehouse_loader.load(lake.lake(), tables):
         if skip and r.unchanged:
-            context.log.info(f"{CURATED_SCHEMA}.{r.table}: no new curated files; skipping what depends on it")
+            context.log.info(f"{r.relation}: no new files in the lake; skipping what depends on it")
             continue
-        yield MaterializeResult(asset_key=curated_copy_key(r.table), metadata={
+        yield MaterializeResult(asset_key=keys[r.relation], metadata={
             "mode": "unchanged" if r.unchanged else "loaded",
             "delta_version": r.delta_version,
             "load_id": MetadataValue.int(r.load_id) if r.load_id else MetadataValue.null(),

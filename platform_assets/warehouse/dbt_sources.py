@@ -43,10 +43,9 @@ def _column_docs(contract: TableContract) -> dict[str, tuple[str, str, dict]]:
         if c.curated_name is None:  # dropped on the way (PII, free text)
             continue
         if c.pii == "hash":
-            docs[c.curated_name] = (f"HMAC-SHA256 (keyed) of {c.name}: {c.description}",
-                                    "varchar", {"pii": "hmac_sha256"})
+            docs[c.curated_name] = (c.curated_description, "varchar", {"pii": c.pii_tag})
         else:
-            docs[c.name] = (c.description, TYPES[c.type].warehouse, {})
+            docs[c.name] = (c.curated_description, TYPES[c.type].warehouse, {})
     docs["_commit_ts"] = ("Source commit time of the row's last change (null if unknown).",
                           TYPES["timestamptz"].warehouse, {})
     for name, data_type, description in LOAD_COLUMNS:

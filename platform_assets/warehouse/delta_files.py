@@ -1,4 +1,7 @@
-"""Which data files make up a curated Delta table at a version, and what a load must change.
+"""Which data files make up a Delta table at a version, and what a load must change.
+
+A partitioned table's data files do not hold its partition columns; their values are taken
+from the Delta log per file and written as literals by the load (load_sql.py).
 
 Why files and not rows: the curated tables are kept current by Delta MERGE, which rewrites
 whole files; a file, once written, never changes (its name is a fresh UUID), and a version of
@@ -15,7 +18,8 @@ and diffing it against what was loaded heals any gap (a missed version, a restor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 from deltalake import DeltaTable
@@ -34,6 +38,8 @@ class DeltaSnapshot:
     version: int
     uri: str  # the table root, as delta-rs opened it
     files: dict[str, int]  # relative path -> rows in the file
+    # relative path -> partition values (a partitioned table's files do not hold them)
+    partitions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def file_uri(self, path: str) -> str:
         """Where a data file is: a local path for a local table, else a URI."""
@@ -61,17 +67,18 @@ def snapshot_of(dt: DeltaTable, table: str) -> DeltaSnapshot:
     features = set(protocol.reader_features or ())
     if features & UNSUPPORTED_READER_FEATURES:
         raise PlatformError(
-            f"curated table {table} uses Delta reader features "
+            f"Delta table {table} uses Delta reader features "
             f"{sorted(features & UNSUPPORTED_READER_FEATURES)}; its data files cannot be copied "
             f"file by file — disable them on the table or load it through a Delta reader")
-    if dt.metadata().partition_columns:
-        raise PlatformError(
-            f"curated table {table} is partitioned by {dt.metadata().partition_columns}; "
-            f"partition values are not in its data files, so the file loader cannot copy it")
-    actions = pa.table(dt.get_add_actions(flatten=True)).select(["path", "num_records"])
-    files = {p: int(n or 0) for p, n in zip(actions["path"].to_pylist(),
-                                            actions["num_records"].to_pylist(), strict=True)}
-    return DeltaSnapshot(table, dt.version(), dt.table_uri, files)
+    partition_columns = list(dt.metadata().partition_columns)
+    actions = pa.table(dt.get_add_actions(flatten=True))
+    paths = actions["path"].to_pylist()
+    files = {p: int(n or 0) for p, n in zip(paths, actions["num_records"].to_pylist(), strict=True)}
+    # the values of partition columns live in the Delta log, typed (`partition.<column>`)
+    values = {c: actions[f"partition.{c}"].to_pylist() for c in partition_columns}
+    partitions = {p: {c: values[c][i] for c in partition_columns} for i, p in enumerate(paths)} \
+        if partition_columns else {}
+    return DeltaSnapshot(table, dt.version(), dt.table_uri, files, partitions)
 
 
 def plan_load(snapshot: DeltaSnapshot, loaded: set[str]) -> LoadPlan:

@@ -15,8 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from platform_assets.contracts import TableContract
-from platform_assets.warehouse.load_sql import LoadBatch, SnowflakeDialect, quote
+from platform_assets.warehouse.load_sql import CopiedTable, LoadBatch, SnowflakeDialect, quote
 
 EMULATOR_ENV = "PLATFORM_WAREHOUSE_EMULATOR"
 FAKESNOW = "fakesnow"
@@ -30,7 +29,7 @@ def emulator() -> str | None:
 class FakesnowDialect(SnowflakeDialect):
     name = "snowflake (fakesnow)"
 
-    def copy(self, c: TableContract, batch: LoadBatch, files: Sequence[str],
+    def copy(self, c: CopiedTable, batch: LoadBatch, files: Sequence[str],
              file_uri) -> list[str]:
         copy = super().copy
         return [stmt.replace("metadata$filename", quote(batch.zone_path(f)))

@@ -1,17 +1,22 @@
-"""The SQL that loads curated Delta files into the warehouse's `curated` schema, per engine.
+"""The SQL that copies the lake's Delta tables into the warehouse, per engine.
 
-Both engines get the same tables and the same steps, inside one transaction per table:
+What is copied is a `CopiedTable`: the curated tables into the schema `curated`
+(`curated_copy`), the processed clickstream into `events.events` (`events_copy`). Both engines
+get the same tables and the same steps, inside one transaction per table:
 
 1. delete the rows of files that left the Delta snapshot (`_file in (...)`),
 2. copy the new files in — Snowflake: `COPY INTO ... FROM @stage FILES = (...)`, whose load
    history also refuses a file it already loaded; DuckDB: `INSERT ... FROM read_parquet(...)`,
-3. record the files in `curated._loaded_files` and the load in `curated._loads`.
+3. record the files in `<schema>._loaded_files` and the load in `<schema>._loads` (each schema
+   keeps the log of what it holds, so dropping a schema drops both together).
 
 A crash before the commit leaves nothing behind; a rerun recomputes the same plan. Every copy
-has the curated columns, typed as the lake types them (the Delta schema, mapped by
+has the lake table's columns, typed as the lake types them (the Delta schema, mapped by
 `contracts.types`; no cast on the way in: the one cast is dbt staging's), plus `_file` (path
-under the curated zone, Snowflake's METADATA$FILENAME), `_load_id` (the load batch,
-increasing) and `_loaded_at` (UTC).
+under the lake zone, Snowflake's METADATA$FILENAME), `_load_id` (the load batch,
+increasing) and `_loaded_at` (UTC). A partitioned table's partition values are not in its data
+files: they come from the Delta log, as literals per file (DuckDB) or per group of files with
+the same values (Snowflake).
 
 This module only renders text, so the Snowflake statements are unit-tested as text; the
 executors (`loader.py`) run them.
@@ -20,14 +25,17 @@ executors (`loader.py`) run them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import groupby
+from typing import Any
 
 import pyarrow as pa
 
 from platform_assets.contracts import TableContract
+from platform_assets.contracts.events import EventContract
 from platform_assets.contracts.types import TYPES
-from platform_assets.warehouse.keys import CURATED_SCHEMA
+from platform_assets.warehouse.keys import CURATED_SCHEMA, EVENTS_SCHEMA
 
 LOADED_FILES = "_loaded_files"
 LOADS = "_loads"
@@ -51,10 +59,45 @@ def _arrow_to_warehouse(t: pa.DataType) -> str:
     raise ValueError(f"no warehouse type for Arrow type {t}")
 
 
-def copy_columns(c: TableContract) -> list[tuple[str, str]]:
-    """(name, warehouse type) of a copied table: the curated columns, then the load columns."""
-    cols = [(f.name, _arrow_to_warehouse(f.type)) for f in c.curated_schema()]
-    return cols + [(n, t) for n, t, _ in LOAD_COLUMNS]
+@dataclass(frozen=True)
+class CopiedTable:
+    """A Delta table of the lake and its copy in the warehouse (`<schema>.<name>`)."""
+
+    zone: str  # the lake zone holding the Delta table: curated, processed
+    name: str  # the table's name in the zone and in the warehouse schema
+    schema: str  # the warehouse schema of the copy
+    columns: tuple[tuple[str, str], ...]  # the lake's columns: (name, warehouse type)
+    partition_columns: tuple[str, ...] = ()  # not in the data files; from the Delta log
+
+    @property
+    def relation(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    def all_columns(self) -> list[tuple[str, str]]:
+        return [*self.columns, *((n, t) for n, t, _ in LOAD_COLUMNS)]
+
+
+def curated_copy(c: TableContract) -> CopiedTable:
+    """The warehouse copy of a curated table: `curated.<table>`."""
+    return CopiedTable("curated", c.name, CURATED_SCHEMA,
+                       tuple((f.name, _arrow_to_warehouse(f.type)) for f in c.curated_schema()))
+
+
+def events_copy(c: EventContract) -> CopiedTable:
+    """The warehouse copy of the processed clickstream: `events.events`, partitioned as in the
+    lake (the partition column's values come from the Delta log)."""
+    return CopiedTable("processed", c.name, EVENTS_SCHEMA,
+                       tuple((f.name, _arrow_to_warehouse(f.type)) for f in c.processed_schema()),
+                       (c.partition_column,))
+
+
+def as_copy(t: CopiedTable | TableContract) -> CopiedTable:
+    return t if isinstance(t, CopiedTable) else curated_copy(t)
+
+
+def copy_columns(t: CopiedTable | TableContract) -> list[tuple[str, str]]:
+    """(name, warehouse type) of a copied table: the lake's columns, then the load columns."""
+    return as_copy(t).all_columns()
 
 
 def quote(value: str) -> str:
@@ -82,9 +125,19 @@ class LoadBatch:
     rows_removed: int  # rows of the removed files, as recorded when they were loaded
     load_id: int
     loaded_at: datetime  # naive UTC
+    partitions: dict[str, dict[str, Any]] = field(default_factory=dict)  # per added file
 
     def zone_path(self, path: str) -> str:
         return f"{self.table}/{path}"
+
+
+def sql_literal(value: Any, warehouse_type: str) -> str:
+    """A partition value as a typed SQL literal (null stays null, typed)."""
+    if value is None:
+        return f"cast(null as {warehouse_type})"
+    if isinstance(value, date | datetime):
+        value = value.isoformat()
+    return f"cast({quote(str(value))} as {warehouse_type})"
 
 
 class Dialect:
@@ -101,62 +154,87 @@ class Dialect:
         return f"cast({quote(ts.strftime('%Y-%m-%d %H:%M:%S.%f'))} as {self.timestamp_type})"
 
     # -- set-up: idempotent, safe to run before every load --------------------------------
-    def setup(self, contracts: Iterable[TableContract]) -> list[str]:
+    def setup(self, tables: Iterable[CopiedTable | TableContract]) -> list[str]:
         t = self.type_of
-        stmts = [f"create schema if not exists {CURATED_SCHEMA}"]
-        stmts.append(
-            f"create {self.table_kind} if not exists {CURATED_SCHEMA}.{LOADED_FILES} ("
-            f"table_name varchar not null, file varchar not null, delta_version bigint not null, "
-            f"row_count bigint not null, load_id bigint not null, loaded_at {t('timestamp')} not null)")
-        stmts.append(
-            f"create {self.table_kind} if not exists {CURATED_SCHEMA}.{LOADS} ("
-            f"load_id bigint not null, table_name varchar not null, delta_version bigint not null, "
-            f"files_added bigint not null, files_removed bigint not null, "
-            f"rows_added bigint not null, rows_removed bigint not null, "
-            f"loaded_at {t('timestamp')} not null)")
-        for c in contracts:
-            cols = ", ".join(f"{n} {t(ty)}" for n, ty in copy_columns(c))
-            stmts.append(f"create {self.table_kind} if not exists {CURATED_SCHEMA}.{c.name} ({cols})")
+        tables = [as_copy(x) for x in tables]
+        stmts = []
+        for schema in _schemas(tables):
+            stmts.append(f"create schema if not exists {schema}")
+            stmts.append(
+                f"create {self.table_kind} if not exists {schema}.{LOADED_FILES} ("
+                f"table_name varchar not null, file varchar not null, delta_version bigint not null, "
+                f"row_count bigint not null, load_id bigint not null, "
+                f"loaded_at {t('timestamp')} not null)")
+            stmts.append(
+                f"create {self.table_kind} if not exists {schema}.{LOADS} ("
+                f"load_id bigint not null, table_name varchar not null, "
+                f"delta_version bigint not null, files_added bigint not null, "
+                f"files_removed bigint not null, rows_added bigint not null, "
+                f"rows_removed bigint not null, loaded_at {t('timestamp')} not null)")
+        for c in tables:
+            cols = ", ".join(f"{n} {t(ty)}" for n, ty in c.all_columns())
+            stmts.append(f"create {self.table_kind} if not exists {c.relation} ({cols})")
             # a column added to the contract later (additive schema evolution) reaches the copy too
-            stmts += [f"alter table {CURATED_SCHEMA}.{c.name} add column if not exists {n} {t(ty)}"
-                      for n, ty in copy_columns(c)]
+            stmts += [f"alter table {c.relation} add column if not exists {n} {t(ty)}"
+                      for n, ty in c.all_columns()]
         return stmts
 
-    def loaded_files_query(self, table: str) -> str:
-        return (f"select file, row_count from {CURATED_SCHEMA}.{LOADED_FILES} "
-                f"where table_name = {quote(table)}")
+    def stages_of(self, tables: Iterable[CopiedTable]) -> list[SnowflakeStage]:
+        """The stages the copies read (none where the engine reads the files in place)."""
+        return []
 
-    def next_load_id_query(self) -> str:
-        return f"select coalesce(max(load_id), 0) + 1 from {CURATED_SCHEMA}.{LOADS}"
+    def loaded_files_query(self, c: CopiedTable) -> str:
+        return (f"select file, row_count from {c.schema}.{LOADED_FILES} "
+                f"where table_name = {quote(c.name)}")
+
+    def next_load_id_query(self, tables: Iterable[CopiedTable]) -> str:
+        """One id for the whole call, above every id of the schemas it loads."""
+        logs = " union all ".join(f"select load_id from {s}.{LOADS}"
+                                  for s in _schemas(list(tables)))
+        return f"select coalesce(max(load_id), 0) + 1 from ({logs}) as loads"
 
     # -- one table's load, in one transaction --------------------------------------------
-    def load(self, c: TableContract, batch: LoadBatch, file_uri) -> list[str]:
+    def load(self, c: CopiedTable | TableContract, batch: LoadBatch, file_uri) -> list[str]:
+        c = as_copy(c)
         stmts = ["begin"]
         for chunk in _chunks(list(batch.remove), COPY_FILES_LIMIT):
-            stmts.append(f"delete from {CURATED_SCHEMA}.{c.name} where _file in "
+            stmts.append(f"delete from {c.relation} where _file in "
                          f"{_in_list([batch.zone_path(p) for p in chunk])}")
-            stmts.append(f"delete from {CURATED_SCHEMA}.{LOADED_FILES} where table_name = "
+            stmts.append(f"delete from {c.schema}.{LOADED_FILES} where table_name = "
                          f"{quote(c.name)} and file in {_in_list(chunk)}")
         for chunk in _chunks(list(batch.add), COPY_FILES_LIMIT):
             stmts += self.copy(c, batch, chunk, file_uri)
-            stmts.append(self._record_files(batch, chunk))
+            stmts.append(self._record_files(c, batch, chunk))
         stmts.append(
-            f"insert into {CURATED_SCHEMA}.{LOADS} values ({batch.load_id}, {quote(c.name)}, "
+            f"insert into {c.schema}.{LOADS} values ({batch.load_id}, {quote(c.name)}, "
             f"{batch.delta_version}, {len(batch.add)}, {len(batch.remove)}, "
             f"{sum(batch.rows[p] for p in batch.add)}, {batch.rows_removed}, "
             f"{self.ts_literal(batch.loaded_at)})")
         stmts.append("commit")
         return stmts
 
-    def _record_files(self, batch: LoadBatch, files: Sequence[str]) -> str:
+    def _record_files(self, c: CopiedTable, batch: LoadBatch, files: Sequence[str]) -> str:
         rows = ", ".join(
             f"({quote(batch.table)}, {quote(p)}, {batch.delta_version}, {batch.rows[p]}, "
             f"{batch.load_id}, {self.ts_literal(batch.loaded_at)})" for p in files)
-        return f"insert into {CURATED_SCHEMA}.{LOADED_FILES} values {rows}"
+        return f"insert into {c.schema}.{LOADED_FILES} values {rows}"
 
-    def copy(self, c: TableContract, batch: LoadBatch, files: Sequence[str],
+    def file_columns(self, c: CopiedTable) -> list[tuple[str, str]]:
+        """The columns read from the data files (not the partition columns, not the loader's)."""
+        return [(n, ty) for n, ty in c.columns if n not in c.partition_columns]
+
+    def partition_values(self, c: CopiedTable, batch: LoadBatch, path: str) -> list[str]:
+        types = dict(c.columns)
+        values = batch.partitions.get(path, {})
+        return [sql_literal(values.get(p), self.type_of(types[p])) for p in c.partition_columns]
+
+    def copy(self, c: CopiedTable, batch: LoadBatch, files: Sequence[str],
              file_uri) -> list[str]:
         raise NotImplementedError
+
+
+def _schemas(tables: list[CopiedTable]) -> list[str]:
+    return list(dict.fromkeys(c.schema for c in tables))
 
 
 class DuckDBDialect(Dialect):
@@ -164,30 +242,66 @@ class DuckDBDialect(Dialect):
 
     name = "duckdb"
 
-    def copy(self, c: TableContract, batch: LoadBatch, files: Sequence[str],
+    def copy(self, c: CopiedTable, batch: LoadBatch, files: Sequence[str],
              file_uri) -> list[str]:
         uris = "[" + ", ".join(quote(file_uri(p)) for p in files) + "]"
-        names = ", ".join(f"({quote(file_uri(p))}, {quote(batch.zone_path(p))})" for p in files)
-        cols = [n for n, _ in copy_columns(c) if not n.startswith("_") or n == "_commit_ts"]
-        select = ", ".join(f"src.{n}" for n in cols)
-        target = ", ".join([*cols, "_file", "_load_id", "_loaded_at"])
+        parts = list(c.partition_columns)
+        names = ", ".join(
+            "(" + ", ".join([quote(file_uri(p)), quote(batch.zone_path(p)),
+                             *self.partition_values(c, batch, p)]) + ")" for p in files)
+        cols = [n for n, _ in self.file_columns(c)]
+        select = ", ".join([*(f"src.{n}" for n in cols), *(f"names.{p}" for p in parts)])
+        target = ", ".join([*cols, *parts, "_file", "_load_id", "_loaded_at"])
         # No cast: the Parquet columns already have the lake's types, and the insert stores
         # them in the table's (timestamptz -> timestamp in the session's UTC).
         # union_by_name: files written before an additive schema change lack the new column
-        return [f"insert into {CURATED_SCHEMA}.{c.name} ({target}) "
+        return [f"insert into {c.relation} ({target}) "
                 f"select {select}, names.zone_path, {batch.load_id}, "
                 f"{self.ts_literal(batch.loaded_at)} "
                 f"from read_parquet({uris}, filename = true, union_by_name = true) as src "
-                f"join (values {names}) as names(uri, zone_path) on src.filename = names.uri"]
+                f"join (values {names}) as names({', '.join(['uri', 'zone_path', *parts])}) "
+                f"on src.filename = names.uri"]
 
 
 @dataclass(frozen=True)
 class SnowflakeStage:
-    """The external stage over the lake's curated zone (created once by an administrator)."""
+    """An external stage over one zone of the lake, named `<schema>.lake_<zone>`."""
 
-    name: str = f"{CURATED_SCHEMA}.lake_curated"
-    url: str = "s3://lakehouse/curated/"
+    name: str
+    url: str  # the zone's folder, ending in /
+    storage_integration: str | None = None
+    file_format: str | None = None  # a named file format; None: `(type = parquet)` inline
+
+    def create_sql(self, replace: bool = False) -> str:
+        head = "create or replace stage" if replace else "create stage if not exists"
+        integration = f" storage_integration = {self.storage_integration}" \
+            if self.storage_integration else ""
+        fmt = f"format_name = {self.file_format}" if self.file_format else "type = parquet"
+        return f"{head} {self.name} url = {quote(self.url)}{integration} file_format = ({fmt})"
+
+    def differs_from(self, found: dict[str, Any]) -> bool:
+        """Whether a stage as SHOW STAGES lists it reads another place than this one."""
+        url = str(found.get("url") or "").strip('[]"')
+        integration = found.get("storage_integration")
+        return (url.rstrip("/") != self.url.rstrip("/")
+                or (integration or None) != self.storage_integration and integration is not None)
+
+
+@dataclass(frozen=True)
+class SnowflakeStages:
+    """The stages the copies read, one per lake zone, all under the lake's root URL as Snowflake
+    reaches it (PLATFORM_WAREHOUSE_STAGE_URL; default the lake's own URI)."""
+
+    lake_url: str = "s3://lakehouse"
     storage_integration: str | None = "lakehouse_s3"
+    file_format: str | None = None
+
+    def for_table(self, c: CopiedTable) -> SnowflakeStage:
+        return SnowflakeStage(f"{c.schema}.lake_{c.zone}", f"{self.lake_url.rstrip('/')}/{c.zone}/",
+                              self.storage_integration, self.file_format)
+
+    def for_tables(self, tables: Iterable[CopiedTable]) -> list[SnowflakeStage]:
+        return list(dict.fromkeys(self.for_table(c) for c in tables))
 
 
 class SnowflakeDialect(Dialect):
@@ -201,57 +315,78 @@ class SnowflakeDialect(Dialect):
     timestamp_type = "timestamp_ntz"
     table_kind = "transient table"
 
-    def __init__(self, stage: SnowflakeStage) -> None:
-        self.stage = stage
+    def __init__(self, stages: SnowflakeStages) -> None:
+        self.stages = stages
 
-    def setup(self, contracts: Iterable[TableContract]) -> list[str]:
-        s = self.stage
-        stmts = super().setup(contracts)
-        integration = f" storage_integration = {s.storage_integration}" \
-            if s.storage_integration else ""
-        stmts.insert(1, f"create stage if not exists {s.name} url = {quote(s.url)}"
-                        f"{integration} file_format = (type = parquet)")
+    def stages_of(self, tables: Iterable[CopiedTable]) -> list[SnowflakeStage]:
+        return self.stages.for_tables(tables)
+
+    def setup(self, tables: Iterable[CopiedTable | TableContract]) -> list[str]:
+        stmts = super().setup(tables)
+        if self.stages.file_format:  # the stages name it; after the schemas, before the stages
+            stmts.append(file_format_sql(self.stages.file_format))
         return stmts
 
-    def copy(self, c: TableContract, batch: LoadBatch, files: Sequence[str],
+
+    def copy(self, c: CopiedTable, batch: LoadBatch, files: Sequence[str],
              file_uri) -> list[str]:
-        cols = [(n, ty) for n, ty in copy_columns(c) if not n.startswith("_") or n == "_commit_ts"]
-        # A COPY transformation reads each Parquet row as one VARIANT ($1): `::type` extracts
-        # the field as the table's type (the lake's), it does not re-type it.
-        select = ", ".join(f"$1:{n}::{self.type_of(ty)}" for n, ty in cols)
-        target = ", ".join([n for n, _ in cols] + ["_file", "_load_id", "_loaded_at"])
-        return [f"copy into {CURATED_SCHEMA}.{c.name} ({target}) from ("
-                f"select {select}, metadata$filename, {batch.load_id}, "
-                f"{self.ts_literal(batch.loaded_at)} from @{self.stage.name}/{c.name}/) "
-                f"files = {_in_list(list(files))} "
-                f"file_format = (type = parquet)"]
+        cols = self.file_columns(c)
+        stage = self.stages.for_table(c)
+        target = ", ".join([n for n, _ in cols] + list(c.partition_columns)
+                           + ["_file", "_load_id", "_loaded_at"])
+        stmts = []
+        # one COPY per set of partition values: they are literals, not in the files
+        def values_of(p: str) -> list[str]:
+            return self.partition_values(c, batch, p)
+
+        for values, group in groupby(sorted(files, key=lambda p: (values_of(p), p)), key=values_of):
+            # A COPY transformation reads each Parquet row as one VARIANT ($1): `::type`
+            # extracts the field as the table's type (the lake's), it does not re-type it.
+            select = ", ".join([*(f"$1:{n}::{self.type_of(ty)}" for n, ty in cols), *values])
+            stmts.append(f"copy into {c.relation} ({target}) from ("
+                         f"select {select}, metadata$filename, {batch.load_id}, "
+                         f"{self.ts_literal(batch.loaded_at)} from @{stage.name}/{c.name}/) "
+                         f"files = {_in_list(list(group))} "
+                         f"file_format = (type = parquet)")
+        return stmts
 
 
-def snowflake_bootstrap_sql(stage: SnowflakeStage, database: str, loader_role: str,
+def file_format_sql(name: str) -> str:
+    return f"create file format if not exists {name} type = parquet"
+
+
+COPY_SCHEMAS = (CURATED_SCHEMA, EVENTS_SCHEMA)  # the schemas the loader writes
+
+
+def snowflake_bootstrap_sql(stages: SnowflakeStages, database: str, loader_role: str,
                             analyst_role: str, transformer_role: str) -> list[str]:
     """One-time set-up by an administrator (SECURITYADMIN): roles and who may do what.
 
-    The loader role writes the `curated` schema and nothing else; dbt's role reads it and owns the layer
-    schemas; analysts read marts only (dbt's `grants` re-apply SELECT on every rebuild).
+    The loader role writes the copy schemas (`curated`, `events`) and nothing else; dbt's role
+    reads them and owns the layer schemas; analysts read marts only (dbt's `grants` re-apply
+    SELECT on every rebuild).
     """
-    curated = f"{database}.{CURATED_SCHEMA}"
-    stmts = [f"create role if not exists {r}"
-             for r in (loader_role, analyst_role, transformer_role)]
+    stmts: list[str | None] = [f"create role if not exists {r}"
+                               for r in (loader_role, analyst_role, transformer_role)]
+    stmts += [f"grant usage on database {database} to role {loader_role}",
+              f"grant usage on integration {stages.storage_integration} to role {loader_role}"
+              if stages.storage_integration else None]
+    for schema in COPY_SCHEMAS:
+        copy = f"{database}.{schema}"
+        stmts += [
+            f"create schema if not exists {copy}",
+            f"grant usage, create table, create stage, create file format on schema {copy} "
+            f"to role {loader_role}",
+            f"grant select, insert, update, delete, truncate on all tables in schema {copy} "
+            f"to role {loader_role}",
+            f"grant select, insert, update, delete, truncate on future tables in schema {copy} "
+            f"to role {loader_role}",
+            f"grant usage on schema {copy} to role {transformer_role}",
+            f"grant select on all tables in schema {copy} to role {transformer_role}",
+            f"grant select on future tables in schema {copy} to role {transformer_role}",
+        ]
     stmts += [
-        f"create schema if not exists {curated}",
-        f"grant usage on database {database} to role {loader_role}",
-        f"grant usage, create table, create stage, create file format on schema {curated} "
-        f"to role {loader_role}",
-        f"grant usage on integration {stage.storage_integration} to role {loader_role}"
-        if stage.storage_integration else None,
-        f"grant select, insert, update, delete, truncate on all tables in schema {curated} "
-        f"to role {loader_role}",
-        f"grant select, insert, update, delete, truncate on future tables in schema {curated} "
-        f"to role {loader_role}",
         f"grant usage on database {database} to role {transformer_role}",
-        f"grant usage on schema {curated} to role {transformer_role}",
-        f"grant select on all tables in schema {curated} to role {transformer_role}",
-        f"grant select on future tables in schema {curated} to role {transformer_role}",
         f"grant create schema on database {database} to role {transformer_role}",
         f"grant usage on database {database} to role {analyst_role}",
     ]

@@ -1,9 +1,14 @@
-"""Copy the curated zone into the warehouse's `curated` schema: DuckDB locally, Snowflake in prod.
+"""Copy the lake's tables into the warehouse: DuckDB locally, Snowflake in prod.
 
 The plan (which Delta files to add and remove) is in `delta_files`, the SQL in `load_sql`;
 this module runs them over one connection. One `load_id` per call, shared by its tables; the
 `warehouse` concurrency pool keeps loads and dbt runs from overlapping, so load ids increase
 with time and the incremental models can use them as a high-water mark.
+
+On Snowflake the connection is dagster-snowflake's `SnowflakeResource` (the same one the
+checks that query the warehouse use), with a login, network and socket timeout on every call:
+a stage that cannot be read or a server that stops answering is an error naming the table and
+the account within those timeouts, not a connector retrying without end.
 """
 
 from __future__ import annotations
@@ -16,21 +21,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dagster import ConfigurableResource
+from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
 from platform_assets.contracts import TableContract
 from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
-from platform_assets.processed.delta import open_table
+from platform_assets.storage.delta import open_table
 from platform_assets.warehouse.delta_files import plan_load, snapshot_of
 from platform_assets.warehouse.emulator import FAKESNOW, FakesnowDialect
-from platform_assets.warehouse.keys import CURATED_SCHEMA
 from platform_assets.warehouse.load_sql import (
+    CopiedTable,
     Dialect,
     DuckDBDialect,
     LoadBatch,
     SnowflakeDialect,
     SnowflakeStage,
+    SnowflakeStages,
+    as_copy,
 )
 
 
@@ -44,6 +52,7 @@ class TableLoad:
     rows_added: int
     rows_removed: int
     rows: int  # rows in the warehouse copy after the load
+    relation: str = ""  # <schema>.<table> in the warehouse
 
     @property
     def unchanged(self) -> bool:
@@ -64,6 +73,12 @@ class _Session:
         self.cursor.execute(sql)
         return [tuple(r) for r in self.cursor.fetchall()]
 
+    def records(self, sql: str) -> list[dict]:
+        """Rows as {lower-cased column: value} (SHOW commands' columns vary by service)."""
+        self.cursor.execute(sql)
+        names = [d[0].lower() for d in self.cursor.description]
+        return [dict(zip(names, r, strict=True)) for r in self.cursor.fetchall()]
+
     def transaction(self, stmts: list[str]) -> None:
         try:
             for s in stmts:
@@ -73,40 +88,65 @@ class _Session:
             raise
 
 
+def sync_stage(session: _Session, stage: SnowflakeStage) -> str:
+    """Make the stage read what the settings say: create it when missing, replace it when it
+    reads another URL (the setting changed). Returns "created", "replaced" or "found"."""
+    schema, name = stage.name.split(".")
+    found = [r for r in session.records(f"show stages in schema {schema}")
+             if str(r.get("name", "")).lower() == name.lower()]
+    if found and not stage.differs_from(found[0]):
+        return "found"
+    session.run(stage.create_sql(replace=bool(found)))
+    return "replaced" if found else "created"
+
+
 def load_tables(session: _Session, dialect: Dialect, lake: Lake,
-                contracts: Iterable[TableContract]) -> list[TableLoad]:
-    contracts = list(contracts)
-    for stmt in dialect.setup(contracts):
+                tables: Iterable[CopiedTable | TableContract]) -> list[TableLoad]:
+    tables = [as_copy(t) for t in tables]
+    for stmt in dialect.setup(tables):
         session.run(stmt)
-    load_id = int(session.rows(dialect.next_load_id_query())[0][0])
+    for stage in dialect.stages_of(tables):
+        sync_stage(session, stage)
+    load_id = int(session.rows(dialect.next_load_id_query(tables))[0][0])
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     results = []
-    for c in contracts:
-        dt = open_table(lake, "curated", c.name)
+    for c in tables:
+        dt = open_table(lake, c.zone, c.name)
         if dt is None:
-            raise PlatformError(f"curated table {c.name} does not exist yet; "
-                                f"materialize curated/{c.name} first")
+            raise PlatformError(f"{c.zone} table {c.name} does not exist yet; "
+                                f"materialize {c.zone}/{c.name} first")
         snap = snapshot_of(dt, c.name)
-        loaded = dict(session.rows(dialect.loaded_files_query(c.name)))
+        loaded = dict(session.rows(dialect.loaded_files_query(c)))
         plan = plan_load(snap, set(loaded))
         removed_rows = sum(int(loaded[p]) for p in plan.remove)
         if not plan.unchanged:
             batch = LoadBatch(c.name, snap.version, plan.add, plan.remove, snap.files,
-                              removed_rows, load_id, loaded_at)
+                              removed_rows, load_id, loaded_at,
+                              {p: snap.partitions[p] for p in plan.add if p in snap.partitions})
             session.transaction(dialect.load(c, batch, snap.file_uri))
-        rows = int(session.rows(f"select count(*) from {CURATED_SCHEMA}.{c.name}")[0][0])
+        rows = int(session.rows(f"select count(*) from {c.relation}")[0][0])
         results.append(TableLoad(c.name, snap.version, None if plan.unchanged else load_id,
                                  len(plan.add), len(plan.remove), plan.rows_added,
-                                 removed_rows, rows))
+                                 removed_rows, rows, c.relation))
     return results
 
 
 class CuratedLoader(ConfigurableResource):
-    """Copies the curated zone's Delta files into the warehouse's `curated` schema."""
+    """Copies the lake's Delta files (the curated zone, the processed clickstream) into the
+    warehouse's copy schemas."""
 
-    def load(self, lake: Lake, contracts: Iterable[TableContract]) -> list[TableLoad]:
+    def load(self, lake: Lake, tables: Iterable[CopiedTable | TableContract]) -> list[TableLoad]:
+        tables = [as_copy(t) for t in tables]
         with self.session() as (session, dialect):
-            return load_tables(session, dialect, lake, contracts)
+            try:
+                return load_tables(session, dialect, lake, tables)
+            except PlatformError:
+                raise
+            except Exception as exc:
+                raise self.failure(tables, exc) from exc
+
+    def failure(self, tables: list[CopiedTable], exc: Exception) -> Exception:
+        return exc
 
     @contextmanager
     def session(self) -> Iterator[tuple[_Session, Dialect]]:
@@ -145,45 +185,58 @@ def _connect_waiting(duckdb, path: str, attempts: int = 6):
 
 
 class SnowflakeCuratedLoader(CuratedLoader):
-    """Snowflake: COPY INTO from an external stage over the lake's curated zone.
+    """Snowflake: COPY INTO from external stages over the lake's zones (`<schema>.lake_<zone>`).
 
-    Connection settings are the dbt `prod` target's (SNOWFLAKE_* variables); the loader should
-    run as a role that can write the `curated` schema and nothing else (see
-    `load_sql.snowflake_bootstrap_sql`).
+    `snowflake` is the profile's `SnowflakeResource` (the dbt `prod` target's SNOWFLAKE_*
+    variables, with timeouts); the loader should run as a role that can write the copy schemas
+    and nothing else (see `load_sql.snowflake_bootstrap_sql`). The stages follow `lake_url`:
+    one that reads another URL is replaced before the load.
     """
 
-    account: str
-    user: str
-    password: str
-    role: str | None = None
-    warehouse: str | None = None
-    database: str
-    host: str | None = None
-    port: int | None = None
-    protocol: str | None = None
-    stage_url: str = Field(description="URL of the curated zone, e.g. s3://bucket/lake/curated/")
+    snowflake: SnowflakeResource
+    lake_url: str = Field(description="The lake's root as Snowflake reaches it, e.g. s3://bucket/lake")
     storage_integration: str | None = None
+    file_format: str | None = Field(default=None, description="A named Parquet file format "
+                                                              "for the stages (provisioning's).")
     emulator: str | None = Field(default=None, description="`fakesnow` in CI parity runs.")
 
+    def stages(self) -> SnowflakeStages:
+        return SnowflakeStages(self.lake_url, self.storage_integration, self.file_format)
+
     def dialect(self) -> SnowflakeDialect:
-        stage = SnowflakeStage(url=self.stage_url, storage_integration=self.storage_integration)
         if self.emulator == FAKESNOW:
-            return FakesnowDialect(stage)
+            return FakesnowDialect(self.stages())
         if self.emulator:
             raise PlatformError(f"unknown Snowflake emulator {self.emulator!r}; "
                                 f"known: {FAKESNOW}")
-        return SnowflakeDialect(stage)
+        return SnowflakeDialect(self.stages())
+
+    def where(self) -> str:
+        extra = self.snowflake.additional_snowflake_connection_args or {}
+        host = f" at {extra['host']}:{extra.get('port', 443)}" if extra.get("host") else ""
+        return f"Snowflake account {self.snowflake.account}{host}"
+
+    def failure(self, tables: list[CopiedTable], exc: Exception) -> Exception:
+        import snowflake.connector.errors as sf
+
+        if not isinstance(exc, sf.Error):
+            return exc
+        return PlatformError(
+            f"loading {', '.join(t.relation for t in tables)} into {self.where()} failed "
+            f"(login timeout {self.snowflake.login_timeout} s, network timeout "
+            f"{self.snowflake.network_timeout} s; stages under {self.lake_url}): {exc}")
 
     @contextmanager
     def session(self) -> Iterator[tuple[_Session, Dialect]]:
-        import snowflake.connector
+        import snowflake.connector.errors as sf
 
-        params = {k: v for k, v in {
-            "account": self.account, "user": self.user, "password": self.password,
-            "role": self.role, "warehouse": self.warehouse, "database": self.database,
-            "host": self.host, "port": self.port, "protocol": self.protocol}.items() if v}
-        con = snowflake.connector.connect(**params, session_parameters={"TIMEZONE": "UTC"})
+        try:
+            connection = self.snowflake.get_connection()
+            con = connection.__enter__()
+        except sf.Error as exc:
+            raise PlatformError(f"cannot connect to {self.where()} within "
+                                f"{self.snowflake.login_timeout} s: {exc}") from exc
         try:
             yield _Session(con.cursor()), self.dialect()
         finally:
-            con.close()
+            con.close()  # also when the load failed (get_connection closes only on success)

@@ -18,8 +18,8 @@ from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
-from dagster import EnvVar
 from dagster_dbt import DbtCliInvocation, DbtCliResource
+from dagster_snowflake import SnowflakeResource
 from packaging import version
 from pydantic import Field
 
@@ -106,24 +106,52 @@ def dbt_resource(target: str) -> PlatformDbtCliResource:
     )
 
 
+FILE_FORMAT = "curated.lake_parquet"  # the stages' Parquet format, created by provisioning
+
+
+def snowflake_resource(with_database: bool = True) -> SnowflakeResource:
+    """dagster-snowflake's resource for the loader, provisioning and checks that query the
+    warehouse: the dbt `prod` target's SNOWFLAKE_* variables (secrets as EnvVar), UTC, and a
+    login, network and socket timeout on every call (the connector's defaults retry failing
+    requests without end). Host, port and protocol reach a local server such as fakesnow's.
+    Provisioning connects `with_database=False`: the database may not exist yet."""
+    from platform_assets.variables import env, number, value
+
+    extra: dict = {"socket_timeout": int(number("SNOWFLAKE_SOCKET_TIMEOUT_S"))}
+    if value("SNOWFLAKE_HOST"):
+        extra |= {"host": value("SNOWFLAKE_HOST"), "port": int(number("SNOWFLAKE_PORT")),
+                  "protocol": value("SNOWFLAKE_PROTOCOL")}
+    return SnowflakeResource(
+        account=env("SNOWFLAKE_ACCOUNT"), user=env("SNOWFLAKE_USER"),
+        password=env("SNOWFLAKE_PASSWORD"),
+        database=env("SNOWFLAKE_DATABASE") if with_database else None,
+        warehouse=env("SNOWFLAKE_WAREHOUSE"),
+        role=env("SNOWFLAKE_LOADER_ROLE") if value("SNOWFLAKE_LOADER_ROLE") else env("SNOWFLAKE_ROLE"),
+        timezone="UTC", login_timeout=int(number("SNOWFLAKE_LOGIN_TIMEOUT_S")),
+        network_timeout=int(number("SNOWFLAKE_NETWORK_TIMEOUT_S")),
+        additional_snowflake_connection_args=extra)
+
+
+def stage_lake_url() -> str:
+    """The lake's root as the stages read it: PLATFORM_WAREHOUSE_STAGE_URL, else the lake."""
+    from platform_assets.variables import value
+
+    return (value("PLATFORM_WAREHOUSE_STAGE_URL") or value("PLATFORM_LAKE_URI")
+            or "s3://lakehouse").rstrip("/")
+
+
 def curated_loader_resource(target: str) -> CuratedLoader:
     """The loader of a dbt target, connected where that target's profile points.
 
-    `local`: the DuckDB file of profiles.yml's `local` output. `prod`: Snowflake with the same
-    SNOWFLAKE_* variables as the `prod` output (secrets as EnvVar, read at run time); the stage
-    reads PLATFORM_LAKE_URI/curated/ through SNOWFLAKE_STORAGE_INTEGRATION.
+    `local`: the DuckDB file of profiles.yml's `local` output. `prod`: Snowflake through
+    `snowflake_resource()`; the stages read the lake (`stage_lake_url()`) through
+    SNOWFLAKE_STORAGE_INTEGRATION.
     """
+    from platform_assets.variables import value
+
     if target == "local":
         return DuckDBCuratedLoader(path=str(locations().warehouse_path))
-    env = os.environ
-    port = env.get("SNOWFLAKE_PORT")
     return SnowflakeCuratedLoader(
-        account=EnvVar("SNOWFLAKE_ACCOUNT"), user=EnvVar("SNOWFLAKE_USER"),
-        password=EnvVar("SNOWFLAKE_PASSWORD"), role=env.get("SNOWFLAKE_LOADER_ROLE")
-        or env.get("SNOWFLAKE_ROLE"), warehouse=env.get("SNOWFLAKE_WAREHOUSE"),
-        database=EnvVar("SNOWFLAKE_DATABASE"), host=env.get("SNOWFLAKE_HOST") or None,
-        port=int(port) if port else None, protocol=env.get("SNOWFLAKE_PROTOCOL") or None,
-        stage_url=env.get("PLATFORM_WAREHOUSE_STAGE_URL")
-        or env.get("PLATFORM_LAKE_URI", "s3://lakehouse").rstrip("/") + "/curated/",
-        storage_integration=env.get("SNOWFLAKE_STORAGE_INTEGRATION") or None,
-        emulator=env.get(EMULATOR_ENV) or None)
+        snowflake=snowflake_resource(), lake_url=stage_lake_url(),
+        storage_integration=value("SNOWFLAKE_STORAGE_INTEGRATION"), file_format=FILE_FORMAT,
+        emulator=value(EMULATOR_ENV))
