@@ -59,8 +59,10 @@ bench-full: dbt-manifest
 bench-freshness: install
 	$(BIN)/python -m bench.freshness --changes 50 --every 5
 
+# What CI checks before the tests: lint rules and formatting (ruff, settings in pyproject.toml)
 lint: install
-	$(BIN)/ruff check platform_assets tests
+	$(BIN)/ruff check platform_assets tests bench
+	$(BIN)/ruff format --check platform_assets tests bench
 
 clean:
 	rm -rf .lake .platform .dagster/storage .dagster/logs dbt_project/target

@@ -40,13 +40,24 @@ DAYS = (date(2026, 3, 1), date(2026, 3, 2))
 
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
-                .splitlines() if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1),
-            "load_average_1m": round(os.getloadavg()[0], 2),
-            "python": platform.python_version(), "os": platform.platform(),
-            "versions": {p: version(p) for p in ("deltalake", "pyarrow", "dagster")}}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem, 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "versions": {p: version(p) for p in ("deltalake", "pyarrow", "dagster")},
+    }
 
 
 def _fresh(lake_dir: Path, landed: Path) -> Lake:
@@ -62,8 +73,7 @@ def run(events: int, repeats: int) -> dict:
         source = Lake(str(tmp / "source"))
         cfg = config_from_ids(range(1, 20_001), range(1, 2_001), range(1, 50_001), seed=1)
         t = time.perf_counter()
-        stats = produce(FirehoseFileSink(source), cfg, rate=events / 86_400, duration=86_400,
-                        start=START)
+        stats = produce(FirehoseFileSink(source), cfg, rate=events / 86_400, duration=86_400, start=START)
         produce_s = time.perf_counter() - t
         files = list_after(source, EVENTS.stream)
         size = sum(f.stat().st_size for f in (tmp / "source" / "raw").rglob("*.gz"))
@@ -86,10 +96,16 @@ def run(events: int, repeats: int) -> dict:
         "benchmark": "events: landed Firehose files -> processed/events (Delta)",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
-        "input": {"records": records, "distinct_valid": stats.valid,
-                  "duplicates": stats.duplicates, "malformed": stats.malformed,
-                  "late": stats.late, "files": len(files), "gzip_mib": round(size / 2**20, 2),
-                  "produce_seconds": round(produce_s, 2)},
+        "input": {
+            "records": records,
+            "distinct_valid": stats.valid,
+            "duplicates": stats.duplicates,
+            "malformed": stats.malformed,
+            "late": stats.late,
+            "files": len(files),
+            "gzip_mib": round(size / 2**20, 2),
+            "produce_seconds": round(produce_s, 2),
+        },
         "repeats": repeats,
     }
     for name, times in out.items():
@@ -109,8 +125,11 @@ def main() -> None:
     result = run(args.events, args.repeats)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps({k: result[k] for k in ("input", "incremental", "rebuild", "parse_only",
-                                             "idle_rerun")}, indent=2))
+    print(
+        json.dumps(
+            {k: result[k] for k in ("input", "incremental", "rebuild", "parse_only", "idle_rerun")}, indent=2
+        )
+    )
     print(f"wrote {RESULTS}")
 
 

@@ -55,9 +55,13 @@ class Platform:
         self.lake = Lake(str(root))
         rows = base.append_column("_commit_ts", pa.nulls(base.num_rows, pa.timestamp("us", tz="UTC")))
         rows = with_key_bucket(rows, ORDERS).cast(ORDERS.processed_schema())
-        write_deltalake(self.lake.delta_uri("processed", "orders"), rows,
-                        partition_by=["_key_bucket"], configuration=TABLE_PROPERTIES,
-                        commit_properties=CommitProperties(custom_metadata={WATERMARK_KEY: "0|"}))
+        write_deltalake(
+            self.lake.delta_uri("processed", "orders"),
+            rows,
+            partition_by=["_key_bucket"],
+            configuration=TABLE_PROPERTIES,
+            commit_properties=CommitProperties(custom_metadata={WATERMARK_KEY: "0|"}),
+        )
         self.batch = 0
 
     def apply(self, changes: pa.Table) -> dict:
@@ -84,12 +88,15 @@ class DeltaUntuned:
         def run():
             source = _fold(changes)
             cols = ORDERS.column_names
-            return (DeltaTable(self.uri).merge(source, "t.order_id = s.order_id", source_alias="s",
-                                                target_alias="t")
-                    .when_matched_delete(predicate="s._op = 'D'")
-                    .when_matched_update({c: f"s.{c}" for c in cols}, predicate="s._op <> 'D'")
-                    .when_not_matched_insert({c: f"s.{c}" for c in cols}, predicate="s._op <> 'D'")
-                    .execute())
+            return (
+                DeltaTable(self.uri)
+                .merge(source, "t.order_id = s.order_id", source_alias="s", target_alias="t")
+                .when_matched_delete(predicate="s._op = 'D'")
+                .when_matched_update({c: f"s.{c}" for c in cols}, predicate="s._op <> 'D'")
+                .when_not_matched_insert({c: f"s.{c}" for c in cols}, predicate="s._op <> 'D'")
+                .execute()
+            )
+
         seconds, metrics = _timed(run)
         return {"seconds": seconds, **_metrics(metrics)}
 
@@ -108,10 +115,21 @@ class DbtDuckdbMerge:
         self._dbt(root / "base.parquet", full_refresh=True)
 
     def _dbt(self, path: Path, full_refresh: bool = False) -> float:
-        args = [str(Path(sys.executable).with_name("dbt")), "run", "--quiet",
-                "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-                "--target-path", str(self.root / "target"), "--log-path", str(self.root / "logs"),
-                "--vars", json.dumps({"input": str(path)})]
+        args = [
+            str(Path(sys.executable).with_name("dbt")),
+            "run",
+            "--quiet",
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(self.root / "target"),
+            "--log-path",
+            str(self.root / "logs"),
+            "--vars",
+            json.dumps({"input": str(path)}),
+        ]
         if full_refresh:
             args.append("--full-refresh")
         env = {**os.environ, "BENCH_DUCKDB_PATH": str(self.db)}
@@ -122,7 +140,8 @@ class DbtDuckdbMerge:
     def apply(self, changes: pa.Table) -> dict:
         path = self.root / "changes.parquet"
         folded = _fold(changes).rename_columns(
-            ["op" if c == "_op" else c for c in _fold(changes).column_names])
+            ["op" if c == "_op" else c for c in _fold(changes).column_names]
+        )
         pq.write_table(folded.drop_columns(["_pos", "_commit_ts"]), path)
         wall, model_s = _timed(lambda: self._dbt(path))
         return {"seconds": model_s, "dbt_wall_seconds": round(wall, 3)}
@@ -130,9 +149,11 @@ class DbtDuckdbMerge:
     def reader(self, keys: list[int]) -> dict:
         with duckdb.connect(str(self.db), read_only=True) as db:
             # relation API: DB-API arrow output copies every row once more (DuckDB warns)
-            return reader_costs(lambda: db.sql("SELECT * FROM orders_current").to_arrow_table(),
-                                lambda k: db.sql("SELECT * FROM orders_current WHERE "
-                                                 f"order_id = {int(k)}").to_arrow_table(), keys)
+            return reader_costs(
+                lambda: db.sql("SELECT * FROM orders_current").to_arrow_table(),
+                lambda k: db.sql(f"SELECT * FROM orders_current WHERE order_id = {int(k)}").to_arrow_table(),
+                keys,
+            )
 
 
 def _fold(changes: pa.Table) -> pa.Table:
@@ -140,25 +161,33 @@ def _fold(changes: pa.Table) -> pa.Table:
     tmp = Path("/tmp/bench_fold.parquet")
     pq.write_table(changes, tmp)
     import pyarrow.fs as pafs  # noqa: F401
-    rows, _ = read_changes(Lake("/tmp"), ORDERS, f.__class__(f.sort_key, str(tmp), f.name, "cdc",
-                                                             "parquet"))
+
+    rows, _ = read_changes(Lake("/tmp"), ORDERS, f.__class__(f.sort_key, str(tmp), f.name, "cdc", "parquet"))
     return last_change_per_key(rows, "order_id")
 
 
 def _metrics(m: dict) -> dict:
-    changed = (m.get("num_target_rows_inserted", 0) + m.get("num_target_rows_updated", 0)
-               + m.get("num_target_rows_deleted", 0))
+    changed = (
+        m.get("num_target_rows_inserted", 0)
+        + m.get("num_target_rows_updated", 0)
+        + m.get("num_target_rows_deleted", 0)
+    )
     rewritten = m.get("num_target_rows_copied", 0) + m.get("num_target_rows_updated", 0)
-    return {"rows_changed": changed, "rows_rewritten": rewritten,
-            "files_removed": m.get("num_target_files_removed", 0),
-            "files_added": m.get("num_target_files_added", 0),
-            "write_amplification": round(rewritten / changed, 1) if changed else None}
+    return {
+        "rows_changed": changed,
+        "rows_rewritten": rewritten,
+        "files_removed": m.get("num_target_files_removed", 0),
+        "files_added": m.get("num_target_files_added", 0),
+        "write_amplification": round(rewritten / changed, 1) if changed else None,
+    }
 
 
 def delta_reader(dt: DeltaTable, keys: list[int]) -> dict:
-    return reader_costs(lambda: dt.to_pyarrow_table(),
-                        lambda k: dt.to_pyarrow_dataset().to_table(filter=ds.field("order_id") == k),
-                        keys)
+    return reader_costs(
+        lambda: dt.to_pyarrow_table(),
+        lambda k: dt.to_pyarrow_dataset().to_table(filter=ds.field("order_id") == k),
+        keys,
+    )
 
 
 def parquet_floor(root: Path, changes: pa.Table) -> dict:
@@ -167,8 +196,7 @@ def parquet_floor(root: Path, changes: pa.Table) -> dict:
     return {"seconds": seconds}
 
 
-def run_size(rows: int, batches: list[int], repeats: int, workdir: Path, engines: list[str]
-             ) -> dict:
+def run_size(rows: int, batches: list[int], repeats: int, workdir: Path, engines: list[str]) -> dict:
     base = base_table(rows)
     out: dict = {"rows": rows, "engines": {}}
     classes = {c.name: c for c in (Platform, DeltaUntuned, DbtDuckdbMerge)}
@@ -181,15 +209,19 @@ def run_size(rows: int, batches: list[int], repeats: int, workdir: Path, engines
             for _ in range(repeats if size <= 20_000 else 1):
                 changes, new_max = change_batch(max_key, size, seed=7, batch_no=batch_no)
                 r = engine.apply(changes)
-                results.append({"batch": size, **{k: (round(v, 4) if isinstance(v, float) else v)
-                                                  for k, v in r.items()}})
+                results.append(
+                    {"batch": size, **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}}
+                )
                 max_key, batch_no = new_max, batch_no + 1
         keys = [int(k) for k in np.random.default_rng(3).integers(1, rows, 5)]
-        readers = engine.reader(keys) if name == "dbt_duckdb_merge" else delta_reader(
-            engine.table(), keys)
+        readers = engine.reader(keys) if name == "dbt_duckdb_merge" else delta_reader(engine.table(), keys)
         files = None if name == "dbt_duckdb_merge" else len(engine.table().file_uris())
-        out["engines"][name] = {"setup_s": round(setup_s, 2), "batches": results,
-                                "readers_after": readers, "files_after": files}
+        out["engines"][name] = {
+            "setup_s": round(setup_s, 2),
+            "batches": results,
+            "readers_after": readers,
+            "files_after": files,
+        }
         shutil.rmtree(root, ignore_errors=True)
     changes, _ = change_batch(rows, batches[0], seed=7, batch_no=0)
     out["parquet_floor_first_batch"] = parquet_floor(workdir / "floor", changes)

@@ -23,17 +23,19 @@ def orders_rows(keys: np.ndarray, rng: np.random.Generator, version: int = 0) ->
     n = len(keys)
     cents = rng.integers(500, 50_000, n)
     ts = EPOCH_US + keys * 3_000_000 + version
-    return pa.table({
-        "order_id": pa.array(keys, pa.int64()),
-        "customer_id": pa.array(rng.integers(1, 200_000, n), pa.int64()),
-        "status": pa.array(STATUSES[rng.integers(0, 5, n)]),
-        "order_ts": pa.array(ts, pa.timestamp("us", tz="UTC")),
-        "total_amount": pa.array(cents, pa.int32()).cast(pa.decimal128(12, 2)),
-        "currency": pa.array(np.full(n, "EUR")),
-        "shipping_country": pa.array(np.array(["DE", "FR", "PL", "IE"])[rng.integers(0, 4, n)]),
-        "note": pa.array([None] * n, pa.string()),
-        "updated_at": pa.array(ts + version * 1000, pa.timestamp("us", tz="UTC")),
-    }).cast(ORDERS.arrow_schema())
+    return pa.table(
+        {
+            "order_id": pa.array(keys, pa.int64()),
+            "customer_id": pa.array(rng.integers(1, 200_000, n), pa.int64()),
+            "status": pa.array(STATUSES[rng.integers(0, 5, n)]),
+            "order_ts": pa.array(ts, pa.timestamp("us", tz="UTC")),
+            "total_amount": pa.array(cents, pa.int32()).cast(pa.decimal128(12, 2)),
+            "currency": pa.array(np.full(n, "EUR")),
+            "shipping_country": pa.array(np.array(["DE", "FR", "PL", "IE"])[rng.integers(0, 4, n)]),
+            "note": pa.array([None] * n, pa.string()),
+            "updated_at": pa.array(ts + version * 1000, pa.timestamp("us", tz="UTC")),
+        }
+    ).cast(ORDERS.arrow_schema())
 
 
 def base_table(n: int, seed: int = 1) -> pa.Table:
@@ -48,8 +50,7 @@ def change_batch(max_key: int, size: int, seed: int, batch_no: int) -> tuple[pa.
     touched = n_upd + n_del
     hot = rng.random(touched) < 0.95
     hot_low = max(1, max_key - max_key // 50)
-    keys = np.where(hot, rng.integers(hot_low, max_key + 1, touched),
-                    rng.integers(1, max_key + 1, touched))
+    keys = np.where(hot, rng.integers(hot_low, max_key + 1, touched), rng.integers(1, max_key + 1, touched))
     new_keys = np.arange(max_key + 1, max_key + 1 + n_ins, dtype=np.int64)
     all_keys = np.concatenate([keys, new_keys])
     ops = np.array(["U"] * n_upd + ["D"] * n_del + ["I"] * n_ins)

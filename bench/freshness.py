@@ -41,9 +41,13 @@ def _seen_in_processed(lake: Lake, pending: dict[int, datetime]) -> set[int]:
     buckets = sorted({i // ORDERS.key_bucket_size for i in ids})
     rows = dt.to_pyarrow_dataset().to_table(
         columns=["order_id", "updated_at"],
-        filter=ds.field("_key_bucket").isin(buckets) & ds.field("order_id").isin(ids))
-    return {i for i, ts in zip(rows["order_id"].to_pylist(), rows["updated_at"].to_pylist(),
-                               strict=True) if pending.get(i) == ts}
+        filter=ds.field("_key_bucket").isin(buckets) & ds.field("order_id").isin(ids),
+    )
+    return {
+        i
+        for i, ts in zip(rows["order_id"].to_pylist(), rows["updated_at"].to_pylist(), strict=True)
+        if pending.get(i) == ts
+    }
 
 
 def _seen_in_warehouse(pending: dict[int, datetime]) -> set[int]:
@@ -51,8 +55,10 @@ def _seen_in_warehouse(pending: dict[int, datetime]) -> set[int]:
         return set()
     try:
         with duckdb.connect(str(locations().warehouse_path), read_only=True) as db:
-            rows = db.execute(f"SELECT order_id, updated_at FROM {qualified_model(db, 'fct_orders')} "
-                              f"WHERE order_id IN ({', '.join(map(str, pending))})").fetchall()
+            rows = db.execute(
+                f"SELECT order_id, updated_at FROM {qualified_model(db, 'fct_orders')} "
+                f"WHERE order_id IN ({', '.join(map(str, pending))})"
+            ).fetchall()
     except duckdb.IOException:  # dbt holds the write lock for a moment
         return set()
     return {i for i, ts in rows if ts.replace(tzinfo=UTC) == pending[i].replace(tzinfo=UTC)}
@@ -75,10 +81,8 @@ def measure(changes: int, every: float, timeout: float) -> dict:
             now = time.monotonic()
             if i < changes and now >= next_change:
                 order_id = top - i
-                stamp = (datetime.now(UTC) + timedelta(days=3650)).replace(
-                    microsecond=(i * 7919) % 10**6)
-                conn.execute("UPDATE orders SET updated_at = %s WHERE order_id = %s",
-                             (stamp, order_id))
+                stamp = (datetime.now(UTC) + timedelta(days=3650)).replace(microsecond=(i * 7919) % 10**6)
+                conn.execute("UPDATE orders SET updated_at = %s WHERE order_id = %s", (stamp, order_id))
                 committed[order_id], stamps[order_id] = time.monotonic(), stamp
                 next_change += every
                 i += 1
@@ -94,22 +98,28 @@ def measure(changes: int, every: float, timeout: float) -> dict:
             if i >= changes and (len(to_warehouse) + len(late) >= changes):
                 break
             time.sleep(0.25)
-    return {"changes": changes, "seconds_between_changes": every,
-            "sensor_interval_s": {s.name: s.minimum_interval_seconds
-                                  for s in (cdc_capture_sensor, automation)},
-            "run_queue_interval_s": DagsterInstance.get().run_coordinator.dequeue_interval_seconds,
-            "processed": _stats(list(to_processed.values()), changes),
-            "fct_orders": _stats(list(to_warehouse.values()), changes),
-            "measured_at": datetime.now(UTC).isoformat()}
+    return {
+        "changes": changes,
+        "seconds_between_changes": every,
+        "sensor_interval_s": {s.name: s.minimum_interval_seconds for s in (cdc_capture_sensor, automation)},
+        "run_queue_interval_s": DagsterInstance.get().run_coordinator.dequeue_interval_seconds,
+        "processed": _stats(list(to_processed.values()), changes),
+        "fct_orders": _stats(list(to_warehouse.values()), changes),
+        "measured_at": datetime.now(UTC).isoformat(),
+    }
 
 
 def _stats(values: list[float], expected: int) -> dict:
     ok = sorted(values)
     if not ok:
         return {"arrived": 0, "expected": expected}
-    return {"arrived": len(ok), "expected": expected, "median_s": round(statistics.median(ok), 2),
-            "p95_s": round(ok[min(len(ok) - 1, int(0.95 * len(ok)))], 2),
-            "max_s": round(ok[-1], 2)}
+    return {
+        "arrived": len(ok),
+        "expected": expected,
+        "median_s": round(statistics.median(ok), 2),
+        "p95_s": round(ok[min(len(ok) - 1, int(0.95 * len(ok)))], 2),
+        "max_s": round(ok[-1], 2),
+    }
 
 
 if __name__ == "__main__":

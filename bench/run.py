@@ -1,7 +1,7 @@
 """`make bench`: run the benchmarks and record JSON + a Markdown table in bench/results/.
 
-    python -m bench.run --mode quick   # CI: checks the benchmarks still run (small sizes)
-    python -m bench.run --mode full    # by hand: 1M and 10M rows, batches 1k/20k/200k
+python -m bench.run --mode quick   # CI: checks the benchmarks still run (small sizes)
+python -m bench.run --mode full    # by hand: 1M and 10M rows, batches 1k/20k/200k
 """
 
 from __future__ import annotations
@@ -23,31 +23,53 @@ from bench.cdc_apply import run_size
 
 RESULTS = Path(__file__).parent / "results"
 MODES = {
-    "quick": {"rows": [50_000, 200_000], "batches": [1_000, 20_000], "repeats": 2,
-              "demo_orders": 5_000},
-    "full": {"rows": [1_000_000, 10_000_000], "batches": [1_000, 20_000, 200_000], "repeats": 3,
-             "demo_orders": 100_000},
+    "quick": {"rows": [50_000, 200_000], "batches": [1_000, 20_000], "repeats": 2, "demo_orders": 5_000},
+    "full": {
+        "rows": [1_000_000, 10_000_000],
+        "batches": [1_000, 20_000, 200_000],
+        "repeats": 3,
+        "demo_orders": 100_000,
+    },
 }
 ENGINES = ["platform", "delta_untuned", "dbt_duckdb_merge"]
 
 
 def machine() -> dict:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
-                .splitlines() if line.startswith("model name")), platform.processor())
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1),
-            "python": platform.python_version(), "os": platform.platform(),
-            "versions": {p: version(p) for p in ("deltalake", "duckdb", "pyarrow", "dbt-duckdb",
-                                                 "dagster")}}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem, 1),
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "versions": {p: version(p) for p in ("deltalake", "duckdb", "pyarrow", "dbt-duckdb", "dagster")},
+    }
 
 
 def code_location_load() -> float:
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "DAGSTER_HOME": str(root), "PLATFORM_DAGSTER_STATE": str(root / ".dagster"),
-           "PLATFORM_DAGSTER_LOGS": str(root / ".dagster" / "logs")}
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(root),
+        "PLATFORM_DAGSTER_STATE": str(root / ".dagster"),
+        "PLATFORM_DAGSTER_LOGS": str(root / ".dagster" / "logs"),
+    }
     start = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).with_name("dagster")), "definitions", "validate",
-                    "-w", "workspace.yaml"], cwd=root, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=root,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return round(time.perf_counter() - start, 2)
 
 
@@ -58,7 +80,8 @@ _PEAK_OF_ONE_CHILD = (
     "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
     "sys.stderr.write(done.stderr)\n"
     "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-    "sys.exit(done.returncode)\n")
+    "sys.exit(done.returncode)\n"
+)
 
 
 def demo_run(orders: int) -> dict:
@@ -67,15 +90,34 @@ def demo_run(orders: int) -> dict:
         env = {**os.environ, "PLATFORM_HOME": home}
         env.pop("DAGSTER_HOME", None)  # an ephemeral instance: the bench leaves no runs behind
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", _PEAK_OF_ONE_CHILD,
-                               str(Path(sys.executable).with_name("lakehouse")), "demo",
-                               "--orders", str(orders)], env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _PEAK_OF_ONE_CHILD,
+                str(Path(sys.executable).with_name("lakehouse")),
+                "demo",
+                "--orders",
+                str(orders),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - start
         if done.returncode != 0:  # record it; the other benchmarks' results still count
-            return {"orders": orders, "error": (done.stderr.strip().splitlines() or ["?"])[-1],
-                    "wall_s": None, "peak_rss_mib": None}
-        subprocess.run([str(Path(sys.executable).with_name("lakehouse")), "oltp", "stop"],
-                       env=env, check=True, capture_output=True)
+            return {
+                "orders": orders,
+                "error": (done.stderr.strip().splitlines() or ["?"])[-1],
+                "wall_s": None,
+                "peak_rss_mib": None,
+            }
+        subprocess.run(
+            [str(Path(sys.executable).with_name("lakehouse")), "oltp", "stop"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     peak_kib = int(done.stdout.strip().splitlines()[-1])
     return {"orders": orders, "wall_s": round(wall, 1), "peak_rss_mib": round(peak_kib / 1024)}
 
@@ -90,10 +132,12 @@ def summarize(size: dict) -> list[str]:
             secs = statistics.median(x["seconds"] for x in runs)
             rewritten = runs[-1].get("rows_rewritten")
             frac = f"{rewritten / size['rows']:.1%}" if rewritten is not None else "n/a"
-            lines.append(f"| {size['rows']:,} | {engine} | {batch:,} | {secs:.3f} | "
-                         f"{batch / secs:,.0f} | {runs[-1].get('write_amplification', 'n/a')} | "
-                         f"{frac} | {r['readers_after']['full_scan_s']} | "
-                         f"{r['readers_after']['key_lookup_s']} | {r['files_after'] or 'n/a'} |")
+            lines.append(
+                f"| {size['rows']:,} | {engine} | {batch:,} | {secs:.3f} | "
+                f"{batch / secs:,.0f} | {runs[-1].get('write_amplification', 'n/a')} | "
+                f"{frac} | {r['readers_after']['full_scan_s']} | "
+                f"{r['readers_after']['key_lookup_s']} | {r['files_after'] or 'n/a'} |"
+            )
     return lines
 
 
@@ -104,26 +148,36 @@ def main() -> None:
     cfg = MODES[args.mode]
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        sizes = [run_size(n, cfg["batches"], cfg["repeats"], Path(tmp), ENGINES)
-                 for n in cfg["rows"]]
-    result = {"mode": args.mode, "date": started.isoformat(), "machine": machine(),
-              "cdc_apply": sizes, "code_location_load_s": code_location_load(),
-              "demo": demo_run(cfg["demo_orders"])}
+        sizes = [run_size(n, cfg["batches"], cfg["repeats"], Path(tmp), ENGINES) for n in cfg["rows"]]
+    result = {
+        "mode": args.mode,
+        "date": started.isoformat(),
+        "machine": machine(),
+        "cdc_apply": sizes,
+        "code_location_load_s": code_location_load(),
+        "demo": demo_run(cfg["demo_orders"]),
+    }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"cdc_apply_{args.mode}.json").write_text(json.dumps(result, indent=2))
-    md = [f"# CDC apply benchmark ({args.mode}), {started:%Y-%m-%d}",
-          f"Machine: {result['machine']['cpu']}, {result['machine']['cores']} cores, "
-          f"{result['machine']['memory_gib']} GiB; versions {result['machine']['versions']}",
-          f"Code location load (`dagster definitions validate`): {result['code_location_load_s']} s",
-          f"Main job (`lakehouse demo`, {result['demo']['orders']:,} orders, fresh home): "
-          f"{result['demo']['wall_s']} s, peak RSS {result['demo']['peak_rss_mib']} MiB "
-          "(largest child process)",
-          "", "| rows | engine | batch | seconds (median) | changes/s | write amp. | table rewritten |"
-          " full scan s | key lookup s | files |", "|---|---|---|---|---|---|---|---|---|---|"]
+    md = [
+        f"# CDC apply benchmark ({args.mode}), {started:%Y-%m-%d}",
+        f"Machine: {result['machine']['cpu']}, {result['machine']['cores']} cores, "
+        f"{result['machine']['memory_gib']} GiB; versions {result['machine']['versions']}",
+        f"Code location load (`dagster definitions validate`): {result['code_location_load_s']} s",
+        f"Main job (`lakehouse demo`, {result['demo']['orders']:,} orders, fresh home): "
+        f"{result['demo']['wall_s']} s, peak RSS {result['demo']['peak_rss_mib']} MiB "
+        "(largest child process)",
+        "",
+        "| rows | engine | batch | seconds (median) | changes/s | write amp. | table rewritten |"
+        " full scan s | key lookup s | files |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for size in sizes:
         md += summarize(size)
-        md.append(f"| {size['rows']:,} | parquet floor | {cfg['batches'][0]:,} | "
-                  f"{size['parquet_floor_first_batch']['seconds']:.4f} | | | | | | |")
+        md.append(
+            f"| {size['rows']:,} | parquet floor | {cfg['batches'][0]:,} | "
+            f"{size['parquet_floor_first_batch']['seconds']:.4f} | | | | | | |"
+        )
     (RESULTS / f"cdc_apply_{args.mode}.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
 

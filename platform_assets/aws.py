@@ -46,14 +46,17 @@ _SESSION_LOCK = threading.Lock()
 
 
 @functools.cache
-def _session(profile: str | None, region: str | None, key: str | None, secret: str | None,
-             token: str | None):
+def _session(profile: str | None, region: str | None, key: str | None, secret: str | None, token: str | None):
     """One boto3 session per set of credentials (making one costs ~0.2 s of loading models)."""
     import boto3
 
-    return boto3.session.Session(profile_name=profile, region_name=region,
-                                 aws_access_key_id=key, aws_secret_access_key=secret,
-                                 aws_session_token=token)
+    return boto3.session.Session(
+        profile_name=profile,
+        region_name=region,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+    )
 
 
 def _seconds(text: str | None, default: float) -> float:
@@ -69,35 +72,45 @@ class AwsResource(ResourceWithBoto3Configuration):
     same `aws_settings()`.
     """
 
-    max_attempts: int = Field(default=MAX_ATTEMPTS,
-                              description="Attempts per call, the first included")
-    connect_timeout_s: float = Field(default=CONNECT_TIMEOUT_S,
-                                     description="Seconds to open a connection")
-    read_timeout_s: float = Field(default=READ_TIMEOUT_S,
-                                  description="Seconds to wait for a response")
+    max_attempts: int = Field(default=MAX_ATTEMPTS, description="Attempts per call, the first included")
+    connect_timeout_s: float = Field(default=CONNECT_TIMEOUT_S, description="Seconds to open a connection")
+    read_timeout_s: float = Field(default=READ_TIMEOUT_S, description="Seconds to wait for a response")
 
     def session(self):
-        return _session(self.profile_name or None, self.region_name or None,
-                        self.aws_access_key_id or None, self.aws_secret_access_key or None,
-                        self.aws_session_token or None)
+        return _session(
+            self.profile_name or None,
+            self.region_name or None,
+            self.aws_access_key_id or None,
+            self.aws_secret_access_key or None,
+            self.aws_session_token or None,
+        )
 
     def client(self, service: str) -> Any:
         """A boto3 client with this resource's endpoint, credentials, retries and timeouts."""
         from botocore.config import Config
 
-        config = Config(connect_timeout=self.connect_timeout_s, read_timeout=self.read_timeout_s,
-                        retries={"total_max_attempts": self.max_attempts, "mode": "standard"})
+        config = Config(
+            connect_timeout=self.connect_timeout_s,
+            read_timeout=self.read_timeout_s,
+            retries={"total_max_attempts": self.max_attempts, "mode": "standard"},
+        )
         with _SESSION_LOCK:  # a boto3 session is not thread-safe; its clients are
-            return self.session().client(service, endpoint_url=self.endpoint_url or None,
-                                         use_ssl=self.use_ssl, verify=self.verify,
-                                         config=config)
+            return self.session().client(
+                service,
+                endpoint_url=self.endpoint_url or None,
+                use_ssl=self.use_ssl,
+                verify=self.verify,
+                config=config,
+            )
 
     def storage_options(self) -> dict[str, str]:
         """The same settings for delta-rs (object_store) and the lake's pyarrow filesystem."""
-        opts = {**CONDITIONAL_PUT,
-                "connect_timeout": f"{self.connect_timeout_s:g}s",
-                "timeout": f"{self.read_timeout_s:g}s",
-                "max_retries": str(max(self.max_attempts - 1, 0))}
+        opts = {
+            **CONDITIONAL_PUT,
+            "connect_timeout": f"{self.connect_timeout_s:g}s",
+            "timeout": f"{self.read_timeout_s:g}s",
+            "max_retries": str(max(self.max_attempts - 1, 0)),
+        }
         if self.region_name:
             opts["AWS_REGION"] = self.region_name
         if self.endpoint_url:
@@ -107,9 +120,11 @@ class AwsResource(ResourceWithBoto3Configuration):
             opts["AWS_PROFILE"] = self.profile_name
         if self.verify is False:
             opts["AWS_ALLOW_INVALID_CERTIFICATES"] = "true"
-        for key, value in (("AWS_ACCESS_KEY_ID", self.aws_access_key_id),
-                           ("AWS_SECRET_ACCESS_KEY", self.aws_secret_access_key),
-                           ("AWS_SESSION_TOKEN", self.aws_session_token)):
+        for key, value in (
+            ("AWS_ACCESS_KEY_ID", self.aws_access_key_id),
+            ("AWS_SECRET_ACCESS_KEY", self.aws_secret_access_key),
+            ("AWS_SESSION_TOKEN", self.aws_session_token),
+        ):
             if value:
                 opts[key] = value
         return opts
@@ -117,16 +132,18 @@ class AwsResource(ResourceWithBoto3Configuration):
     @classmethod
     def from_storage_options(cls, opts: dict[str, str]) -> AwsResource:
         """The resource back from a lake's storage options (for code that holds only a Lake)."""
-        return cls(region_name=opts.get("AWS_REGION"), endpoint_url=opts.get("AWS_ENDPOINT_URL"),
-                   profile_name=opts.get("AWS_PROFILE"),
-                   verify=opts.get("AWS_ALLOW_INVALID_CERTIFICATES") != "true",
-                   aws_access_key_id=opts.get("AWS_ACCESS_KEY_ID"),
-                   aws_secret_access_key=opts.get("AWS_SECRET_ACCESS_KEY"),
-                   aws_session_token=opts.get("AWS_SESSION_TOKEN"),
-                   connect_timeout_s=_seconds(opts.get("connect_timeout"), CONNECT_TIMEOUT_S),
-                   read_timeout_s=_seconds(opts.get("timeout"), READ_TIMEOUT_S),
-                   max_attempts=int(opts.get("max_retries", MAX_ATTEMPTS - 1)) + 1)
-
+        return cls(
+            region_name=opts.get("AWS_REGION"),
+            endpoint_url=opts.get("AWS_ENDPOINT_URL"),
+            profile_name=opts.get("AWS_PROFILE"),
+            verify=opts.get("AWS_ALLOW_INVALID_CERTIFICATES") != "true",
+            aws_access_key_id=opts.get("AWS_ACCESS_KEY_ID"),
+            aws_secret_access_key=opts.get("AWS_SECRET_ACCESS_KEY"),
+            aws_session_token=opts.get("AWS_SESSION_TOKEN"),
+            connect_timeout_s=_seconds(opts.get("connect_timeout"), CONNECT_TIMEOUT_S),
+            read_timeout_s=_seconds(opts.get("timeout"), READ_TIMEOUT_S),
+            max_attempts=int(opts.get("max_retries", MAX_ATTEMPTS - 1)) + 1,
+        )
 
 
 def aws_settings() -> dict:
@@ -136,10 +153,14 @@ def aws_settings() -> dict:
     Strings are `EnvVar`s when set (resolved when a run starts, or by
     `process_config_and_initialize()` outside one); unset keys stay None (the default chain).
     """
-    return {"region_name": env("AWS_REGION"), "endpoint_url": env("AWS_ENDPOINT_URL"),
-            "profile_name": env("AWS_PROFILE"), "aws_access_key_id": env("AWS_ACCESS_KEY_ID"),
-            "aws_secret_access_key": env("AWS_SECRET_ACCESS_KEY"),
-            "aws_session_token": env("AWS_SESSION_TOKEN"),
-            "connect_timeout_s": number("PLATFORM_AWS_CONNECT_TIMEOUT_S"),
-            "read_timeout_s": number("PLATFORM_AWS_READ_TIMEOUT_S"),
-            "max_attempts": int(number("PLATFORM_AWS_MAX_ATTEMPTS"))}
+    return {
+        "region_name": env("AWS_REGION"),
+        "endpoint_url": env("AWS_ENDPOINT_URL"),
+        "profile_name": env("AWS_PROFILE"),
+        "aws_access_key_id": env("AWS_ACCESS_KEY_ID"),
+        "aws_secret_access_key": env("AWS_SECRET_ACCESS_KEY"),
+        "aws_session_token": env("AWS_SESSION_TOKEN"),
+        "connect_timeout_s": number("PLATFORM_AWS_CONNECT_TIMEOUT_S"),
+        "read_timeout_s": number("PLATFORM_AWS_READ_TIMEOUT_S"),
+        "max_attempts": int(number("PLATFORM_AWS_MAX_ATTEMPTS")),
+    }

@@ -22,16 +22,25 @@ from platform_assets.warehouse import defs as warehouse
 
 # The main job: the whole graph, raw to marts. `make demo` runs it once without the UI.
 lakehouse_pipeline = define_asset_job(
-    "lakehouse_pipeline", selection=AssetSelection.all(),
-    description="Full load / CDC capture, apply to processed Delta, curate, build the warehouse.")
+    "lakehouse_pipeline",
+    selection=AssetSelection.all(),
+    description="Full load / CDC capture, apply to processed Delta, curate, build the warehouse.",
+)
 
 
 def build_definitions() -> Definitions:
     """Definitions for the profile in the environment (tests call this after setting it)."""
     return Definitions.merge(
         raw_ingest_definitions(),
-        processed.defs, curated.defs, warehouse.defs, events_lake.defs,
-        catalog.defs, metadata.defs, maintenance.defs, tables.defs, orchestration.defs,
+        processed.defs,
+        curated.defs,
+        warehouse.defs,
+        events_lake.defs,
+        catalog.defs,
+        metadata.defs,
+        maintenance.defs,
+        tables.defs,
+        orchestration.defs,
         observability.defs,
         Definitions(
             jobs=[lakehouse_pipeline],

@@ -24,8 +24,7 @@ def run_pipeline() -> None:
     from platform_assets.definitions import build_definitions
 
     defs = build_definitions()
-    instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else \
-        DagsterInstance.ephemeral()
+    instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
     job = defs.resolve_job_def("lakehouse_pipeline")
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
@@ -38,6 +37,7 @@ def summary(dsn: str) -> str:
     loc = locations()
     lake_root = loc.lake_root
     from platform_assets.lake import Lake
+
     lake = Lake(str(lake_root))
     with psycopg.connect(dsn) as conn:
         source = row_counts(conn)
@@ -63,8 +63,9 @@ def summary(dsn: str) -> str:
 
 
 def qualified_model(db: duckdb.DuckDBPyConnection, model: str) -> str:
-    row = db.execute("SELECT table_schema FROM information_schema.tables WHERE table_name = ?",
-                     [model]).fetchone()
+    row = db.execute(
+        "SELECT table_schema FROM information_schema.tables WHERE table_name = ?", [model]
+    ).fetchone()
     if row is None:
         raise PlatformError(f"warehouse model {model} is missing from {locations().warehouse_path}")
     return f'"{row[0]}"."{model}"'
@@ -73,8 +74,7 @@ def qualified_model(db: duckdb.DuckDBPyConnection, model: str) -> str:
 def demo(orders: int) -> str:
     from platform_assets.resources import OltpResource
 
-    oltp = OltpResource(data_dir=str(locations().oltp_data_dir),
-                        dsn=os.environ.get("PLATFORM_OLTP_DSN"))
+    oltp = OltpResource(data_dir=str(locations().oltp_data_dir), dsn=os.environ.get("PLATFORM_OLTP_DSN"))
     dsn = oltp.resolved_dsn()
     with psycopg.connect(dsn) as conn:
         seed(conn, orders=orders)

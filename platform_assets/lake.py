@@ -50,11 +50,14 @@ class Lake:
         aws = AwsResource.from_storage_options(self.storage_options)  # timeouts, retries too
         endpoint = aws.endpoint_url or ""
         return pafs.S3FileSystem(
-            access_key=aws.aws_access_key_id, secret_key=aws.aws_secret_access_key,
-            session_token=aws.aws_session_token, region=aws.region_name or "us-east-1",
+            access_key=aws.aws_access_key_id,
+            secret_key=aws.aws_secret_access_key,
+            session_token=aws.aws_session_token,
+            region=aws.region_name or "us-east-1",
             endpoint_override=endpoint.split("://")[-1] or None,
             scheme="http" if endpoint.startswith("http://") else "https",
-            connect_timeout=aws.connect_timeout_s, request_timeout=aws.read_timeout_s,
+            connect_timeout=aws.connect_timeout_s,
+            request_timeout=aws.read_timeout_s,
             retry_strategy=pafs.AwsStandardS3RetryStrategy(max_attempts=aws.max_attempts),
         )
 
@@ -65,4 +68,4 @@ class Lake:
         return AwsResource.from_storage_options(self.storage_options).client("s3")
 
     def fs_path(self, uri: str) -> str:
-        return uri[len("s3://"):] if uri.startswith("s3://") else uri
+        return uri[len("s3://") :] if uri.startswith("s3://") else uri

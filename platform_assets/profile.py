@@ -52,13 +52,11 @@ def resources_for(profile: str | None = None) -> dict:
     if profile == "local":
         return {
             "lake": LakeResource(root=str(loc.lake_root)),
-            "oltp": OltpResource(data_dir=str(loc.oltp_data_dir),
-                                 dsn=value("PLATFORM_OLTP_DSN")),
+            "oltp": OltpResource(data_dir=str(loc.oltp_data_dir), dsn=value("PLATFORM_OLTP_DSN")),
             "dbt": dbt_resource(target="local"),
             "warehouse_loader": curated_loader_resource("local"),
             "catalog": CatalogResource(kind="local", path=str(loc.catalog_path)),
-            "metadata_store": MetadataStoreResource(kind="sqlite",
-                                                    sqlite_path=str(loc.metadata_path)),
+            "metadata_store": MetadataStoreResource(kind="sqlite", sqlite_path=str(loc.metadata_path)),
             "events": EventStreamResource(sink="files"),
             "metrics": MetricsResource(kind="log"),
             "alerts": alerts,
@@ -70,18 +68,18 @@ def resources_for(profile: str | None = None) -> dict:
         "oltp": OltpResource(data_dir=str(loc.oltp_data_dir), dsn=env("PLATFORM_OLTP_DSN")),
         "dbt": dbt_resource(target="prod"),
         "warehouse_loader": curated_loader_resource("prod"),
-        "catalog": CatalogResource(
-            kind="glue", database_prefix=env("PLATFORM_GLUE_DATABASE_PREFIX"), **aws),
+        "catalog": CatalogResource(kind="glue", database_prefix=env("PLATFORM_GLUE_DATABASE_PREFIX"), **aws),
         "metadata_store": MetadataStoreResource(
-            kind="dynamodb", table_name=env("PLATFORM_METADATA_TABLE"), **aws),
-        "events": EventStreamResource(sink="kinesis", stream_name=env("PLATFORM_EVENTS_STREAM"),
-                                      **aws),
-        "metrics": MetricsResource(kind="cloudwatch",
-                                   namespace=env("PLATFORM_METRICS_NAMESPACE"), **aws),
+            kind="dynamodb", table_name=env("PLATFORM_METADATA_TABLE"), **aws
+        ),
+        "events": EventStreamResource(sink="kinesis", stream_name=env("PLATFORM_EVENTS_STREAM"), **aws),
+        "metrics": MetricsResource(kind="cloudwatch", namespace=env("PLATFORM_METRICS_NAMESPACE"), **aws),
         "alerts": alerts,
         "processed_engine": ProcessedEngine(
-            kind=value("PLATFORM_PROCESSED_ENGINE"), databricks_host=env("PLATFORM_DATABRICKS_HOST"),
+            kind=value("PLATFORM_PROCESSED_ENGINE"),
+            databricks_host=env("PLATFORM_DATABRICKS_HOST"),
             databricks_token=env("PLATFORM_DATABRICKS_TOKEN"),
             job_python_file=value("PLATFORM_DATABRICKS_JOB_FILE"),
-            wheel=value("PLATFORM_DATABRICKS_WHEEL")),
+            wheel=value("PLATFORM_DATABRICKS_WHEEL"),
+        ),
     }

@@ -33,27 +33,31 @@ class Variable:
         return f"`{self.default}`" if self.default not in (None, "") else "unset"
 
 
-def _v(name: str, meaning: str, default: str | None = None, *, secret: bool = False,
-       required: bool = False) -> Variable:
+def _v(
+    name: str, meaning: str, default: str | None = None, *, secret: bool = False, required: bool = False
+) -> Variable:
     return Variable(name, meaning, default, secret, required)
 
 
 VARIABLES: tuple[Variable, ...] = (
     # the profile and local state
     _v("PLATFORM_ENV", "The profile: `local` or `prod`", "local"),
-    _v("PLATFORM_HOME", "Where local state lives (`.lake/`, `.platform/`); default the project "
-       "folder"),
+    _v("PLATFORM_HOME", "Where local state lives (`.lake/`, `.platform/`); default the project folder"),
     _v("DAGSTER_HOME", "The Dagster instance's folder (dagster.yaml); the Makefile sets it"),
     _v("PLATFORM_DAGSTER_STATE", "Run and event storage of the instance (dagster.yaml)"),
     _v("PLATFORM_DAGSTER_LOGS", "Compute logs of the instance (dagster.yaml)"),
     # the lake and AWS
     _v("PLATFORM_LAKE_URI", "The lake's root in `prod`: `s3://bucket/prefix`", required=True),
     _v("AWS_REGION", "Region of every AWS service", "us-east-1"),
-    _v("AWS_ENDPOINT_URL", "One endpoint for every AWS service (a local server such as moto's); "
-       "unset on AWS"),
+    _v(
+        "AWS_ENDPOINT_URL", "One endpoint for every AWS service (a local server such as moto's); unset on AWS"
+    ),
     _v("AWS_PROFILE", "A named profile of `~/.aws/config`"),
-    _v("AWS_ACCESS_KEY_ID", "Access key; unset: the default credential chain (ECS task role, "
-       "instance profile)", secret=True),
+    _v(
+        "AWS_ACCESS_KEY_ID",
+        "Access key; unset: the default credential chain (ECS task role, instance profile)",
+        secret=True,
+    ),
     _v("AWS_SECRET_ACCESS_KEY", "Secret of the access key", secret=True),
     _v("AWS_SESSION_TOKEN", "Session token of temporary keys", secret=True),
     _v("PLATFORM_AWS_CONNECT_TIMEOUT_S", "Seconds to open a connection to an AWS service", "5"),
@@ -61,25 +65,34 @@ VARIABLES: tuple[Variable, ...] = (
     _v("PLATFORM_AWS_MAX_ATTEMPTS", "Attempts per AWS call (the first included)", "3"),
     _v("PLATFORM_RAW_KEEP_DAYS", "Days applied raw files are kept", "7"),
     # the source database
-    _v("PLATFORM_OLTP_DSN", "The shop's Postgres (libpq DSN); `local`: the embedded server",
-       secret=True, required=True),
+    _v(
+        "PLATFORM_OLTP_DSN",
+        "The shop's Postgres (libpq DSN); `local`: the embedded server",
+        secret=True,
+        required=True,
+    ),
     # metadata store, events, catalog
-    _v("PLATFORM_METADATA_TABLE", "DynamoDB table of the metadata store (Streams on)",
-       "lakehouse-metadata"),
+    _v("PLATFORM_METADATA_TABLE", "DynamoDB table of the metadata store (Streams on)", "lakehouse-metadata"),
     _v("PLATFORM_EVENTS_STREAM", "Kinesis stream of the clickstream", "shop-clickstream"),
     _v("PLATFORM_EVENTS_SHARDS", "Shards of the Kinesis stream when provisioning creates it", "1"),
-    _v("PLATFORM_GLUE_DATABASE_PREFIX", "Glue databases are `<prefix>processed`, "
-       "`<prefix>curated`", "lakehouse_"),
-    _v("PLATFORM_PII_HASH_KEY", "Key of the PII hashes in the curated zone (32+ characters)",
-       secret=True, required=True),
+    _v(
+        "PLATFORM_GLUE_DATABASE_PREFIX",
+        "Glue databases are `<prefix>processed`, `<prefix>curated`",
+        "lakehouse_",
+    ),
+    _v(
+        "PLATFORM_PII_HASH_KEY",
+        "Key of the PII hashes in the curated zone (32+ characters)",
+        secret=True,
+        required=True,
+    ),
     # the warehouse (read by warehouse/resources.py and dbt's profiles.yml)
     _v("SNOWFLAKE_ACCOUNT", "Snowflake account", required=True),
     _v("SNOWFLAKE_USER", "Snowflake user", required=True),
     _v("SNOWFLAKE_PASSWORD", "Snowflake password", secret=True, required=True),
     _v("SNOWFLAKE_DATABASE", "Snowflake database", required=True),
     _v("SNOWFLAKE_WAREHOUSE", "Snowflake warehouse (compute)", required=True),
-    _v("SNOWFLAKE_ROLE", "Role of dbt (and of the loader unless SNOWFLAKE_LOADER_ROLE)",
-       required=True),
+    _v("SNOWFLAKE_ROLE", "Role of dbt (and of the loader unless SNOWFLAKE_LOADER_ROLE)", required=True),
     _v("SNOWFLAKE_LOADER_ROLE", "Role of the curated loader"),
     _v("SNOWFLAKE_SCHEMA", "dbt's default schema", "ANALYTICS"),
     _v("SNOWFLAKE_HOST", "Host, for a local server (fakesnow); unset on Snowflake"),
@@ -88,37 +101,49 @@ VARIABLES: tuple[Variable, ...] = (
     _v("SNOWFLAKE_STORAGE_INTEGRATION", "Storage integration of the stage over the lake"),
     _v("SNOWFLAKE_ANALYST_ROLE", "Role granted select on the marts", "ANALYST"),
     _v("SNOWFLAKE_PII_READER_ROLE", "Role that sees PII unmasked", "PII_READER"),
-    _v("SNOWFLAKE_LOGIN_TIMEOUT_S", "Seconds to log in to Snowflake (loader, provisioning, "
-       "checks)", "30"),
-    _v("SNOWFLAKE_NETWORK_TIMEOUT_S", "Seconds a Snowflake request may keep failing and being "
-       "retried before the call fails", "120"),
-    _v("SNOWFLAKE_SOCKET_TIMEOUT_S", "Seconds to wait on a Snowflake socket (connect and read)",
-       "60"),
-    _v("PLATFORM_WAREHOUSE_STAGE_URL", "The lake's root as Snowflake's stages read it (a stage "
-       "per copied zone: `<url>/curated/`, `<url>/processed/`); default `PLATFORM_LAKE_URI`"),
-    _v("PLATFORM_WAREHOUSE_EMULATOR", "`fakesnow` switches on the shims for fakesnow (trials "
-       "and tests only)"),
+    _v("SNOWFLAKE_LOGIN_TIMEOUT_S", "Seconds to log in to Snowflake (loader, provisioning, checks)", "30"),
+    _v(
+        "SNOWFLAKE_NETWORK_TIMEOUT_S",
+        "Seconds a Snowflake request may keep failing and being retried before the call fails",
+        "120",
+    ),
+    _v("SNOWFLAKE_SOCKET_TIMEOUT_S", "Seconds to wait on a Snowflake socket (connect and read)", "60"),
+    _v(
+        "PLATFORM_WAREHOUSE_STAGE_URL",
+        "The lake's root as Snowflake's stages read it (a stage "
+        "per copied zone: `<url>/curated/`, `<url>/processed/`); default `PLATFORM_LAKE_URI`",
+    ),
+    _v(
+        "PLATFORM_WAREHOUSE_EMULATOR", "`fakesnow` switches on the shims for fakesnow (trials and tests only)"
+    ),
     _v("PLATFORM_DOCS_PORT", "Port of the dbt docs site", "8080"),
     # the processed zone's engine (processed/compute/engine.py)
-    _v("PLATFORM_PROCESSED_ENGINE", "Where the processed zone's apply runs: `delta-rs` (in "
-       "process), `spark-pipes` (local PySpark through Pipes) or `databricks`", "delta-rs"),
+    _v(
+        "PLATFORM_PROCESSED_ENGINE",
+        "Where the processed zone's apply runs: `delta-rs` (in "
+        "process), `spark-pipes` (local PySpark through Pipes) or `databricks`",
+        "delta-rs",
+    ),
     _v("PLATFORM_DATABRICKS_HOST", "Databricks workspace URL (engine `databricks`)"),
-    _v("PLATFORM_DATABRICKS_TOKEN", "Databricks access token (engine `databricks`)",
-       secret=True),
-    _v("PLATFORM_DATABRICKS_JOB_FILE", "Where spark_job.py is uploaded for the job runs",
-       "dbfs:/lakehouse/spark_job.py"),
-    _v("PLATFORM_DATABRICKS_WHEEL", "The platform's wheel (DBFS or a Volume), installed on the "
-       "job cluster"),
+    _v("PLATFORM_DATABRICKS_TOKEN", "Databricks access token (engine `databricks`)", secret=True),
+    _v(
+        "PLATFORM_DATABRICKS_JOB_FILE",
+        "Where spark_job.py is uploaded for the job runs",
+        "dbfs:/lakehouse/spark_job.py",
+    ),
+    _v("PLATFORM_DATABRICKS_WHEEL", "The platform's wheel (DBFS or a Volume), installed on the job cluster"),
     # sharing
     _v("PLATFORM_SHARING_TOKENS", "Recipients' bearer tokens (JSON, with expiry)", secret=True),
     _v("PLATFORM_SHARING_TOKENS_FILE", "A file holding the same JSON"),
     _v("PLATFORM_SHARING_SECRET", "Key that signs the sharing server's file URLs", secret=True),
     _v("PLATFORM_SHARING_PUBLIC_URL", "The sharing server's URL as recipients see it"),
     # alerts and metrics
-    _v("PLATFORM_ALERT_WEBHOOK_URL", "Run failures are posted here as JSON (always logged); "
-       "webhook URLs carry tokens", secret=True),
-    _v("PLATFORM_METRICS_NAMESPACE", "CloudWatch namespace of the platform's metrics",
-       "Lakehouse"),
+    _v(
+        "PLATFORM_ALERT_WEBHOOK_URL",
+        "Run failures are posted here as JSON (always logged); webhook URLs carry tokens",
+        secret=True,
+    ),
+    _v("PLATFORM_METRICS_NAMESPACE", "CloudWatch namespace of the platform's metrics", "Lakehouse"),
 )
 
 # Set by the platform itself for dbt's subprocess (from `settings.Locations`), not by users.
@@ -131,8 +156,10 @@ def declared(name: str) -> Variable:
     try:
         return BY_NAME[name]
     except KeyError:
-        raise PlatformError(f"{name} is not declared in platform_assets/variables.py; declare "
-                            "it (meaning, default, secret) before reading it") from None
+        raise PlatformError(
+            f"{name} is not declared in platform_assets/variables.py; declare "
+            "it (meaning, default, secret) before reading it"
+        ) from None
 
 
 def env(name: str) -> EnvVar | str | None:
@@ -162,8 +189,9 @@ def number(name: str) -> float:
 
 def markdown_table() -> str:
     rows = ["| variable | meaning | default | secret |", "|---|---|---|---|"]
-    rows += [f"| `{v.name}` | {v.meaning} | {v.default_text} | {'yes' if v.secret else ''} |"
-             for v in VARIABLES]
+    rows += [
+        f"| `{v.name}` | {v.meaning} | {v.default_text} | {'yes' if v.secret else ''} |" for v in VARIABLES
+    ]
     return "\n".join(rows)
 
 

@@ -54,8 +54,6 @@ def platform_home(tmp_path: Path, monkeypatch) -> Path:
     return tmp_path
 
 
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory) -> str:
     """A real moto server (S3, Kinesis, DynamoDB, Glue, ...) on a free local port."""
@@ -69,8 +67,11 @@ def moto_endpoint(tmp_path_factory) -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log = open(Path(tmp_path_factory.mktemp("moto")) / "moto.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
-                             "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -87,14 +88,25 @@ def s3_lake(moto_endpoint, monkeypatch, request) -> Lake:
     """A lake on a fresh bucket of the moto S3 server."""
     import boto3
 
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(k, v)
     bucket = "lake-" + "".join(ch for ch in request.node.name.lower() if ch.isalnum())[:40]
     boto3.client("s3", endpoint_url=moto_endpoint).create_bucket(Bucket=bucket)
-    return Lake(f"s3://{bucket}/zones", {
-        "AWS_ENDPOINT_URL": moto_endpoint, "AWS_ALLOW_HTTP": "true", "AWS_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    return Lake(
+        f"s3://{bucket}/zones",
+        {
+            "AWS_ENDPOINT_URL": moto_endpoint,
+            "AWS_ALLOW_HTTP": "true",
+            "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        },
+    )
 
 
 @pytest.fixture(scope="session")
@@ -110,15 +122,24 @@ def fakesnow_server(tmp_path_factory) -> dict:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log = open(Path(tmp_path_factory.mktemp("fakesnow")) / "fakesnow.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("fakesnow")), "-s",
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("fakesnow")), "-s", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     for _ in range(200):
         try:
             socket.create_connection(("127.0.0.1", port), 0.2).close()
             break
         except OSError:
             time.sleep(0.1)
-    yield {"account": "fakesnow", "user": "fake", "password": "snow", "host": "127.0.0.1",
-           "port": port, "protocol": "http"}
+    yield {
+        "account": "fakesnow",
+        "user": "fake",
+        "password": "snow",
+        "host": "127.0.0.1",
+        "port": port,
+        "protocol": "http",
+    }
     stop_server(proc)
     log.close()

@@ -16,8 +16,16 @@ T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
 
 def product_row(pid: int, price: str = "9.99", name: str = 'Mug "Crème"') -> dict:
-    return {"product_id": pid, "sku": f"SKU-{pid}", "name": name, "category": "kitchen",
-            "price": Decimal(price), "active": True, "created_at": T0, "updated_at": T0}
+    return {
+        "product_id": pid,
+        "sku": f"SKU-{pid}",
+        "name": name,
+        "category": "kitchen",
+        "price": Decimal(price),
+        "active": True,
+        "created_at": T0,
+        "updated_at": T0,
+    }
 
 
 def dms_seq(ts: datetime, counter: int) -> str:
@@ -46,11 +54,19 @@ def _text(v) -> str:
     return '"' + s.replace('"', '""') + '"' if any(ch in s for ch in ',"\n') else s
 
 
-def write_dms(lake: Lake, table: str, name: str, rows: list[dict], ops: list[str] | None = None,
-              fmt: str = "parquet", change_seqs: list | None = None,
-              commit_ts: list[datetime] | None = None, seq_type: pa.DataType | None = None,
-              types: dict[str, pa.DataType] | None = None,
-              extra: dict[str, pa.Array] | None = None) -> str:
+def write_dms(
+    lake: Lake,
+    table: str,
+    name: str,
+    rows: list[dict],
+    ops: list[str] | None = None,
+    fmt: str = "parquet",
+    change_seqs: list | None = None,
+    commit_ts: list[datetime] | None = None,
+    seq_type: pa.DataType | None = None,
+    types: dict[str, pa.DataType] | None = None,
+    extra: dict[str, pa.Array] | None = None,
+) -> str:
     """One DMS file. `fmt` is parquet, csv or csv.gz; `types` overrides a column's Arrow type
     in the file (what a changed source would write); `extra` adds columns the contract lacks."""
     c = contract(table)

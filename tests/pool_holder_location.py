@@ -39,8 +39,11 @@ hold_pool = define_asset_job("hold_pool", selection=[pooled_table])
 
 
 def _request(role: str, hold_seconds: float) -> RunRequest:
-    return RunRequest(run_key=role, tags={ROLE_TAG: role}, run_config={
-        "ops": {"pooled_table": {"config": {"hold_seconds": hold_seconds}}}})
+    return RunRequest(
+        run_key=role,
+        tags={ROLE_TAG: role},
+        run_config={"ops": {"pooled_table": {"config": {"hold_seconds": hold_seconds}}}},
+    )
 
 
 @sensor(job=hold_pool, minimum_interval_seconds=1, default_status=DefaultSensorStatus.RUNNING)
@@ -50,5 +53,6 @@ def holder_then_follower(context):
         yield _request("follower", 0)
 
 
-defs = Definitions(assets=[pooled_table], jobs=[hold_pool], sensors=[holder_then_follower],
-                   executor=in_process_executor)  # as the project's jobs: steps in the run worker
+defs = Definitions(
+    assets=[pooled_table], jobs=[hold_pool], sensors=[holder_then_follower], executor=in_process_executor
+)  # as the project's jobs: steps in the run worker

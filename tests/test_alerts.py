@@ -47,8 +47,12 @@ def failed_run(monkeypatch):
 def _context(failed_run, alerts: AlertResource):
     instance, run, event = failed_run
     return build_run_status_sensor_context(
-        sensor_name=run_failure_alert.name, dagster_event=event, dagster_instance=instance,
-        dagster_run=run, resources={"alerts": alerts}).for_run_failure()
+        sensor_name=run_failure_alert.name,
+        dagster_event=event,
+        dagster_instance=instance,
+        dagster_run=run,
+        resources={"alerts": alerts},
+    ).for_run_failure()
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -86,8 +90,7 @@ def test_a_failed_run_is_posted_as_json_without_secrets(failed_run, webhook, cap
     body = handler.bodies[0]
     assert body["event"] == "run_failure"
     assert body["job"] == "nightly_load" and body["run_id"] == run.run_id
-    assert body["steps"] == [{"step": "load", "error":
-                              "RuntimeError: warehouse refused the load (key ***)"}]
+    assert body["steps"] == [{"step": "load", "error": "RuntimeError: warehouse refused the load (key ***)"}]
     assert SECRET not in json.dumps(body) and "Traceback line two" not in json.dumps(body)
     assert any(run.run_id in r.getMessage() and "load" in r.getMessage() for r in caplog.records)
     assert not any("T0KEN" in r.getMessage() for r in caplog.records)
@@ -98,15 +101,20 @@ def test_without_a_webhook_the_failure_is_logged(failed_run, caplog):
     with caplog.at_level(logging.ERROR, logger="platform_assets.observability.alerts"):
         run_failure_alert(_context(failed_run, AlertResource()))
     logged = [r.getMessage() for r in caplog.records]
-    assert any("nightly_load" in m and run.run_id in m and "warehouse refused the load" in m
-               and SECRET not in m for m in logged)
+    assert any(
+        "nightly_load" in m and run.run_id in m and "warehouse refused the load" in m and SECRET not in m
+        for m in logged
+    )
 
 
 def test_a_webhook_that_answers_an_error_fails_the_tick_naming_its_host(failed_run, webhook):
     handler, url = webhook
     handler.status = 500
-    with pytest.raises(PlatformError, match=r"alert webhook at 127\.0\.0\.1:\d+ answered HTTP "
-                                            "500") as err:
+    with pytest.raises(
+        PlatformError,
+        match=r"alert webhook at 127\.0\.0\.1:\d+ answered HTTP "
+        "500",
+    ) as err:
         run_failure_alert(_context(failed_run, AlertResource(webhook_url=url)))
     assert "T0KEN" not in str(err.value)
 

@@ -25,10 +25,21 @@ def current(lake) -> dict[int, dict]:
 
 def test_load_then_cdc_last_change_wins_and_rerun_changes_nothing(lake):
     write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 6)])
-    write_dms(lake, "products", "20261127-080000000",
-              [product_row(1, "1.00"), product_row(1, "2.00"), product_row(2), product_row(6),
-               product_row(6, "7.00"), product_row(7), product_row(7)],
-              ops=["U", "U", "D", "I", "U", "I", "D"])
+    write_dms(
+        lake,
+        "products",
+        "20261127-080000000",
+        [
+            product_row(1, "1.00"),
+            product_row(1, "2.00"),
+            product_row(2),
+            product_row(6),
+            product_row(6, "7.00"),
+            product_row(7),
+            product_row(7),
+        ],
+        ops=["U", "U", "D", "I", "U", "I", "D"],
+    )
     first = apply_pending(lake, PRODUCTS)
     rows = current(lake)
     assert sorted(rows) == [1, 3, 4, 5, 6]  # 2 deleted; 7 inserted and deleted in one batch
@@ -41,14 +52,14 @@ def test_load_then_cdc_last_change_wins_and_rerun_changes_nothing(lake):
 def test_same_file_delivered_twice_changes_nothing(lake):
     write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 4)])
     seq = ["0" * 34 + "1"]
-    path = write_dms(lake, "products", "20261127-080000000", [product_row(1, "5.00")], ops=["U"],
-                     change_seqs=seq)
+    path = write_dms(
+        lake, "products", "20261127-080000000", [product_row(1, "5.00")], ops=["U"], change_seqs=seq
+    )
     apply_pending(lake, PRODUCTS)
     before = open_table(lake, "processed", "products").version()
     # the same changes arrive again under another name (a redelivery) and the same name again
     shutil.copy(path, path.replace("080000000", "080000001"))
-    write_dms(lake, "products", "20261127-080000000", [product_row(1, "5.00")], ops=["U"],
-              change_seqs=seq)
+    write_dms(lake, "products", "20261127-080000000", [product_row(1, "5.00")], ops=["U"], change_seqs=seq)
     result = apply_pending(lake, PRODUCTS)
     assert result.recomputed_keys == 1
     assert open_table(lake, "processed", "products").version() == before
@@ -58,12 +69,17 @@ def test_same_file_delivered_twice_changes_nothing(lake):
 def test_late_file_is_applied_in_source_order(lake):
     write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 4)])
     # source order: 08:00 updates 1 and inserts 9; 08:01 deletes 9 and updates 2.
-    write_dms(lake, "products", "20261127-080100000", [product_row(9), product_row(2, "3.00")],
-              ops=["D", "U"])
+    write_dms(
+        lake, "products", "20261127-080100000", [product_row(9), product_row(2, "3.00")], ops=["D", "U"]
+    )
     apply_pending(lake, PRODUCTS)  # 08:01 arrives first
-    write_dms(lake, "products", "20261127-080000000", [product_row(1, "4.00"), product_row(9),
-                                                      product_row(2, "1.00")],
-              ops=["U", "I", "U"])
+    write_dms(
+        lake,
+        "products",
+        "20261127-080000000",
+        [product_row(1, "4.00"), product_row(9), product_row(2, "1.00")],
+        ops=["U", "I", "U"],
+    )
     result = apply_pending(lake, PRODUCTS)  # 08:00 arrives late
     rows = current(lake)
     assert 9 not in rows  # the later delete is not undone by the older insert
@@ -76,8 +92,13 @@ def test_replaying_the_raw_zone_reproduces_the_table(lake, tmp_path):
     write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 50)])
     for minute in range(5):
         rows = [product_row(i, f"{minute + 1}.{i:02d}") for i in range(minute, 60, 7)]
-        write_dms(lake, "products", f"20261127-08{minute:02d}00000", rows,
-                  ops=["U" if i < 50 else "I" for i in range(minute, 60, 7)])
+        write_dms(
+            lake,
+            "products",
+            f"20261127-08{minute:02d}00000",
+            rows,
+            ops=["U" if i < 50 else "I" for i in range(minute, 60, 7)],
+        )
         apply_pending(lake, PRODUCTS)
     before = current(lake)
     shutil.rmtree(lake.uri("processed"))
@@ -86,10 +107,8 @@ def test_replaying_the_raw_zone_reproduces_the_table(lake, tmp_path):
 
 
 def test_csv_files_with_header_are_applied(lake):
-    write_dms(lake, "products", "LOAD00000001", [product_row(1, name='A, "quoted" name ✓')],
-              fmt="csv")
-    write_dms(lake, "products", "20261127-080000000", [product_row(2, "12.50")], ops=["I"],
-              fmt="csv")
+    write_dms(lake, "products", "LOAD00000001", [product_row(1, name='A, "quoted" name ✓')], fmt="csv")
+    write_dms(lake, "products", "20261127-080000000", [product_row(2, "12.50")], ops=["I"], fmt="csv")
     apply_pending(lake, PRODUCTS)
     rows = current(lake)
     assert rows[1]["name"] == 'A, "quoted" name ✓'
@@ -121,8 +140,10 @@ def test_new_column_evolves_and_dropped_key_stops_the_table(lake):
     assert result.new_columns == ["colour"]
     assert current(lake)[1]["colour"] == "blue"
     no_key = {k: v for k, v in product_row(5).items() if k != "product_id"}
-    pq.write_table(pa.Table.from_pylist([{"Op": "I", "_commit_ts": T0, **no_key}]),
-                   f"{folder}/20261127-080100000.parquet")
+    pq.write_table(
+        pa.Table.from_pylist([{"Op": "I", "_commit_ts": T0, **no_key}]),
+        f"{folder}/20261127-080100000.parquet",
+    )
     with pytest.raises(SchemaDriftError, match="key column 'product_id' is missing"):
         apply_pending(lake, PRODUCTS)
 
@@ -136,11 +157,17 @@ def test_new_column_evolves_a_table_of_many_partitions(lake):
     write_dms(lake, "products", "LOAD00000001", [product_row(k) for k in keys])
     apply_pending(lake, PRODUCTS)
     touched = keys[::40]
-    write_dms(lake, "products", "20261127-080000000", [product_row(k, "3.00") for k in touched],
-              ops=["U"] * len(touched),
-              extra={"colour": pa.array([f"c{k}" for k in touched])})
-    write_dms(lake, "products", "20261127-080100000", [product_row(k, "4.00") for k in keys[1:5]],
-              ops=["U"] * 4)  # a later file from before the column reached the task
+    write_dms(
+        lake,
+        "products",
+        "20261127-080000000",
+        [product_row(k, "3.00") for k in touched],
+        ops=["U"] * len(touched),
+        extra={"colour": pa.array([f"c{k}" for k in touched])},
+    )
+    write_dms(
+        lake, "products", "20261127-080100000", [product_row(k, "4.00") for k in keys[1:5]], ops=["U"] * 4
+    )  # a later file from before the column reached the task
     for _ in range(2):
         result = apply_pending(lake, PRODUCTS)
     rows = current(lake)
@@ -155,8 +182,14 @@ def test_new_column_evolves_a_table_of_many_partitions(lake):
 def test_apply_on_s3(s3_lake):
     """The same apply against S3 (moto's server): watermark, log and pruning work there too."""
     write_dms(s3_lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 4)])
-    write_dms(s3_lake, "products", "20261127-080000000", [product_row(2, "8.00"), product_row(3)],
-              ops=["U", "D"], fmt="csv")
+    write_dms(
+        s3_lake,
+        "products",
+        "20261127-080000000",
+        [product_row(2, "8.00"), product_row(3)],
+        ops=["U", "D"],
+        fmt="csv",
+    )
     apply_pending(s3_lake, PRODUCTS)
     assert apply_pending(s3_lake, PRODUCTS).files_applied == []
     rows = current(s3_lake)

@@ -34,9 +34,13 @@ def build_raw_zone(lake: Lake) -> None:
     write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 60_001)])
     for minute in range(6):
         keys = range(minute * 7 + 1, 70_000, 97)
-        write_dms(lake, "products", f"20261127-08{minute:02d}00000",
-                  [product_row(k, f"{minute}.{k % 100:02d}") for k in keys],
-                  ops=["D" if k % 5 == 0 else ("U" if k <= 60_000 else "I") for k in keys])
+        write_dms(
+            lake,
+            "products",
+            f"20261127-08{minute:02d}00000",
+            [product_row(k, f"{minute}.{k % 100:02d}") for k in keys],
+            ops=["D" if k % 5 == 0 else ("U" if k <= 60_000 else "I") for k in keys],
+        )
 
 
 def table_rows(lake: Lake) -> pa.Table:

@@ -23,8 +23,11 @@ KEYS = [k * 173 for k in range(1, 1001)]
 
 
 def current(lake) -> dict[int, str]:
-    rows = open_table(lake, "processed", "products").to_pyarrow_table(
-        columns=["product_id", "price"]).to_pylist()
+    rows = (
+        open_table(lake, "processed", "products")
+        .to_pyarrow_table(columns=["product_id", "price"])
+        .to_pylist()
+    )
     return {r["product_id"]: str(r["price"]) for r in rows}
 
 
@@ -35,8 +38,16 @@ def apply_twice(lake):
     return first
 
 
-def write_cdc(lake, name: str, writer: str, keys: list[int], price: str, ops: list[str],
-              first_counter: int, fmt: str = "parquet") -> str:
+def write_cdc(
+    lake,
+    name: str,
+    writer: str,
+    keys: list[int],
+    price: str,
+    ops: list[str],
+    first_counter: int,
+    fmt: str = "parquet",
+) -> str:
     """A CDC file as one of the three writers writes it: DMS without `_change_seq`, DMS with
     its AR_H_CHANGE_SEQ, or the local capture (commit LSN based)."""
     ts = commit_times(name, len(keys))
@@ -46,16 +57,31 @@ def write_cdc(lake, name: str, writer: str, keys: list[int], price: str, ops: li
         # one transaction per change: its commit LSN grows with the counter
         "local": [change_seq(10_000_000 + 100 * (first_counter + i), 0) for i in range(len(ts))],
     }[writer]
-    return write_dms(lake, "products", name, [product_row(k, price) for k in keys], ops=ops,
-                     change_seqs=seqs, commit_ts=ts, fmt=fmt)
+    return write_dms(
+        lake,
+        "products",
+        name,
+        [product_row(k, price) for k in keys],
+        ops=ops,
+        change_seqs=seqs,
+        commit_ts=ts,
+        fmt=fmt,
+    )
 
 
 def test_full_load_with_an_empty_change_seq_is_applied(lake):
     """DMS fills `_change_seq` (AR_H_CHANGE_SEQ) only during CDC: a full load carries nulls."""
-    write_dms(lake, "products", "LOAD00000001", [product_row(k) for k in KEYS],
-              change_seqs=[None] * len(KEYS))
-    write_dms(lake, "products", "LOAD00000002", [product_row(k) for k in range(200_001, 400_000, 997)],
-              change_seqs=[""] * len(range(200_001, 400_000, 997)), fmt="csv")
+    write_dms(
+        lake, "products", "LOAD00000001", [product_row(k) for k in KEYS], change_seqs=[None] * len(KEYS)
+    )
+    write_dms(
+        lake,
+        "products",
+        "LOAD00000002",
+        [product_row(k) for k in range(200_001, 400_000, 997)],
+        change_seqs=[""] * len(range(200_001, 400_000, 997)),
+        fmt="csv",
+    )
     result = apply_twice(lake)
     assert result.files_quarantined == {}
     assert len(current(lake)) == len(KEYS) + len(range(200_001, 400_000, 997))
@@ -90,12 +116,26 @@ def test_integer_change_seqs_order_as_numbers(lake):
     """A `_change_seq` column of integers: 10 comes after 9 (as text it would not)."""
     write_dms(lake, "products", "LOAD00000001", [product_row(k) for k in KEYS])
     apply_twice(lake)
-    write_dms(lake, "products", "20261127-080000000", [product_row(k, "2.00") for k in KEYS[:20]],
-              ops=["U"] * 20, change_seqs=[9] * 20, seq_type=pa.int64(),
-              commit_ts=[T0] * 20)
-    write_dms(lake, "products", "20261127-080001000", [product_row(k, "3.00") for k in KEYS[:20]],
-              ops=["U"] * 20, change_seqs=[10] * 20, seq_type=pa.int64(),
-              commit_ts=[T0] * 20)
+    write_dms(
+        lake,
+        "products",
+        "20261127-080000000",
+        [product_row(k, "2.00") for k in KEYS[:20]],
+        ops=["U"] * 20,
+        change_seqs=[9] * 20,
+        seq_type=pa.int64(),
+        commit_ts=[T0] * 20,
+    )
+    write_dms(
+        lake,
+        "products",
+        "20261127-080001000",
+        [product_row(k, "3.00") for k in KEYS[:20]],
+        ops=["U"] * 20,
+        change_seqs=[10] * 20,
+        seq_type=pa.int64(),
+        commit_ts=[T0] * 20,
+    )
     apply_twice(lake)
     assert {current(lake)[k] for k in KEYS[:20]} == {"3.00"}
 
@@ -117,8 +157,7 @@ def test_a_file_redelivered_under_a_later_name_without_change_seq_is_refused(lak
     """Without `_change_seq` a resent file looks like new changes: it is quarantined, naming
     the file it repeats, instead of reverting rows."""
     write_dms(lake, "products", "LOAD00000001", [product_row(k) for k in KEYS])
-    first = write_cdc(lake, "20261127-080000000", "dms_no_seq", KEYS[:100], "2.00",
-                      ["U"] * 100, 1)
+    first = write_cdc(lake, "20261127-080000000", "dms_no_seq", KEYS[:100], "2.00", ["U"] * 100, 1)
     write_cdc(lake, "20261127-080100000", "dms_no_seq", KEYS[:100], "3.00", ["U"] * 100, 1)
     apply_twice(lake)
     resent = first.replace("080000000", "080500000")
@@ -140,8 +179,7 @@ def test_a_late_file_without_change_seq_lands_in_commit_order(lake):
     write_dms(lake, "products", "LOAD00000001", [product_row(k) for k in KEYS])
     write_cdc(lake, "20261127-080100000", "dms_no_seq", KEYS[:100], "3.00", ["U"] * 100, 1)
     apply_twice(lake)
-    late = write_cdc(lake, "20261127-080000000", "dms_no_seq", KEYS[50:150], "2.00",
-                     ["U"] * 100, 1)
+    late = write_cdc(lake, "20261127-080000000", "dms_no_seq", KEYS[50:150], "2.00", ["U"] * 100, 1)
     result = apply_twice(lake)
     assert result.files_applied == [late.rsplit("/", 1)[-1]] and result.files_quarantined == {}
     rows = current(lake)
@@ -155,7 +193,14 @@ def test_changes_of_one_commit_time_keep_their_sequence(lake):
     write_dms(lake, "products", "LOAD00000001", [product_row(k) for k in KEYS[:10]])
     ts = T0 + timedelta(minutes=1)
     rows = [product_row(KEYS[0], "3.00"), product_row(KEYS[0], "2.00")]
-    write_dms(lake, "products", "20261127-080100000", rows, ops=["U", "U"],
-              change_seqs=[dms_seq(ts, 2), dms_seq(ts, 1)], commit_ts=[ts, ts])
+    write_dms(
+        lake,
+        "products",
+        "20261127-080100000",
+        rows,
+        ops=["U", "U"],
+        change_seqs=[dms_seq(ts, 2), dms_seq(ts, 1)],
+        commit_ts=[ts, ts],
+    )
     apply_twice(lake)
     assert current(lake)[KEYS[0]] == "3.00"

@@ -83,8 +83,7 @@ class Source:
             else:
                 self.rows[key] = (price, colour)
             self.order += 1
-            changes.append(Change(self.order, op, key, price, colour, self.now, self.order,
-                                  self.lsn, i))
+            changes.append(Change(self.order, op, key, price, colour, self.now, self.order, self.lsn, i))
         return changes
 
 
@@ -100,18 +99,28 @@ class Delivery:
 
 def write_file(lake: Lake, d: Delivery) -> str:
     rows = [product_row(ch.key, ch.price) for ch in d.changes]
-    seqs = {"dms_no_seq": None,
-            "dms_seq": [dms_seq(ch.commit_ts, ch.dms_counter) for ch in d.changes],
-            "local": [change_seq(ch.lsn, ch.seq_in_txn) for ch in d.changes]}[d.writer]
-    extra = ({"colour": pa.array([ch.colour for ch in d.changes], pa.string())}
-             if d.with_colour else None)
-    return write_dms(lake, "products", d.name, rows, ops=[ch.op for ch in d.changes],
-                     fmt=d.fmt, change_seqs=seqs, commit_ts=[ch.commit_ts for ch in d.changes],
-                     extra=extra)
+    seqs = {
+        "dms_no_seq": None,
+        "dms_seq": [dms_seq(ch.commit_ts, ch.dms_counter) for ch in d.changes],
+        "local": [change_seq(ch.lsn, ch.seq_in_txn) for ch in d.changes],
+    }[d.writer]
+    extra = {"colour": pa.array([ch.colour for ch in d.changes], pa.string())} if d.with_colour else None
+    return write_dms(
+        lake,
+        "products",
+        d.name,
+        rows,
+        ops=[ch.op for ch in d.changes],
+        fmt=d.fmt,
+        change_seqs=seqs,
+        commit_ts=[ch.commit_ts for ch in d.changes],
+        extra=extra,
+    )
 
 
-def expected(loaded: dict[int, tuple[str, str | None]], delivered: list[Change]
-             ) -> dict[int, tuple[str, str | None]]:
+def expected(
+    loaded: dict[int, tuple[str, str | None]], delivered: list[Change]
+) -> dict[int, tuple[str, str | None]]:
     rows = dict(loaded)
     for ch in sorted(delivered, key=lambda ch: ch.order):
         if ch.op == "D":
@@ -123,18 +132,25 @@ def expected(loaded: dict[int, tuple[str, str | None]], delivered: list[Change]
 
 def actual(lake: Lake) -> dict[int, tuple[str, str | None]]:
     table = open_table(lake, "processed", "products").to_pyarrow_table()
-    colours = table["colour"].to_pylist() if "colour" in table.column_names else [None] * len(
-        table)
-    return {k: (f"{p:.2f}", c) for k, p, c in zip(
-        table["product_id"].to_pylist(), table["price"].to_pylist(), colours, strict=True)}
+    colours = table["colour"].to_pylist() if "colour" in table.column_names else [None] * len(table)
+    return {
+        k: (f"{p:.2f}", c)
+        for k, p, c in zip(table["product_id"].to_pylist(), table["price"].to_pylist(), colours, strict=True)
+    }
 
 
 def file_name(at: datetime) -> str:
     return f"{at:%Y%m%d-%H%M%S}{at.microsecond // 1000:03d}"
 
 
-@settings(max_examples=6, deadline=None, derandomize=True, print_blob=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(st.data())
 def test_processed_table_equals_the_source_model_after_every_step(data):
     draw = data.draw
@@ -142,22 +158,29 @@ def test_processed_table_equals_the_source_model_after_every_step(data):
     try:
         lake = Lake(root)
         source = Source()
-        loaded_keys = draw(st.lists(st.sampled_from(KEYS), min_size=50, max_size=250,
-                                    unique=True), label="full load keys")
+        loaded_keys = draw(
+            st.lists(st.sampled_from(KEYS), min_size=50, max_size=250, unique=True), label="full load keys"
+        )
         source.rows = {k: ("9.99", None) for k in loaded_keys}
         loaded = dict(source.rows)
-        write_dms(lake, "products", "LOAD00000001", [product_row(k) for k in loaded_keys],
-                  fmt=draw(st.sampled_from(["parquet", "csv"]), label="load format"),
-                  change_seqs=draw(st.sampled_from([None, [None] * len(loaded_keys)]),
-                                   label="load change seq"))
+        write_dms(
+            lake,
+            "products",
+            "LOAD00000001",
+            [product_row(k) for k in loaded_keys],
+            fmt=draw(st.sampled_from(["parquet", "csv"]), label="load format"),
+            change_seqs=draw(st.sampled_from([None, [None] * len(loaded_keys)]), label="load change seq"),
+        )
         delivered: list[Change] = []
         sent: list[Delivery] = []
         held: list[Delivery] = []
         quarantined: set[str] = set()
         check(lake, loaded, delivered, quarantined)
         for step in range(draw(st.integers(4, 9), label="steps")):
-            action = draw(st.sampled_from(["changes", "changes", "changes", "late", "deliver",
-                                           "resend", "maintain"]), label=f"step {step}")
+            action = draw(
+                st.sampled_from(["changes", "changes", "changes", "late", "deliver", "resend", "maintain"]),
+                label=f"step {step}",
+            )
             if action in ("changes", "late"):
                 if draw(st.integers(0, 3)) == 0:
                     source.has_colour = True
@@ -165,9 +188,13 @@ def test_processed_table_equals_the_source_model_after_every_step(data):
                 for _ in range(draw(st.integers(1, 12))):
                     changes += source.transaction(draw, draw(st.integers(1, 3)))
                 source.now += timedelta(milliseconds=draw(st.integers(1, 900)))
-                d = Delivery(file_name(source.now), draw(st.sampled_from(
-                    ["parquet", "csv", "csv.gz"])), draw(st.sampled_from(
-                    ["dms_seq", "dms_no_seq", "local"])), changes, source.has_colour)
+                d = Delivery(
+                    file_name(source.now),
+                    draw(st.sampled_from(["parquet", "csv", "csv.gz"])),
+                    draw(st.sampled_from(["dms_seq", "dms_no_seq", "local"])),
+                    changes,
+                    source.has_colour,
+                )
                 source.now += timedelta(milliseconds=1)  # the next file is named later
                 (held if action == "late" else sent).append(d)
                 if action == "changes":
@@ -188,9 +215,11 @@ def test_processed_table_equals_the_source_model_after_every_step(data):
                     quarantined.add(f"{again}.{d.fmt}")
             elif action == "maintain":
                 op = draw(st.sampled_from(["compact", "zorder", "vacuum"]))
-                {"compact": lambda: compact(lake, TARGET),
-                 "zorder": lambda: zorder(lake, TARGET, force=True),
-                 "vacuum": lambda: vacuum(lake, TARGET, retention_hours=0, force=True)}[op]()
+                {
+                    "compact": lambda: compact(lake, TARGET),
+                    "zorder": lambda: zorder(lake, TARGET, force=True),
+                    "vacuum": lambda: vacuum(lake, TARGET, retention_hours=0, force=True),
+                }[op]()
             check(lake, loaded, delivered, quarantined)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -35,8 +35,11 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             base = node.module
             if node.level:  # relative import
-                pkg = name.split(".")[: -node.level] if path.name != "__init__.py" else \
-                    name.split(".")[: len(name.split(".")) - node.level + 1]
+                pkg = (
+                    name.split(".")[: -node.level]
+                    if path.name != "__init__.py"
+                    else name.split(".")[: len(name.split(".")) - node.level + 1]
+                )
                 base = ".".join([*pkg, node.module])
             targets = [base] + [f"{base}.{a.name}" for a in node.names]
         for t in targets:
@@ -60,7 +63,7 @@ def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(n)
         for m in sorted(graph.get(n, ())):
             if state.get(m) == 1:
-                return stack[stack.index(m):] + [m]
+                return stack[stack.index(m) :] + [m]
             if m not in state and (cycle := visit(m)):
                 return cycle
         stack.pop()
@@ -89,18 +92,25 @@ def test_no_import_circle_among_the_packages_modules():
 def test_only_the_wiring_reads_the_profile():
     """`current_profile` is read by the profile's wiring and the CLI's entry, never by a zone."""
     allowed = ROOTS | {"platform_assets.settings", "platform_assets.cli"}
-    askers = sorted(name for name, path in _modules().items()
-                    if "current_profile" in path.read_text() and name not in allowed)
+    askers = sorted(
+        name
+        for name, path in _modules().items()
+        if "current_profile" in path.read_text() and name not in allowed
+    )
     assert askers == []
 
 
 def test_the_readmes_layout_names_every_package_and_top_level_module():
     readme = (PACKAGE.parent / "README.md").read_text()
     block = readme.split("### Layout", 1)[1].split("```", 2)[1]
-    listed = {line.split()[0].rstrip("/") for line in block.splitlines()
-              if line.startswith("  ") and not line.startswith("   ")}
+    listed = {
+        line.split()[0].rstrip("/")
+        for line in block.splitlines()
+        if line.startswith("  ") and not line.startswith("   ")
+    }
     present = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     present |= {p.name for p in PACKAGE.glob("*.py") if p.name != "__init__.py"}
     present = {n for n in present if n != "sources"} | {
-        f"sources/{p.name}" for p in (PACKAGE / "sources").iterdir() if (p / "__init__.py").exists()}
+        f"sources/{p.name}" for p in (PACKAGE / "sources").iterdir() if (p / "__init__.py").exists()
+    }
     assert listed == present

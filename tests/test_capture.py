@@ -55,10 +55,14 @@ def conn(pg_dsn, slot):
         yield c
         c.rollback()
         c.autocommit = True
-        c.execute("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots"
-                  " WHERE database = current_database() AND active_pid IS NOT NULL")
-        c.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
-                  " WHERE database = current_database()")
+        c.execute(
+            "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots"
+            " WHERE database = current_database() AND active_pid IS NOT NULL"
+        )
+        c.execute(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+            " WHERE database = current_database()"
+        )
 
 
 def snapshot(conn) -> dict[str, dict[int, dict]]:
@@ -240,8 +244,12 @@ capture_once(sys.argv[1], Lake(sys.argv[2]), slot=sys.argv[3],
 def test_killed_process_rerun_gives_same_files(conn, pg_dsn, lake, slot):
     before = snapshot(conn)
     run_workload(conn, 40, seed=3)
-    proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT, pg_dsn, lake.root, slot],
-                          cwd=Path(__file__).parents[1], env=os.environ, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_SCRIPT, pg_dsn, lake.root, slot],
+        cwd=Path(__file__).parents[1],
+        env=os.environ,
+        timeout=120,
+    )
     assert proc.returncode == -9
     written = all_files(lake)
     assert written and pending_changes(conn, slot)

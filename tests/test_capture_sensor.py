@@ -35,8 +35,11 @@ def conn(pg_dsn):
 
 def test_changes_request_one_run_from_capture_to_the_facts_of_the_changed_tables(conn, pg_dsn):
     instance = DagsterInstance.ephemeral()
-    ctx = build_sensor_context(instance=instance, definitions=build_definitions(),
-                               resources={"oltp": OltpResource(data_dir="-", dsn=pg_dsn)})
+    ctx = build_sensor_context(
+        instance=instance,
+        definitions=build_definitions(),
+        resources={"oltp": OltpResource(data_dir="-", dsn=pg_dsn)},
+    )
     assert isinstance(cdc_capture_sensor(ctx), SkipReason)  # nothing since the slot was made
 
     conn.execute("UPDATE orders SET status = 'shipped' WHERE order_id = 7")
@@ -45,15 +48,25 @@ def test_changes_request_one_run_from_capture_to_the_facts_of_the_changed_tables
     selected = set(request.asset_selection)
     # the capture writes every table's changes; the rest of the run is the changed table's
     assert {AssetKey(["raw", name]) for name in CONTRACTS} <= selected
-    assert {AssetKey(["processed", "orders"]), AssetKey(["curated", "orders"]),
-            curated_copy_key("orders"), AssetKey(["warehouse", "fct_orders"])} <= selected
+    assert {
+        AssetKey(["processed", "orders"]),
+        AssetKey(["curated", "orders"]),
+        curated_copy_key("orders"),
+        AssetKey(["warehouse", "fct_orders"]),
+    } <= selected
     assert AssetKey(["processed", "products"]) not in selected
     assert request.tags[TRIGGER_TAG] == "cdc" and request.partition_key
     assert not {c for c in request.asset_check_keys if c.name == "matches_postgres"}
 
     # while a capture run waits to start, more changes request nothing: it will take them
-    instance.add_run(DagsterRun(job_name="__ASSET_JOB", run_id="queued-capture-run",
-                                status=DagsterRunStatus.NOT_STARTED, tags={TRIGGER_TAG: "cdc"}))
+    instance.add_run(
+        DagsterRun(
+            job_name="__ASSET_JOB",
+            run_id="queued-capture-run",
+            status=DagsterRunStatus.NOT_STARTED,
+            tags={TRIGGER_TAG: "cdc"},
+        )
+    )
     conn.execute("UPDATE customers SET email = 'x@example.com' WHERE customer_id = 1")
     held = cdc_capture_sensor(ctx)
     assert isinstance(held, SkipReason) and "queued-capture-run" in held.skip_message

@@ -33,17 +33,32 @@ def seq(n: int) -> str:
 
 
 def order_row(oid: int, amount: str = "10.00") -> dict:
-    return {"order_id": oid, "customer_id": oid % 17, "status": "placed",
-            "order_ts": T0 + timedelta(minutes=oid % 5000), "total_amount": Decimal(amount),
-            "currency": "EUR", "shipping_country": "DE", "note": None, "updated_at": T0}
+    return {
+        "order_id": oid,
+        "customer_id": oid % 17,
+        "status": "placed",
+        "order_ts": T0 + timedelta(minutes=oid % 5000),
+        "total_amount": Decimal(amount),
+        "currency": "EUR",
+        "shipping_country": "DE",
+        "note": None,
+        "updated_at": T0,
+    }
 
 
 def cdc(lake, name: str, rows: list[dict], ops: list[str], first_seq: int) -> None:
     """A CDC file whose n-th row is change number first_seq + n: a redelivered file repeats
     the numbers, so its changes have the same commit times and sequences."""
     numbers = range(first_seq, first_seq + len(rows))
-    write_dms(lake, "orders", name, rows, ops=ops, change_seqs=[seq(n) for n in numbers],
-              commit_ts=[committed_at(n) for n in numbers])
+    write_dms(
+        lake,
+        "orders",
+        name,
+        rows,
+        ops=ops,
+        change_seqs=[seq(n) for n in numbers],
+        commit_ts=[committed_at(n) for n in numbers],
+    )
 
 
 def target(zone: str):
@@ -82,7 +97,8 @@ MAINTENANCE = {
 
 @pytest.mark.parametrize("operation", sorted(MAINTENANCE))
 def test_a_maintenance_commit_after_a_concurrent_apply_keeps_the_newer_watermark(
-        lake, monkeypatch, operation):
+    lake, monkeypatch, operation
+):
     thousand_orders(lake)
     real_carried = operations._carried
 
@@ -113,8 +129,7 @@ def test_a_maintenance_commit_after_a_concurrent_apply_keeps_the_newer_watermark
     assert result.files_applied == []  # the second run: nothing pending any more
 
 
-def test_curated_maintenance_after_a_concurrent_refresh_keeps_the_newer_source_version(
-        lake, monkeypatch):
+def test_curated_maintenance_after_a_concurrent_refresh_keeps_the_newer_source_version(lake, monkeypatch):
     thousand_orders(lake)
     assert refresh_curated(lake, ORDERS).mode == "rebuild"
     cdc(lake, "20261127-080210000", [order_row(195, "21.00")], ["U"], 1101)

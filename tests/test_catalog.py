@@ -28,9 +28,19 @@ from platform_assets.tables import TableRef
 
 
 def customer_row(cid: int) -> dict:
-    return {"customer_id": cid, "email": f"c{cid}@example.com", "first_name": "A",
-            "last_name": "B", "phone": None, "street_address": "x", "city": "Berlin",
-            "country": "DE", "marketing_opt_in": True, "created_at": T0, "updated_at": T0}
+    return {
+        "customer_id": cid,
+        "email": f"c{cid}@example.com",
+        "first_name": "A",
+        "last_name": "B",
+        "phone": None,
+        "street_address": "x",
+        "city": "Berlin",
+        "country": "DE",
+        "marketing_opt_in": True,
+        "created_at": T0,
+        "updated_at": T0,
+    }
 
 
 def build(lake, tables=("products", "customers")) -> None:
@@ -49,19 +59,30 @@ def add_column(lake, ref: TableRef, name: str = "color") -> None:
 def test_hive_types():
     assert hive_type("long") == "bigint" and hive_type("integer") == "int"
     assert hive_type("decimal(12,2)") == "decimal(12,2)" and hive_type("timestamp") == "timestamp"
-    assert hive_type({"type": "array", "elementType": "string", "containsNull": True}) == \
-        "array<string>"
-    assert hive_type({"type": "struct", "fields": [
-        {"name": "a", "type": "long", "nullable": True, "metadata": {}},
-        {"name": "m", "type": {"type": "map", "keyType": "string", "valueType": "double"},
-         "nullable": True, "metadata": {}}]}) == "struct<a:bigint,m:map<string,double>>"
+    assert hive_type({"type": "array", "elementType": "string", "containsNull": True}) == "array<string>"
+    assert (
+        hive_type(
+            {
+                "type": "struct",
+                "fields": [
+                    {"name": "a", "type": "long", "nullable": True, "metadata": {}},
+                    {
+                        "name": "m",
+                        "type": {"type": "map", "keyType": "string", "valueType": "double"},
+                        "nullable": True,
+                        "metadata": {},
+                    },
+                ],
+            }
+        )
+        == "struct<a:bigint,m:map<string,double>>"
+    )
 
 
 def test_entry_takes_types_from_the_delta_log_and_meaning_from_the_contract(lake):
     build(lake, ("customers",))
     processed = describe_table(lake, TableRef("processed", "customers"))
-    assert processed.database == "lakehouse_processed" and processed.location.endswith(
-        "processed/customers")
+    assert processed.database == "lakehouse_processed" and processed.location.endswith("processed/customers")
     cols = {c.name: c for c in processed.columns}
     assert cols["customer_id"].type == "bigint" and cols["created_at"].type == "timestamp"
     assert cols["email"].parameters == {"pii": "hash"} and cols["phone"].parameters == {"pii": "drop"}
@@ -94,8 +115,7 @@ def test_local_catalog_registers_tables_and_versions_schema_changes(lake, tmp_pa
     assert register_all(lake, catalog, "lakehouse_")["processed.products"]["outcome"] == "updated"
     assert catalog.version_count("lakehouse_processed", "products") == 2
     color = catalog.get_table("lakehouse_processed", "products").columns[-1]
-    assert (color.name, color.type, color.parameters) == ("color", "string",
-                                                          {"not_in_contract": "true"})
+    assert (color.name, color.type, color.parameters) == ("color", "string", {"not_in_contract": "true"})
     # a second process sees the same catalog (one SQLite file)
     other = LocalCatalog(tmp_path / ".platform" / "catalog.sqlite")
     assert other.version_count("lakehouse_processed", "products") == 2
@@ -121,13 +141,15 @@ def test_prod_materialization_registers_every_table_in_glue(prod_env, moto_endpo
     write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 4)])
     write_dms(lake, "customers", "LOAD00000001", [customer_row(i) for i in range(1, 4)])
     prefix = f"t{abs(hash(lake.root)) % 10_000}_"
-    resources = {"lake": resources_for()["lake"],
-                 "processed_engine": resources_for()["processed_engine"],
-                 "catalog": CatalogResource(kind="glue", endpoint_url=moto_endpoint,
-                                            region_name="us-east-1", database_prefix=prefix)}
+    resources = {
+        "lake": resources_for()["lake"],
+        "processed_engine": resources_for()["processed_engine"],
+        "catalog": CatalogResource(
+            kind="glue", endpoint_url=moto_endpoint, region_name="us-east-1", database_prefix=prefix
+        ),
+    }
 
-    result = materialize([*processed_assets, *curated_assets, catalog_tables],
-                         resources=resources)
+    result = materialize([*processed_assets, *curated_assets, catalog_tables], resources=resources)
 
     assert result.success
     glue = glue_client(moto_endpoint)
@@ -162,10 +184,17 @@ def test_prod_materialization_registers_every_table_in_glue(prod_env, moto_endpo
     assert request.tags["lakehouse/tables"] == "processed.products"
     assert request.asset_selection == [catalog_tables.key]
     assert materialize([catalog_tables], resources=resources).success
-    assert glue.get_table_versions(DatabaseName=f"{prefix}processed",
-                                   TableName="products")["TableVersions"].__len__() == 2
-    assert len(glue.get_table_versions(DatabaseName=f"{prefix}processed",
-                                       TableName="orders")["TableVersions"]) == 1
-    cols = glue.get_table(DatabaseName=f"{prefix}processed", Name="products")["Table"][
-        "StorageDescriptor"]["Columns"]
+    assert (
+        glue.get_table_versions(DatabaseName=f"{prefix}processed", TableName="products")[
+            "TableVersions"
+        ].__len__()
+        == 2
+    )
+    assert (
+        len(glue.get_table_versions(DatabaseName=f"{prefix}processed", TableName="orders")["TableVersions"])
+        == 1
+    )
+    cols = glue.get_table(DatabaseName=f"{prefix}processed", Name="products")["Table"]["StorageDescriptor"][
+        "Columns"
+    ]
     assert cols[-1]["Name"] == "color"

@@ -83,20 +83,23 @@ def test_the_local_catalog_registers_it_once(events_lake, tmp_path):
 def test_a_lake_without_events_reports_it_not_built(tmp_path):
     from platform_assets.lake import Lake
 
-    result = register_all(Lake(str(tmp_path / "lake")), LocalCatalog(tmp_path / "c.sqlite"),
-                          "lakehouse_")
+    result = register_all(Lake(str(tmp_path / "lake")), LocalCatalog(tmp_path / "c.sqlite"), "lakehouse_")
     assert result["processed.events"] == {"outcome": "not built yet"}
 
 
 def test_glue_registers_it_once(events_lake, moto_endpoint):
-    glue = boto3.client("glue", endpoint_url=moto_endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    glue = boto3.client(
+        "glue",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     prefix = f"ev{uuid.uuid4().hex[:8]}_"
     catalog = GlueCatalog(glue)
 
     assert register_all(events_lake, catalog, prefix)["processed.events"]["outcome"] == "created"
-    assert register_all(events_lake, catalog, prefix)["processed.events"]["outcome"] == \
-        "unchanged"
+    assert register_all(events_lake, catalog, prefix)["processed.events"]["outcome"] == "unchanged"
 
     t = glue.get_table(DatabaseName=f"{prefix}processed", Name="events")["Table"]
     assert t["TableType"] == "EXTERNAL_TABLE" and t["Parameters"]["table_type"] == "DELTA"
@@ -104,5 +107,7 @@ def test_glue_registers_it_once(events_lake, moto_endpoint):
     assert t["StorageDescriptor"]["Location"] == events_table.uri(events_lake)
     names = [c["Name"] for c in t["StorageDescriptor"]["Columns"]] + ["event_date"]
     assert sorted(names) == sorted(EVENTS.processed_schema().names)
-    assert len(glue.get_table_versions(DatabaseName=f"{prefix}processed",
-                                       TableName="events")["TableVersions"]) == 1
+    assert (
+        len(glue.get_table_versions(DatabaseName=f"{prefix}processed", TableName="events")["TableVersions"])
+        == 1
+    )

@@ -51,27 +51,34 @@ def shop(pg_dsn, lake, slot):
         refresh_curated(lake, c)
     yield pg_dsn
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
-                     " WHERE database = current_database()")
+        conn.execute(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+            " WHERE database = current_database()"
+        )
 
 
 def rekey(conn: psycopg.Connection) -> None:
     customer_cols = ", ".join(contract("customers").column_names[1:])
     with conn.transaction():  # many rows at once, into other partitions; order 14 is TOASTed
-        conn.execute("UPDATE orders SET order_id = order_id + 100000, status = 'shipped'"
-                     " WHERE order_id % 7 = 0")
+        conn.execute(
+            "UPDATE orders SET order_id = order_id + 100000, status = 'shipped' WHERE order_id % 7 = 0"
+        )
     with conn.transaction():  # one row re-keyed twice
         conn.execute("UPDATE customers SET customer_id = 200050 WHERE customer_id = 50")
-        conn.execute("UPDATE customers SET customer_id = 300050, email = 'twice@example.com'"
-                     " WHERE customer_id = 200050")
+        conn.execute(
+            "UPDATE customers SET customer_id = 300050, email = 'twice@example.com'"
+            " WHERE customer_id = 200050"
+        )
     with conn.transaction():  # a key swap through a temporary key
         conn.execute("UPDATE products SET product_id = 999999 WHERE product_id = 1")
         conn.execute("UPDATE products SET product_id = 1 WHERE product_id = 2")
         conn.execute("UPDATE products SET product_id = 2 WHERE product_id = 999999")
     with conn.transaction():  # a freed key reused, a moved row deleted
         conn.execute("UPDATE customers SET customer_id = 200060 WHERE customer_id = 60")
-        conn.execute(f"INSERT INTO customers (customer_id, {customer_cols})"
-                     f" SELECT 60, {customer_cols} FROM customers WHERE customer_id = 61")
+        conn.execute(
+            f"INSERT INTO customers (customer_id, {customer_cols})"
+            f" SELECT 60, {customer_cols} FROM customers WHERE customer_id = 61"
+        )
         conn.execute("UPDATE customers SET customer_id = 200070 WHERE customer_id = 70")
         conn.execute("DELETE FROM customers WHERE customer_id = 200070")
     with conn.transaction():  # and back again, in a later transaction
@@ -91,8 +98,7 @@ def keys(lake, zone: str, table: str) -> list[int]:
 
 
 def versions(lake) -> dict[str, int]:
-    return {(z, t): open_table(lake, z, t).version() for z in ("processed", "curated")
-            for t in CONTRACTS}
+    return {(z, t): open_table(lake, z, t).version() for z in ("processed", "curated") for t in CONTRACTS}
 
 
 def test_primary_key_updates_leave_processed_equal_to_postgres(shop, lake, slot):
@@ -115,9 +121,11 @@ def test_primary_key_updates_leave_processed_equal_to_postgres(shop, lake, slot)
     folder = Path(lake.raw_cdc_prefix("public", "customers"))
     customers = pa.concat_tables(
         [pq.read_table(p) for p in sorted(folder.glob("2*.parquet"))],  # the CDC files
-        promote_options="permissive").sort_by("_change_seq")
-    moved = [(r["Op"], r["customer_id"]) for r in customers.to_pylist()
-             if r["customer_id"] in (50, 200050, 300050)]
+        promote_options="permissive",
+    ).sort_by("_change_seq")
+    moved = [
+        (r["Op"], r["customer_id"]) for r in customers.to_pylist() if r["customer_id"] in (50, 200050, 300050)
+    ]
     assert moved == [("D", 50), ("U", 200050), ("D", 200050), ("U", 300050)]
     seqs = customers["_change_seq"].to_pylist()
     assert len(set(seqs)) == len(seqs)

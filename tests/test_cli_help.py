@@ -19,7 +19,8 @@ from platform_assets.variables import BY_NAME, VARIABLES
 # every command and its parameters (options as typed, arguments by metavar): what argparse
 # offered, plus `docs serve`; a command lost or a flag renamed fails here
 EXPECTED = {
-    "oltp start": set(), "oltp stop": set(),
+    "oltp start": set(),
+    "oltp stop": set(),
     "oltp seed": {"--orders", "--seed", "--reset"},
     "oltp simulate": {"--transactions", "--rate", "--seed"},
     "cdc capture": {"--continuous", "--interval"},
@@ -34,13 +35,26 @@ EXPECTED = {
     "quarantine requeue": {"TABLE", "FILE", "--reason"},
     "sharing serve": {"--host", "--port"},
     "docs serve": {"--host", "--port", "--target"},
-    "events produce": {"--rate", "--duration", "--fast", "--start", "--ids", "--customers",
-                       "--products", "--seed", "--duplicate-rate", "--malformed-rate",
-                       "--late-rate"},
+    "events produce": {
+        "--rate",
+        "--duration",
+        "--fast",
+        "--start",
+        "--ids",
+        "--customers",
+        "--products",
+        "--seed",
+        "--duplicate-rate",
+        "--malformed-rate",
+        "--late-rate",
+    },
     "events consume": {"--batch-size", "--idle-exit", "--poll"},
     "events ingest": {"--from", "--to", "--rebuild"},
-    "metadata publish": set(), "metadata show": {"NAME"},
-    "prod up": {"--orders", "--local-servers"}, "prod down": set(), "prod status": set(),
+    "metadata publish": set(),
+    "metadata show": {"NAME"},
+    "prod up": {"--orders", "--local-servers"},
+    "prod down": set(),
+    "prod status": set(),
 }
 # a server command is named `serve`; its default port stays what it was
 SERVER_PORTS = {"sharing serve": 8090, "docs serve": 8080}
@@ -62,14 +76,12 @@ def missing_help(root: click.Command) -> list[str]:
         where = " ".join(("lakehouse", *path))
         if not (cmd.help or "").strip():
             missing.append(where)
-        missing += [f"{where} {p.name}" for p in cmd.params
-                    if not (getattr(p, "help", None) or "").strip()]
+        missing += [f"{where} {p.name}" for p in cmd.params if not (getattr(p, "help", None) or "").strip()]
     return missing
 
 
 def parameters(cmd: click.Command) -> set[str]:
-    return {p.opts[0] if isinstance(p, click.Option) else p.human_readable_name
-            for p in cmd.params}
+    return {p.opts[0] if isinstance(p, click.Option) else p.human_readable_name for p in cmd.params}
 
 
 def help_text(path: str, capsys) -> str:
@@ -102,8 +114,11 @@ def test_the_help_check_finds_a_command_option_and_argument_without_help():
     def undocumented(bare, thing):
         pass
 
-    assert missing_help(root) == ["lakehouse undocumented", "lakehouse undocumented bare",
-                                  "lakehouse undocumented thing"]
+    assert missing_help(root) == [
+        "lakehouse undocumented",
+        "lakehouse undocumented bare",
+        "lakehouse undocumented thing",
+    ]
 
 
 def test_every_server_command_takes_host_and_port_with_todays_defaults(monkeypatch):
@@ -113,8 +128,7 @@ def test_every_server_command_takes_host_and_port_with_todays_defaults(monkeypat
     for path, cmd in servers.items():
         params = cmd.make_context(path, []).params
         assert (params["host"], params["port"]) == ("127.0.0.1", SERVER_PORTS[path]), path
-        assert cmd.make_context(path, ["--port", "9123", "--host", "0.0.0.0"]).params["port"] \
-            == 9123
+        assert cmd.make_context(path, ["--port", "9123", "--host", "0.0.0.0"]).params["port"] == 9123
 
 
 def test_the_docs_port_comes_from_platform_docs_port_and_is_checked(monkeypatch, capsys):
@@ -140,10 +154,10 @@ def test_every_command_and_group_lists_the_declared_variables_it_reads(monkeypat
             meaning = BY_NAME[name].meaning.split(";")[0][:20]
             assert " ".join(meaning.split()) in " ".join(text.split()), (path, name)
         assert not [m for m in secrets.values() if m in text], path
-    assert {"PLATFORM_LAKE_URI", "AWS_REGION", "DAGSTER_HOME"} <= \
-        set(environment(help_text("table", capsys)))
-    assert {"PLATFORM_SHARING_TOKENS", "PLATFORM_SHARING_SECRET"} <= \
-        set(environment(help_text("sharing serve", capsys)))
+    assert {"PLATFORM_LAKE_URI", "AWS_REGION", "DAGSTER_HOME"} <= set(environment(help_text("table", capsys)))
+    assert {"PLATFORM_SHARING_TOKENS", "PLATFORM_SHARING_SECRET"} <= set(
+        environment(help_text("sharing serve", capsys))
+    )
     assert "PLATFORM_OLTP_DSN" in environment(help_text("oltp seed", capsys))
 
 
@@ -156,7 +170,17 @@ def test_a_command_naming_an_undeclared_variable_is_refused_when_built():
 
 def test_the_top_level_help_lists_every_group(capsys):
     text = help_text("", capsys)
-    for group in ("oltp", "cdc", "demo", "table", "quarantine", "sharing", "docs", "events",
-                  "metadata", "prod"):
+    for group in (
+        "oltp",
+        "cdc",
+        "demo",
+        "table",
+        "quarantine",
+        "sharing",
+        "docs",
+        "events",
+        "metadata",
+        "prod",
+    ):
         assert re.search(rf"^  {group}\s", text, re.MULTILINE), group
     assert "lakehouse GROUP --help" in text

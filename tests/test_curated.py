@@ -26,8 +26,13 @@ def test_incremental_refresh_matches_a_rebuild_and_runs_twice_safely(lake):
     write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 20)])
     apply_pending(lake, PRODUCTS)
     assert refresh_curated(lake, PRODUCTS).mode == "rebuild"
-    write_dms(lake, "products", "20261127-080000000",
-              [product_row(3, "1.00"), product_row(4), product_row(25)], ops=["U", "D", "I"])
+    write_dms(
+        lake,
+        "products",
+        "20261127-080000000",
+        [product_row(3, "1.00"), product_row(4), product_row(25)],
+        ops=["U", "D", "I"],
+    )
     apply_pending(lake, PRODUCTS)
     r = refresh_curated(lake, PRODUCTS)
     assert (r.mode, r.rows_changed) == ("incremental", 3)
@@ -54,16 +59,28 @@ def test_pii_is_dropped_or_hashed(lake, monkeypatch):
 
     monkeypatch.setenv("PLATFORM_PII_HASH_KEY", "a-test-key-of-at-least-32-characters")
     t = datetime(2026, 1, 1, tzinfo=UTC)
-    row = {"customer_id": 1, "email": " Zoë.O'Brien@Example.com ", "first_name": "Zoë",
-           "last_name": "O'Brien", "phone": "+49 1", "street_address": "1 Main St",
-           "city": "Köln", "country": "DE", "marketing_opt_in": True, "created_at": t,
-           "updated_at": t}
+    row = {
+        "customer_id": 1,
+        "email": " Zoë.O'Brien@Example.com ",
+        "first_name": "Zoë",
+        "last_name": "O'Brien",
+        "phone": "+49 1",
+        "street_address": "1 Main St",
+        "city": "Köln",
+        "country": "DE",
+        "marketing_opt_in": True,
+        "created_at": t,
+        "updated_at": t,
+    }
     write_dms(lake, "customers", "LOAD00000001", [row])
     apply_pending(lake, CUSTOMERS)
     refresh_curated(lake, CUSTOMERS)
     (out,) = open_table(lake, "curated", "customers").to_pyarrow_table().to_pylist()
-    assert out["email_hmac"] == hmac.new(b"a-test-key-of-at-least-32-characters",
-                                         b"zo\xc3\xab.o'brien@example.com",
-                                         hashlib.sha256).hexdigest()
+    assert (
+        out["email_hmac"]
+        == hmac.new(
+            b"a-test-key-of-at-least-32-characters", b"zo\xc3\xab.o'brien@example.com", hashlib.sha256
+        ).hexdigest()
+    )
     assert not {"email", "first_name", "last_name", "phone", "street_address"} & set(out)
     assert out["city"] == "Köln"

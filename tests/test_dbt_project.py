@@ -57,8 +57,12 @@ def built(manifest, tmp_path_factory):
 
         loc = locations()
         write_curated(loc.lake_root, rows)
-        result = materialize(_assets(), selection=shop_selection(), raise_on_error=False,
-                             resources=warehouse_resources(loc.lake_root, loc.warehouse_path))
+        result = materialize(
+            _assets(),
+            selection=shop_selection(),
+            raise_on_error=False,
+            resources=warehouse_resources(loc.lake_root, loc.warehouse_path),
+        )
     return result, rows, loc.warehouse_path
 
 
@@ -70,12 +74,18 @@ def test_dbt_build_succeeds_and_all_tests_pass(built):
     failed = [e.check_name for e in evaluations if not e.passed]
     assert failed == []
     names = {e.check_name for e in evaluations}
-    assert {"assert_order_total_equals_lines", "mart_daily_revenue_totals_match_fct_orders",
-            "mart_customer_lifetime_value_totals_match_mart_daily_revenue",
-            "mart_product_performance_totals_match_fct_order_items",
-            "fct_orders_rows_match_staging", "fct_order_items_rows_match_staging",
-            "fct_payments_rows_match_staging", "assert_snapshot_one_current_version",
-            "unique_fct_orders_order_id", "source_unique_curated_orders_order_id"} <= names
+    assert {
+        "assert_order_total_equals_lines",
+        "mart_daily_revenue_totals_match_fct_orders",
+        "mart_customer_lifetime_value_totals_match_mart_daily_revenue",
+        "mart_product_performance_totals_match_fct_order_items",
+        "fct_orders_rows_match_staging",
+        "fct_order_items_rows_match_staging",
+        "fct_payments_rows_match_staging",
+        "assert_snapshot_one_current_version",
+        "unique_fct_orders_order_id",
+        "source_unique_curated_orders_order_id",
+    } <= names
     by_asset = {e.asset_key for e in evaluations}
     assert curated_copy_key("orders") in by_asset  # source tests check the loader
 
@@ -83,13 +93,18 @@ def test_dbt_build_succeeds_and_all_tests_pass(built):
 @pytest.mark.slow
 def test_every_model_materialized_with_row_counts_and_columns(built):
     result, rows, _ = built
-    materialized = {e.materialization.asset_key: e.materialization.metadata
-                    for e in result.get_asset_materialization_events()}
+    materialized = {
+        e.materialization.asset_key: e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
     expected = {model_asset_key(m) for m in SHOP_MODELS}
     expected |= {curated_copy_key(n) for n in CONTRACTS}
     assert set(materialized) == expected
-    counts = {k.path[-1]: md["dagster/row_count"].value
-              for k, md in materialized.items() if "dagster/row_count" in md and len(k.path) == 2}
+    counts = {
+        k.path[-1]: md["dagster/row_count"].value
+        for k, md in materialized.items()
+        if "dagster/row_count" in md and len(k.path) == 2
+    }
     assert counts["fct_orders"] == len(rows["orders"])
     assert counts["dim_customers"] == len(rows["customers"])
     assert counts["snap_customers"] == len(rows["customers"])
@@ -98,8 +113,7 @@ def test_every_model_materialized_with_row_counts_and_columns(built):
     assert copied["dagster/row_count"].value == len(rows["order_items"])
     assert copied["files_added"].value == 1
     columns = materialized[model_asset_key("fct_orders")]["dagster/column_schema"]
-    assert [c.name for c in columns.value.columns][:3] == ["order_id", "customer_id",
-                                                             "order_status"]
+    assert [c.name for c in columns.value.columns][:3] == ["order_id", "customer_id", "order_status"]
 
 
 @pytest.mark.slow
@@ -111,15 +125,17 @@ def test_marts_agree_with_the_generated_shop(built):
         days, total, orders = db.execute(
             "select count(*), sum(revenue), sum(orders_count) from marts.mart_daily_revenue"
         ).fetchone()
-        lagging = db.execute("select items_count, lines_total from marts.fct_orders"
-                             " where order_id = ?", [ORDERS + 1]).fetchone()
+        lagging = db.execute(
+            "select items_count, lines_total from marts.fct_orders where order_id = ?", [ORDERS + 1]
+        ).fetchone()
         staged = db.execute("select count(*) from staging.stg_shop__orders").fetchone()[0]
-        clv = db.execute("select sum(lifetime_revenue), count(*) from "
-                         "marts.mart_customer_lifetime_value").fetchone()
-        cohorts = db.execute("select sum(cohort_size) from marts.mart_cohort_retention "
-                             "where months_since_first_order = 0").fetchone()[0]
-        columns = {r[0] for r in db.execute(
-            "select column_name from information_schema.columns").fetchall()}
+        clv = db.execute(
+            "select sum(lifetime_revenue), count(*) from marts.mart_customer_lifetime_value"
+        ).fetchone()
+        cohorts = db.execute(
+            "select sum(cohort_size) from marts.mart_cohort_retention where months_since_first_order = 0"
+        ).fetchone()[0]
+        columns = {r[0] for r in db.execute("select column_name from information_schema.columns").fetchall()}
     assert (total, orders) == (revenue, len(live))
     assert days == len({o[3].date() for o in live})
     assert lagging == (0, 0)  # an order whose lines have not arrived is kept, not dropped
@@ -150,17 +166,20 @@ def test_asset_graph_continues_the_lake_lineage(manifest):
         assert deps[model_asset_key(f"stg_shop__{name}")] == {copied}
     # the facts read all three staging models (the scope macro names them; is_incremental()
     # hides the refs from dbt's parse otherwise)
-    assert {model_asset_key(f"stg_shop__{t}") for t in ("orders", "order_items", "payments")
-            } <= deps[model_asset_key("fct_payments")]
+    assert {model_asset_key(f"stg_shop__{t}") for t in ("orders", "order_items", "payments")} <= deps[
+        model_asset_key("fct_payments")
+    ]
     assert model_asset_key("snap_customers") in deps[model_asset_key("dim_customers")]
+
     # every model reaches a curated asset, walking up
     def reaches_curated(key, seen=()):
         return key.path[0] == "curated" or any(
-            reaches_curated(p, (*seen, key)) for p in deps.get(key, ()) if p not in seen)
+            reaches_curated(p, (*seen, key)) for p in deps.get(key, ()) if p not in seen
+        )
+
     assert all(reaches_curated(model_asset_key(m)) for m in SHOP_MODELS)
 
-    checks = {(c.asset_key.path[-1], c.name) for a in dbt_assets_definitions
-              for c in a.check_keys}
+    checks = {(c.asset_key.path[-1], c.name) for a in dbt_assets_definitions for c in a.check_keys}
     assert ("fct_orders", "assert_order_total_equals_lines") in checks
     # a reconciliation is a check of the model it is declared on, run where both sides exist
     assert ("mart_daily_revenue", "mart_daily_revenue_totals_match_fct_orders") in checks
@@ -171,8 +190,7 @@ def test_asset_graph_continues_the_lake_lineage(manifest):
     fct = specs[model_asset_key("fct_orders")]
     assert fct.group_name == "warehouse_marts"
     assert specs[model_asset_key("stg_shop__orders")].group_name == "warehouse_staging"
-    assert specs[model_asset_key("int_order_lines_enriched")].group_name == \
-        "warehouse_intermediate"
+    assert specs[model_asset_key("int_order_lines_enriched")].group_name == "warehouse_intermediate"
     assert specs[model_asset_key("snap_customers")].group_name == "warehouse_snapshots"
     assert fct.owners == ["team:data-platform"]
     assert fct.description.startswith("One row per order")
@@ -204,8 +222,11 @@ def test_missing_manifest_is_one_actionable_line(tmp_path, monkeypatch):
     from platform_assets.settings import DBT_PROJECT_DIR
     from platform_assets.warehouse import project
 
-    monkeypatch.setattr(project, "lakehouse_project", DbtProject(
-        project_dir=DBT_PROJECT_DIR, target_path=tmp_path / "no-target"))
+    monkeypatch.setattr(
+        project,
+        "lakehouse_project",
+        DbtProject(project_dir=DBT_PROJECT_DIR, target_path=tmp_path / "no-target"),
+    )
     with pytest.raises(PlatformError) as info:
         project.manifest_path()
     message = str(info.value)
@@ -217,12 +238,16 @@ def test_missing_manifest_is_one_actionable_line(tmp_path, monkeypatch):
 def test_every_model_and_column_is_described(manifest):
     import json
 
-    nodes = [n for n in json.loads(manifest.read_text())["nodes"].values()
-             if n["resource_type"] in ("model", "snapshot") and n["name"] in SHOP_MODELS]
+    nodes = [
+        n
+        for n in json.loads(manifest.read_text())["nodes"].values()
+        if n["resource_type"] in ("model", "snapshot") and n["name"] in SHOP_MODELS
+    ]
     assert {n["name"] for n in nodes} == set(SHOP_MODELS)
     undescribed = [n["name"] for n in nodes if not n["description"].strip()]
-    undescribed += [f"{n['name']}.{c}" for n in nodes for c, col in n["columns"].items()
-                    if not col["description"].strip()]
+    undescribed += [
+        f"{n['name']}.{c}" for n in nodes for c, col in n["columns"].items() if not col["description"].strip()
+    ]
     assert undescribed == []
 
 
@@ -231,13 +256,21 @@ def test_documented_columns_are_the_built_columns(built, manifest):
     import json
 
     _, _, warehouse = built
-    nodes = {n["name"]: n for n in json.loads(manifest.read_text())["nodes"].values()
-             if n["resource_type"] in ("model", "snapshot") and n["name"] in SHOP_MODELS}
+    nodes = {
+        n["name"]: n
+        for n in json.loads(manifest.read_text())["nodes"].values()
+        if n["resource_type"] in ("model", "snapshot") and n["name"] in SHOP_MODELS
+    }
     with duckdb.connect(str(warehouse), read_only=True) as db:
         for name, node in nodes.items():
-            built_columns = [r[0] for r in db.execute(
-                "select column_name from information_schema.columns where table_name = ? "
-                "order by ordinal_position", [name]).fetchall()]
+            built_columns = [
+                r[0]
+                for r in db.execute(
+                    "select column_name from information_schema.columns where table_name = ? "
+                    "order by ordinal_position",
+                    [name],
+                ).fetchall()
+            ]
             assert built_columns == list(node["columns"]), name
 
 
@@ -259,11 +292,9 @@ def test_broken_order_total_fails_its_check_and_stops_the_mart(built):
         resources = warehouse_resources(lake_root, warehouse)
         # two runs: the staging views between them are not rebuilt, so no step orders them
         assert materialize(_assets(), selection=loader, resources=resources).success
-        broken = materialize(_assets(), selection=facts_and_marts, raise_on_error=False,
-                             resources=resources)
+        broken = materialize(_assets(), selection=facts_and_marts, raise_on_error=False, resources=resources)
     assert not broken.success
     failed = {e.check_name for e in broken.get_asset_check_evaluations() if not e.passed}
     assert failed == {"assert_order_total_equals_lines"}
-    materialized = {e.materialization.asset_key.path[-1]
-                    for e in broken.get_asset_materialization_events()}
+    materialized = {e.materialization.asset_key.path[-1] for e in broken.get_asset_materialization_events()}
     assert "fct_orders" in materialized and "mart_daily_revenue" not in materialized

@@ -12,8 +12,7 @@ from platform_assets.warehouse.load_sql import LOAD_COLUMNS
 
 def test_committed_sources_yml_matches_contracts():
     assert SOURCES_YML.read_text(encoding="utf-8") == render_sources_yml(), (
-        f"{SOURCES_YML} is stale; "
-        "run `python -m platform_assets.warehouse.dbt_sources`"
+        f"{SOURCES_YML} is stale; run `python -m platform_assets.warehouse.dbt_sources`"
     )
 
 
@@ -26,7 +25,9 @@ def test_sources_are_the_curated_tables_copied_into_the_curated_schema():
     for name, contract in CONTRACTS.items():
         table = tables[name]
         assert [c["name"] for c in table["columns"]] == [
-            *contract.curated_schema().names, *(n for n, _, _ in LOAD_COLUMNS)]
+            *contract.curated_schema().names,
+            *(n for n, _, _ in LOAD_COLUMNS),
+        ]
         meta = table["config"]["meta"]
         assert meta["dagster"]["asset_key"] == ["warehouse", "curated", name]  # the loader's
         assert meta["dagster"]["asset_key"] == list(curated_copy_key(name).path)

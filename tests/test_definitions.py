@@ -39,20 +39,35 @@ def test_every_dbt_model_is_a_warehouse_asset():
 def test_reconciliation_checks_on_every_processed_table():
     check_keys = {k for k in defs.resolve_asset_graph().asset_check_keys}
     for name in CONTRACTS:
-        assert any(k.asset_key == AssetKey(["processed", name]) and k.name == "matches_postgres"
-                   for k in check_keys)
+        assert any(
+            k.asset_key == AssetKey(["processed", name]) and k.name == "matches_postgres" for k in check_keys
+        )
 
 
 @pytest.mark.slow
 def test_dagster_cli_validates_and_lists_assets():
-    env = {**os.environ, "DAGSTER_HOME": str(ROOT), "PLATFORM_DAGSTER_STATE":
-           str(ROOT / ".dagster"), "PLATFORM_DAGSTER_LOGS": str(ROOT / ".dagster" / "logs")}
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(ROOT),
+        "PLATFORM_DAGSTER_STATE": str(ROOT / ".dagster"),
+        "PLATFORM_DAGSTER_LOGS": str(ROOT / ".dagster" / "logs"),
+    }
     dagster = str(Path(sys.executable).with_name("dagster"))
-    validate = subprocess.run([dagster, "definitions", "validate", "-w", "workspace.yaml"],
-                              cwd=ROOT, env=env, capture_output=True, text=True)
+    validate = subprocess.run(
+        [dagster, "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert validate.returncode == 0, validate.stderr[-2000:]
-    listed = subprocess.run([dagster, "asset", "list", "-m", "platform_assets.definitions"],
-                            cwd=ROOT, env=env, capture_output=True, text=True)
+    listed = subprocess.run(
+        [dagster, "asset", "list", "-m", "platform_assets.definitions"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert listed.returncode == 0, listed.stderr[-2000:]
     for name in CONTRACTS:
         for zone in ("raw", "processed", "curated"):

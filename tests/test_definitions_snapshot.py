@@ -23,15 +23,14 @@ def describe(defs) -> dict:
             "upstream": sorted(k.to_user_string() for k in node.parent_keys),
             "checks": sorted(c.name for c in node.check_keys),
             "partitioned": node.partitions_def is not None,
-            "automation": (node.automation_condition.get_label()
-                           or type(node.automation_condition).__name__)
-            if node.automation_condition else None,
+            "automation": (node.automation_condition.get_label() or type(node.automation_condition).__name__)
+            if node.automation_condition
+            else None,
         }
     repo = defs.get_repository_def()
     return {
         "assets": assets,
-        "jobs": sorted(j.name for j in defs.resolve_all_job_defs()
-                       if not j.name.startswith("__")),
+        "jobs": sorted(j.name for j in defs.resolve_all_job_defs() if not j.name.startswith("__")),
         "schedules": sorted(s.name for s in repo.schedule_defs),
         "sensors": sorted(s.name for s in repo.sensor_defs),
     }

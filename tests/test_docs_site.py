@@ -14,20 +14,32 @@ import pytest
 pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-HEADLESS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync",
-            "--virtual-time-budget=10000"]
+HEADLESS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--virtual-time-budget=10000",
+]
 
 
 def _dom(url: str, profile: Path) -> str:
-    done = subprocess.run([CHROMIUM, *HEADLESS, f"--user-data-dir={profile}", "--dump-dom", url],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [CHROMIUM, *HEADLESS, f"--user-data-dir={profile}", "--dump-dom", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium package (apt-get install "
-                                             "chromium); CI installs it")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Debian's chromium package (apt-get install chromium); CI installs it"
+)
 def test_docs_site_renders_the_models_and_the_lake_sources(platform_home, tmp_path):
     from platform_assets.warehouse.docs import docs_server, generate_docs
 
@@ -35,7 +47,8 @@ def test_docs_site_renders_the_models_and_the_lake_sources(platform_home, tmp_pa
     manifest = json.loads((folder / "manifest.json").read_text())
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
     assert {"fct_orders", "mart_cohort_retention", "mart_customer_lifetime_value"} <= {
-        m["name"] for m in models}
+        m["name"] for m in models
+    }
 
     server = docs_server(folder, port=0)
     threading.Thread(target=server.serve_forever, daemon=True).start()

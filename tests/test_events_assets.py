@@ -30,9 +30,13 @@ DAYS = [date(2026, 3, d) for d in (1, 2, 3)]
 
 
 def _defs(lake) -> Definitions:
-    return Definitions(assets=events_assets, asset_checks=events_checks, jobs=[events_job],
-                       sensors=[event_files_sensor],
-                       resources={"lake": LakeResource(root=lake.root)})
+    return Definitions(
+        assets=events_assets,
+        asset_checks=events_checks,
+        jobs=[events_job],
+        sensors=[event_files_sensor],
+        resources={"lake": LakeResource(root=lake.root)},
+    )
 
 
 def _produce(lake, start, seconds, seed):
@@ -41,15 +45,18 @@ def _produce(lake, start, seconds, seed):
 
 
 def _tick(defs, instance, cursor):
-    ctx = build_sensor_context(instance=instance, cursor=cursor, definitions=defs,
-                               resources={"lake": LakeResource(root=defs.resources["lake"].root)})
+    ctx = build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        definitions=defs,
+        resources={"lake": LakeResource(root=defs.resources["lake"].root)},
+    )
     return event_files_sensor(ctx), ctx
 
 
 def _run(defs, instance, request):
     job = defs.resolve_job_def("events_ingest")
-    result = job.execute_in_process(instance=instance, run_config=request.run_config,
-                                    tags=request.tags)
+    result = job.execute_in_process(instance=instance, run_config=request.run_config, tags=request.tags)
     assert result.success
     return result
 
@@ -59,8 +66,7 @@ def _day_files(lake, day: date) -> set[str]:
     import pyarrow as pa
 
     adds = pa.table(dt.get_add_actions(flatten=True)).to_pydict()
-    return {p for p, d in zip(adds["path"], adds["partition.event_date"], strict=True)
-            if d == day}
+    return {p for p, d in zip(adds["path"], adds["partition.event_date"], strict=True) if d == day}
 
 
 def _counts(lake) -> dict[date, int]:
@@ -136,8 +142,11 @@ def test_backfill_of_two_partitions_rebuilds_exactly_those(lake):
     defs = _defs(lake)
     result = defs.resolve_job_def("events_ingest").execute_in_process(
         instance=DagsterInstance.ephemeral(),
-        tags={"dagster/asset_partition_range_start": "2026-03-01",
-              "dagster/asset_partition_range_end": "2026-03-02"})
+        tags={
+            "dagster/asset_partition_range_start": "2026-03-01",
+            "dagster/asset_partition_range_end": "2026-03-02",
+        },
+    )
     assert result.success
     mats = result.asset_materializations_for_node("processed__events")
     assert sorted(m.partition for m in mats) == ["2026-03-01", "2026-03-02"]
@@ -149,21 +158,35 @@ def test_backfill_of_two_partitions_rebuilds_exactly_those(lake):
 def test_backfill_of_two_partitions_from_the_cli_rebuilds_exactly_those(lake, tmp_path):
     expected, third_files, version = _damage_two_partitions(lake)
     module = tmp_path / "events_defs.py"
-    module.write_text(textwrap.dedent(f"""
+    module.write_text(
+        textwrap.dedent(f"""
         from dagster import Definitions
         from platform_assets.events_lake import defs as events
         events_assets, events_job = list(events.defs.assets), events.events_job
         from platform_assets.resources import LakeResource
         defs = Definitions(assets=events_assets, jobs=[events_job],
                            resources={{"lake": LakeResource(root={lake.root!r})}})
-    """))
+    """)
+    )
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     (tmp_path / "dagster.yaml").write_text("")
     out = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "dagster"), "asset", "materialize",
-         "-f", str(module), "--select", "processed/events",
-         "--partition-range", "2026-03-01...2026-03-02"],
-        env=env, capture_output=True, text=True, timeout=300)
+        [
+            os.path.join(os.path.dirname(sys.executable), "dagster"),
+            "asset",
+            "materialize",
+            "-f",
+            str(module),
+            "--select",
+            "processed/events",
+            "--partition-range",
+            "2026-03-01...2026-03-02",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     _assert_rebuilt_exactly_two(lake, expected, third_files, version)
 
@@ -179,8 +202,9 @@ def test_whole_graph_job_without_a_partition_catches_up(lake):
 
     stats = _produce(lake, datetime(2026, 3, 1, 6, tzinfo=UTC), 86_400, seed=4)
     job = define_asset_job("everything", selection=AssetSelection.all())
-    defs = Definitions(assets=[*events_assets, downstream], jobs=[job],
-                       resources={"lake": LakeResource(root=lake.root)})
+    defs = Definitions(
+        assets=[*events_assets, downstream], jobs=[job], resources={"lake": LakeResource(root=lake.root)}
+    )
     result = defs.resolve_job_def("everything").execute_in_process()
     assert result.success
     assert result.output_for_node("warehouse__stg_events") == stats.valid

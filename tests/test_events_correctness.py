@@ -31,9 +31,15 @@ DAYS = (date(2026, 3, 1), date(2026, 3, 3))
 
 
 def ev(i: int, ts: datetime, event_id: str | None = None) -> dict:
-    return {"event_id": f"ev-{i:05d}" if event_id is None else event_id, "event_type": "page_view",
-            "event_ts": ts.isoformat(), "ingestion_ts": (ts + timedelta(seconds=2)).isoformat(),
-            "session_id": f"s-{i % 97}", "customer_id": i % 50 + 1, "page_url": f"/p/{i}"}
+    return {
+        "event_id": f"ev-{i:05d}" if event_id is None else event_id,
+        "event_type": "page_view",
+        "event_ts": ts.isoformat(),
+        "ingestion_ts": (ts + timedelta(seconds=2)).isoformat(),
+        "session_id": f"s-{i % 97}",
+        "customer_id": i % 50 + 1,
+        "page_url": f"/p/{i}",
+    }
 
 
 def land(lake, hour: datetime, name: str, records: list[dict]) -> LandedFile:
@@ -48,8 +54,7 @@ def land_base(lake) -> list[dict]:
     events = [ev(i, T0 + timedelta(minutes=3 * i)) for i in range(1200)]
     by_hour: dict[datetime, list[dict]] = {}
     for e in events:
-        by_hour.setdefault(datetime.fromisoformat(e["event_ts"]).replace(minute=0, second=0),
-                           []).append(e)
+        by_hour.setdefault(datetime.fromisoformat(e["event_ts"]).replace(minute=0, second=0), []).append(e)
     for hour, records in by_hour.items():
         land(lake, hour, "a", records)
     return events
@@ -72,9 +77,10 @@ def quarantined(lake) -> list[dict]:
 def conflicting_copies(events: list[dict], n: int = 40) -> list[dict]:
     """Copies of n events re-sent a day later with a new event_ts (a client that re-stamps a
     retried event), landed under the arrival hour of the new time."""
-    return [{**e, "event_ts": (datetime.fromisoformat(e["event_ts"]) + timedelta(days=1,
-                                                                                minutes=5)
-                               ).isoformat()} for e in events[100:100 + n]]
+    return [
+        {**e, "event_ts": (datetime.fromisoformat(e["event_ts"]) + timedelta(days=1, minutes=5)).isoformat()}
+        for e in events[100 : 100 + n]
+    ]
 
 
 def test_one_event_id_on_two_dates_is_stored_once_first_landed_wins(lake):
@@ -89,8 +95,10 @@ def test_one_event_id_on_two_dates_is_stored_once_first_landed_wins(lake):
     rows = stored(lake)
     assert len(rows) == 1200
     for c in copies:  # the copy of the first landed file, on its own date
-        assert rows[c["event_id"]]["event_ts"].isoformat() == \
-            next(e for e in events if e["event_id"] == c["event_id"])["event_ts"]
+        assert (
+            rows[c["event_id"]]["event_ts"].isoformat()
+            == next(e for e in events if e["event_id"] == c["event_id"])["event_ts"]
+        )
     assert first.date_conflicts == len(copies)
     assert set(first.date_conflict_examples) <= {c["event_id"] for c in copies}
 
@@ -126,8 +134,9 @@ def test_the_later_date_first_then_the_first_landed_copy_moves_the_row(lake):
 def test_a_blank_event_id_is_quarantined_with_its_reason(lake):
     land_base(lake)
     hour = T0 + timedelta(hours=5)
-    land(lake, hour, "blank", [ev(5000, hour, "   "), ev(5001, hour, ""),
-                               ev(5002, hour, "\t"), ev(5003, hour)])
+    land(
+        lake, hour, "blank", [ev(5000, hour, "   "), ev(5001, hour, ""), ev(5002, hour, "\t"), ev(5003, hour)]
+    )
     result = ingest.incremental(lake, *DAYS)
     assert len(stored(lake)) == 1201
     bad = [q for q in quarantined(lake) if "blank" in q["source"]]
@@ -149,7 +158,7 @@ def test_a_truncated_file_keeps_its_complete_records_and_quarantines_the_tail(la
     read = read_landed(lake, EVENTS, f)
     kept = [r["event_id"] for r in read.rows]
     assert 400 < len(kept) < 1000
-    assert kept == [r["event_id"] for r in records[:len(kept)]]  # a prefix, in order
+    assert kept == [r["event_id"] for r in records[: len(kept)]]  # a prefix, in order
     [tail] = read.quarantined
     assert "truncated" in tail["reason"] and f.key in tail["source"]
     assert tail["line"] == len(kept)

@@ -52,12 +52,13 @@ def produced(tmp_path_factory):
 
     lake = Lake(str(tmp_path_factory.mktemp("events") / "lake"))
     cfg = config_from_ids(range(1, 2001), range(1, 401), range(1, 5001), seed=11)
-    stats = produce(FirehoseFileSink(lake), cfg, rate=100_000 / 86_400, duration=86_400,
-                    start=START)
+    stats = produce(FirehoseFileSink(lake), cfg, rate=100_000 / 86_400, duration=86_400, start=START)
     # Firehose redelivers a whole object under a new name: the same records land twice
     first = list_after(lake, EVENTS.stream)[10]
-    again = f"{stream_prefix(lake, EVENTS.stream)}/{hour_path(first.hour)}/" \
-            f"{object_name(EVENTS.stream, first.hour)}"
+    again = (
+        f"{stream_prefix(lake, EVENTS.stream)}/{hour_path(first.hour)}/"
+        f"{object_name(EVENTS.stream, first.hour)}"
+    )
     shutil.copyfile(first.uri, again)
     return lake, stats
 
@@ -79,13 +80,16 @@ def test_100k_events_end_as_exactly_the_distinct_valid_events(produced):
     assert len(quarantined) == stats.malformed == result.quarantined
     assert all(q["reason"] and q["source"] and q["record"] is not None for q in quarantined)
     kinds = Counter(result.quarantine_reasons)
-    assert set(kinds) <= {"not JSON", "missing field", "unknown event type", "wrong type",
-                          "bad timestamp"} and len(kinds) == 5
+    assert (
+        set(kinds) <= {"not JSON", "missing field", "unknown event type", "wrong type", "bad timestamp"}
+        and len(kinds) == 5
+    )
 
     # late events sit in the partition of the day they happened, not the day they arrived
     assert pc.all(pc.equal(rows["event_date"], pc.cast(rows["event_ts"], "date32"))).as_py()
-    arrival_day = pc.cast(pc.strptime(pc.utf8_slice_codeunits(rows["_source_file"], 0, 10),
-                                      "%Y/%m/%d", "s"), "date32")
+    arrival_day = pc.cast(
+        pc.strptime(pc.utf8_slice_codeunits(rows["_source_file"], 0, 10), "%Y/%m/%d", "s"), "date32"
+    )
     crossed = pc.sum(pc.not_equal(arrival_day, rows["event_date"])).as_py()
     assert crossed > 0
     assert pc.sum(rows["is_late"]).as_py() == stats.late

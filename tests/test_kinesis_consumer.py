@@ -39,8 +39,7 @@ import pytest
 from servers import stop_server
 
 HERE = Path(__file__).resolve()
-CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing",
-         "region_name": "us-east-1"}
+CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 
 _FIDELITY_PATCH = '''
 import moto.kinesis.models as km
@@ -137,8 +136,9 @@ def _kinesis(url):
 def _store(url, table):
     from platform_assets.metadata.dynamo_store import DynamoMetadataStore
 
-    store = DynamoMetadataStore.connect(table, endpoint_url=url, region="us-east-1",
-                                        access_key_id="testing", secret_access_key="testing")
+    store = DynamoMetadataStore.connect(
+        table, endpoint_url=url, region="us-east-1", access_key_id="testing", secret_access_key="testing"
+    )
     store.ensure_table()
     return store
 
@@ -146,8 +146,10 @@ def _store(url, table):
 def _create_stream(client, name, shards):
     client.create_stream(StreamName=name, ShardCount=shards)
     for _ in range(50):
-        if client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"][
-                "StreamStatus"] == "ACTIVE":
+        if (
+            client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"]
+            == "ACTIVE"
+        ):
             return
         time.sleep(0.1)
 
@@ -155,8 +157,9 @@ def _create_stream(client, name, shards):
 def _emissions(n, seed, start=None):
     from platform_assets.sources.events.generator import ClickstreamGenerator, ProducerConfig
 
-    gen = ClickstreamGenerator(ProducerConfig(list(range(1, 300)), list(range(1, 80)),
-                                              seed=seed, late_rate=0.0))
+    gen = ClickstreamGenerator(
+        ProducerConfig(list(range(1, 300)), list(range(1, 80)), seed=seed, late_rate=0.0)
+    )
     start = start or datetime.now(UTC) - timedelta(minutes=5)
     return list(gen.emissions(n, start, rate=50.0))
 
@@ -193,16 +196,29 @@ def _expected(emissions):
 
 
 def _consumer_cmd(url, stream, lake_root, table, *extra):
-    return [sys.executable, str(HERE), "consume", "--endpoint", url, "--stream", stream,
-            "--lake", str(lake_root), "--table", table, "--batch-size", "100", *extra]
+    return [
+        sys.executable,
+        str(HERE),
+        "consume",
+        "--endpoint",
+        url,
+        "--stream",
+        stream,
+        "--lake",
+        str(lake_root),
+        "--table",
+        table,
+        "--batch-size",
+        "100",
+        *extra,
+    ]
 
 
 def _log_lines(out: str) -> list[dict]:
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
-def test_consumer_killed_and_restarted_across_a_split_lands_every_record_once(
-        moto_fidelity, tmp_path):
+def test_consumer_killed_and_restarted_across_a_split_lands_every_record_once(moto_fidelity, tmp_path):
     url, stream, table = moto_fidelity, "clicks-split", "meta-split"
     client = _kinesis(url)
     _create_stream(client, stream, shards=2)
@@ -212,24 +228,36 @@ def test_consumer_killed_and_restarted_across_a_split_lands_every_record_once(
     _put(client, stream, first)
 
     # run 1 crashes after landing its 3rd batch, before committing that checkpoint
-    run1 = subprocess.run(_consumer_cmd(url, stream, lake_root, table, "--crash-after", "3"),
-                          capture_output=True, text=True, timeout=120)
+    run1 = subprocess.run(
+        _consumer_cmd(url, stream, lake_root, table, "--crash-after", "3"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run1.returncode == 17, run1.stderr[-2000:]
 
     # the stream is resharded: shard 0 splits, new records go to its children
     shard0 = client.list_shards(StreamName=stream)["Shards"][0]
     lo, hi = (int(shard0["HashKeyRange"][k]) for k in ("StartingHashKey", "EndingHashKey"))
-    client.split_shard(StreamName=stream, ShardToSplit=shard0["ShardId"],
-                       NewStartingHashKey=str((lo + hi) // 2))
+    client.split_shard(
+        StreamName=stream, ShardToSplit=shard0["ShardId"], NewStartingHashKey=str((lo + hi) // 2)
+    )
     second = _emissions(1200, seed=2)
     _put(client, stream, second)
-    children = [s for s in client.list_shards(StreamName=stream)["Shards"]
-                if s.get("ParentShardId") == shard0["ShardId"]]
+    children = [
+        s
+        for s in client.list_shards(StreamName=stream)["Shards"]
+        if s.get("ParentShardId") == shard0["ShardId"]
+    ]
     assert len(children) == 2
 
     # run 2 is killed with SIGKILL while it works, and while records still arrive
-    run2 = subprocess.Popen(_consumer_cmd(url, stream, lake_root, table, "--slow", "0.05"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run2 = subprocess.Popen(
+        _consumer_cmd(url, stream, lake_root, table, "--slow", "0.05"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 60
     while time.time() < deadline and len(list((lake_root / "raw").rglob("*.json.gz"))) < 14:
         time.sleep(0.05)
@@ -239,8 +267,9 @@ def test_consumer_killed_and_restarted_across_a_split_lands_every_record_once(
     out2, _ = run2.communicate(timeout=30)
 
     # run 3 finishes the job
-    run3 = subprocess.run(_consumer_cmd(url, stream, lake_root, table),
-                          capture_output=True, text=True, timeout=120)
+    run3 = subprocess.run(
+        _consumer_cmd(url, stream, lake_root, table), capture_output=True, text=True, timeout=120
+    )
     assert run3.returncode == 0, run3.stderr[-2000:]
 
     counts, bad = _landed(lake_root)
@@ -251,12 +280,14 @@ def test_consumer_killed_and_restarted_across_a_split_lands_every_record_once(
     # children were read only after their parent was read to its end
     log = _log_lines(run1.stdout) + _log_lines(out2) + _log_lines(run3.stdout)
     order = [entry["shard"] for entry in log if entry["event"] in ("batch", "finished")]
-    parent_done = [i for i, e in enumerate(log) if e["event"] == "finished"
-                   and e["shard"] == shard0["ShardId"]]
+    parent_done = [
+        i for i, e in enumerate(log) if e["event"] == "finished" and e["shard"] == shard0["ShardId"]
+    ]
     assert parent_done, "the parent shard was never finished"
     for child in children:
-        child_batches = [i for i, e in enumerate(log) if e["event"] == "batch"
-                         and e["shard"] == child["ShardId"]]
+        child_batches = [
+            i for i, e in enumerate(log) if e["event"] == "batch" and e["shard"] == child["ShardId"]
+        ]
         assert child_batches and min(child_batches) > parent_done[0], order
 
     from platform_assets.streams.checkpoints import CheckpointStore
@@ -274,17 +305,21 @@ def test_a_merged_shard_is_read_after_both_parents(moto_fidelity, tmp_path):
     _create_stream(client, stream, shards=2)
     finished: list[str] = []
     landed: list[str] = []
-    consumer = KinesisConsumer(client, stream, Lake(str(tmp_path / "lake")),
-                               SqliteMetadataStore(tmp_path / "meta.sqlite"), batch_size=100,
-                               on_landed=lambda b: landed.append(b.shard_id),
-                               on_finished=finished.append)
+    consumer = KinesisConsumer(
+        client,
+        stream,
+        Lake(str(tmp_path / "lake")),
+        SqliteMetadataStore(tmp_path / "meta.sqlite"),
+        batch_size=100,
+        on_landed=lambda b: landed.append(b.shard_id),
+        on_finished=finished.append,
+    )
     first, second = _emissions(300, seed=6), _emissions(300, seed=7)
     _put(client, stream, first)
     a, b = (s["ShardId"] for s in client.list_shards(StreamName=stream)["Shards"])
     client.merge_shards(StreamName=stream, ShardToMerge=a, AdjacentShardToMerge=b)
     _put(client, stream, second)
-    [child] = [s for s in client.list_shards(StreamName=stream)["Shards"]
-               if s.get("AdjacentParentShardId")]
+    [child] = [s for s in client.list_shards(StreamName=stream)["Shards"] if s.get("AdjacentParentShardId")]
     stats = consumer.run_once()
     assert stats.records == len(first) + len(second)
     assert sorted(finished) == [a, b]
@@ -301,14 +336,14 @@ def test_unmodified_moto_split_loses_nothing(moto_vanilla, tmp_path):
     client = _kinesis(url)
     _create_stream(client, stream, shards=1)
     lake = Lake(str(tmp_path / "lake"))
-    consumer = KinesisConsumer(client, stream, lake,
-                               SqliteMetadataStore(tmp_path / "meta.sqlite"), batch_size=200)
+    consumer = KinesisConsumer(
+        client, stream, lake, SqliteMetadataStore(tmp_path / "meta.sqlite"), batch_size=200
+    )
     first, second = _emissions(500, seed=4), _emissions(500, seed=5)
     _put(client, stream, first)
     assert consumer.run_once().records == len(first)
     shard = client.list_shards(StreamName=stream)["Shards"][0]
-    client.split_shard(StreamName=stream, ShardToSplit=shard["ShardId"],
-                       NewStartingHashKey=str(2 ** 127))
+    client.split_shard(StreamName=stream, ShardToSplit=shard["ShardId"], NewStartingHashKey=str(2**127))
     _put(client, stream, second)
     stats = consumer.run_once()
     assert stats.records == len(second) and stats.shards_finished == []
@@ -334,6 +369,7 @@ def test_second_consumer_cannot_move_a_checkpoint(moto_fidelity, tmp_path):
 
 # -- the driver the tests start as a subprocess --------------------------------------------
 
+
 def _consume_main(argv: list[str]) -> int:
     import argparse
 
@@ -354,9 +390,18 @@ def _consume_main(argv: list[str]) -> int:
     def on_landed(batch):
         nonlocal landed
         landed += 1
-        print(json.dumps({"event": "batch", "shard": batch.shard_id,
-                          "first": batch.first_sequence, "last": batch.last_sequence,
-                          "records": batch.records}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "event": "batch",
+                    "shard": batch.shard_id,
+                    "first": batch.first_sequence,
+                    "last": batch.last_sequence,
+                    "records": batch.records,
+                }
+            ),
+            flush=True,
+        )
         if args.crash_after and landed >= args.crash_after:
             os._exit(17)  # files written, checkpoint not committed
         time.sleep(args.slow)
@@ -364,9 +409,15 @@ def _consume_main(argv: list[str]) -> int:
     def on_finished(shard_id):
         print(json.dumps({"event": "finished", "shard": shard_id}), flush=True)
 
-    consumer = KinesisConsumer(_kinesis(args.endpoint), args.stream, Lake(args.lake),
-                               _store(args.endpoint, args.table), batch_size=args.batch_size,
-                               on_landed=on_landed, on_finished=on_finished)
+    consumer = KinesisConsumer(
+        _kinesis(args.endpoint),
+        args.stream,
+        Lake(args.lake),
+        _store(args.endpoint, args.table),
+        batch_size=args.batch_size,
+        on_landed=on_landed,
+        on_finished=on_finished,
+    )
     consumer.run(idle_exit_seconds=0.5, poll_seconds=0.1, max_seconds=90)
     return 0
 

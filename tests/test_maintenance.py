@@ -44,9 +44,17 @@ def target(zone: str, c) -> Target:
 
 
 def order_row(oid: int, amount: str = "10.00", status: str = "placed") -> dict:
-    return {"order_id": oid, "customer_id": oid % 17, "status": status,
-            "order_ts": T0 + timedelta(minutes=oid), "total_amount": Decimal(amount),
-            "currency": "EUR", "shipping_country": "DE", "note": None, "updated_at": T0}
+    return {
+        "order_id": oid,
+        "customer_id": oid % 17,
+        "status": status,
+        "order_ts": T0 + timedelta(minutes=oid),
+        "total_amount": Decimal(amount),
+        "currency": "EUR",
+        "shipping_country": "DE",
+        "note": None,
+        "updated_at": T0,
+    }
 
 
 def rows_of(dt: DeltaTable, key: str) -> list[dict]:
@@ -61,8 +69,7 @@ def build_from_fifty_appends(lake) -> None:
     for n in range(49):
         keys = [2 + n, 25_001 + n, 45_001 + n]  # one new key in each of 3 partitions
         ts = T0 + timedelta(seconds=n + 1)
-        write_dms(lake, "orders", f"{ts:%Y%m%d-%H%M%S}000", [order_row(k) for k in keys],
-                  ops=["I"] * 3)
+        write_dms(lake, "orders", f"{ts:%Y%m%d-%H%M%S}000", [order_row(k) for k in keys], ops=["I"] * 3)
         apply_pending(lake, ORDERS)
 
 
@@ -83,16 +90,24 @@ def test_fifty_small_appends_compact_to_a_handful_of_files_with_identical_conten
     md = report.metadata()
     assert md["files_before"] == report.before.files and md["files_after"] == 3
     assert md["delta_version"] == dt.version()
-    print(f"\ncompaction: {md['files_before']} files / {md['bytes_before']} B -> "
-          f"{md['files_after']} files / {md['bytes_after']} B")
+    print(
+        f"\ncompaction: {md['files_before']} files / {md['bytes_before']} B -> "
+        f"{md['files_after']} files / {md['bytes_after']} B"
+    )
     # the applied log (50 appends) compacts too, and the apply still works on top of it all
     log = compact(lake, target("applied_log", ORDERS))
     assert log.before.files == 50 and log.after.files == 1
     write_dms(lake, "orders", "20261127-090000000", [order_row(3, "99.00")], ops=["U"])
     result = apply_pending(lake, ORDERS)
     assert result.files_applied == ["20261127-090000000.parquet"] and result.recomputed_keys == 0
-    assert str(open_table(lake, "processed", "orders").to_pyarrow_table(
-        filters=[("order_id", "=", 3)])["total_amount"][0]) == "99.00"
+    assert (
+        str(
+            open_table(lake, "processed", "orders").to_pyarrow_table(filters=[("order_id", "=", 3)])[
+                "total_amount"
+            ][0]
+        )
+        == "99.00"
+    )
 
 
 def _curated_orders(n_appends: int = 40, rows: int = 400, seed: int = 7) -> list[pa.Table]:
@@ -103,12 +118,16 @@ def _curated_orders(n_appends: int = 40, rows: int = 400, seed: int = 7) -> list
     for a in range(n_appends):
         ids = range(a * rows, (a + 1) * rows)
         raw = {
-            "order_id": list(ids), "customer_id": [rnd.randint(1, 5000) for _ in ids],
+            "order_id": list(ids),
+            "customer_id": [rnd.randint(1, 5000) for _ in ids],
             "status": [rnd.choice(["placed", "paid", "shipped"]) for _ in ids],
             "order_ts": [start + timedelta(minutes=rnd.randint(0, 365 * 24 * 60)) for _ in ids],
             "total_amount": [Decimal(rnd.randint(100, 99_999)) / 100 for _ in ids],
-            "currency": ["EUR"] * rows, "shipping_country": [rnd.choice(["DE", "FR"]) for _ in ids],
-            "updated_at": [start] * rows, "_commit_ts": [start] * rows}  # no note: free text
+            "currency": ["EUR"] * rows,
+            "shipping_country": [rnd.choice(["DE", "FR"]) for _ in ids],
+            "updated_at": [start] * rows,
+            "_commit_ts": [start] * rows,
+        }  # no note: free text
         batches.append(pa.table(raw).cast(schema))
     return batches
 
@@ -123,8 +142,9 @@ def test_zorder_on_the_contract_clustering_column_cuts_files_read(tmp_path):
 
     t = target("curated", ORDERS)
     assert t.clustering == ("order_ts",)  # from the contract
-    week = ((ds.field("order_ts") >= pa.scalar(datetime(2026, 3, 1, tzinfo=UTC)))
-            & (ds.field("order_ts") < pa.scalar(datetime(2026, 3, 8, tzinfo=UTC))))
+    week = (ds.field("order_ts") >= pa.scalar(datetime(2026, 3, 1, tzinfo=UTC))) & (
+        ds.field("order_ts") < pa.scalar(datetime(2026, 3, 8, tzinfo=UTC))
+    )
     size = 96 * 1024  # small files so the 16,000-row table still spans several
     results = {}
     for mode in ("compact", "zorder"):
@@ -134,14 +154,15 @@ def test_zorder_on_the_contract_clustering_column_cuts_files_read(tmp_path):
         dt = DeltaTable(t.uri(lk))
         expected = dt.to_pyarrow_table(filters=week).sort_by("order_id")
         appended = files_read(dt, week)
-        report = (compact(lk, t, target_size=size) if mode == "compact"
-                  else zorder(lk, t, target_size=size))
+        report = compact(lk, t, target_size=size) if mode == "compact" else zorder(lk, t, target_size=size)
         dt = DeltaTable(t.uri(lk))
         assert dt.to_pyarrow_table(filters=week).sort_by("order_id") == expected
         results[mode] = (appended, report.after.files, files_read(dt, week))
-    print(f"\nfiles read by a one-week order_ts filter (files in table): after 40 appends "
-          f"{results['compact'][0]}/40; compacted {results['compact'][2]}/"
-          f"{results['compact'][1]}; Z-ordered {results['zorder'][2]}/{results['zorder'][1]}")
+    print(
+        f"\nfiles read by a one-week order_ts filter (files in table): after 40 appends "
+        f"{results['compact'][0]}/40; compacted {results['compact'][2]}/"
+        f"{results['compact'][1]}; Z-ordered {results['zorder'][2]}/{results['zorder'][1]}"
+    )
     c_read, c_files = results["compact"][2], results["compact"][1]
     z_read, z_files = results["zorder"][2], results["zorder"][1]
     assert c_files > 2 and z_files > 2
@@ -184,15 +205,18 @@ def test_optimize_between_applies_keeps_the_curated_change_feed_reader_right(lak
     apply_pending(lake, PRODUCTS)
     assert refresh_curated(lake, PRODUCTS).mode == "rebuild"
     for minute in range(6):  # small MERGEs: many small files
-        write_dms(lake, "products", f"20261127-08{minute:02d}00000",
-                  [product_row(minute + 1, f"{minute}.50"), product_row(100 + minute)],
-                  ops=["U", "I"])
+        write_dms(
+            lake,
+            "products",
+            f"20261127-08{minute:02d}00000",
+            [product_row(minute + 1, f"{minute}.50"), product_row(100 + minute)],
+            ops=["U", "I"],
+        )
         apply_pending(lake, PRODUCTS)
     pt = target("processed", PRODUCTS)
     assert compact(lake, pt).after.files == 1  # an OPTIMIZE (dataChange=false) in the feed range
     assert zorder(lake, pt, force=True).details["zorder_by"] == "category"  # and a Z-order
-    write_dms(lake, "products", "20261127-090000000", [product_row(2), product_row(101)],
-              ops=["U", "D"])
+    write_dms(lake, "products", "20261127-090000000", [product_row(2), product_row(101)], ops=["U", "D"])
     apply_pending(lake, PRODUCTS)
     vacuum(lake, pt, retention_hours=0, force=True)  # VACUUM START/END in the range too
 
@@ -215,14 +239,11 @@ def test_optimize_between_applies_keeps_the_curated_change_feed_reader_right(lak
 
 def test_raw_retention_deletes_only_old_applied_files(lake):
     write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 4)])
-    old_cdc = write_dms(lake, "products", "20261127-080000000", [product_row(1, "2.00")],
-                        ops=["U"])
-    recent_cdc = write_dms(lake, "products", "20261127-080100000", [product_row(2, "3.00")],
-                           ops=["U"])
+    old_cdc = write_dms(lake, "products", "20261127-080000000", [product_row(1, "2.00")], ops=["U"])
+    recent_cdc = write_dms(lake, "products", "20261127-080100000", [product_row(2, "3.00")], ops=["U"])
     apply_pending(lake, PRODUCTS)
     rows = rows_of(open_table(lake, "processed", "products"), "product_id")
-    pending = write_dms(lake, "products", "20261127-080200000", [product_row(3, "4.00")],
-                        ops=["U"])
+    pending = write_dms(lake, "products", "20261127-080200000", [product_row(3, "4.00")], ops=["U"])
     ten_days_ago = time.time() - 10 * 86400
     folder = os.path.dirname(old_cdc)
     for name in os.listdir(folder):
@@ -231,8 +252,13 @@ def test_raw_retention_deletes_only_old_applied_files(lake):
 
     dry = purge_applied_raw_files(lake, PRODUCTS, keep_days=7, dry_run=True)
     assert sorted(os.listdir(folder)) == sorted(
-        ["LOAD00000001.parquet", "20261127-080000000.parquet", "20261127-080100000.parquet",
-         "20261127-080200000.parquet"])
+        [
+            "LOAD00000001.parquet",
+            "20261127-080000000.parquet",
+            "20261127-080100000.parquet",
+            "20261127-080200000.parquet",
+        ]
+    )
     report = purge_applied_raw_files(lake, PRODUCTS, keep_days=7)
 
     assert report.deleted == dry.deleted == ["20261127-080000000.parquet", "LOAD00000001.parquet"]
@@ -240,8 +266,7 @@ def test_raw_retention_deletes_only_old_applied_files(lake):
     assert sorted(os.listdir(folder)) == [os.path.basename(recent_cdc), os.path.basename(pending)]
     result = apply_pending(lake, PRODUCTS)  # the pending file still applies, nothing else moves
     assert result.files_applied == ["20261127-080200000.parquet"]
-    after = {r["product_id"]: r for r in rows_of(open_table(lake, "processed", "products"),
-                                                  "product_id")}
+    after = {r["product_id"]: r for r in rows_of(open_table(lake, "processed", "products"), "product_id")}
     assert str(after[3]["price"]) == "4.00"
     assert [after[r["product_id"]]["price"] for r in rows[:2]] == [r["price"] for r in rows[:2]]
 
@@ -251,15 +276,15 @@ def test_maintenance_jobs_record_observations_with_layout_metadata(lake):
     resources = {"lake": LakeResource(root=lake.root)}
     result = delta_compaction_job.execute_in_process(resources=resources)
     assert result.success
-    obs = [e.asset_observation_data.asset_observation
-           for e in result.get_asset_observation_events()]
+    obs = [e.asset_observation_data.asset_observation for e in result.get_asset_observation_events()]
     by_key = {o.asset_key.to_user_string(): o.metadata for o in obs}
     md = by_key["processed/orders"]
     assert md["files_before"].value >= 50 and md["files_after"].value == 3
     assert md["delta_version"].value == open_table(lake, "processed", "orders").version()
     retention = raw_retention_job.execute_in_process(
-        resources=resources, run_config={"ops": {"purge_applied_raw_files_op": {
-            "config": {"keep_days": 0, "dry_run": True}}}})
+        resources=resources,
+        run_config={"ops": {"purge_applied_raw_files_op": {"config": {"keep_days": 0, "dry_run": True}}}},
+    )
     assert retention.success
 
 
@@ -279,8 +304,13 @@ def test_maintenance_and_restore_on_s3(s3_lake):
     write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 6)])
     apply_pending(lake, PRODUCTS)
     for minute in range(4):
-        write_dms(lake, "products", f"20261127-08{minute:02d}00000",
-                  [product_row(minute + 1, f"{minute}.25")], ops=["U"])
+        write_dms(
+            lake,
+            "products",
+            f"20261127-08{minute:02d}00000",
+            [product_row(minute + 1, f"{minute}.25")],
+            ops=["U"],
+        )
         apply_pending(lake, PRODUCTS)
     ref = TableRef("processed", "products")
     record = restore_table(lake, ref, 1, who="ci", why="check restore on S3")
@@ -292,8 +322,7 @@ def test_maintenance_and_restore_on_s3(s3_lake):
     assert len(reapply(lake, ref, who="ci", why="re-apply on purpose")) == 4  # ... until asked
     assert sorted(apply_pending(lake, PRODUCTS).files_applied)[0] == "20261127-080000000.parquet"
     for minute in range(3):  # inserts: one new small file each
-        write_dms(lake, "products", f"20261127-09{minute:02d}00000", [product_row(50 + minute)],
-                  ops=["I"])
+        write_dms(lake, "products", f"20261127-09{minute:02d}00000", [product_row(50 + minute)], ops=["I"])
         apply_pending(lake, PRODUCTS)
     rows = rows_of(open_table(lake, "processed", "products"), "product_id")
     watermark = committed_value(lake, open_table(lake, "processed", "products"), WATERMARK_KEY)

@@ -46,9 +46,14 @@ def resource(request, tmp_path) -> MetadataStoreResource:
     if request.param == "sqlite":
         return MetadataStoreResource(kind="sqlite", sqlite_path=str(tmp_path / "meta.sqlite"))
     url = request.getfixturevalue("moto_url")
-    res = MetadataStoreResource(kind="dynamodb", table_name=f"meta-{uuid.uuid4().hex[:8]}",
-                                endpoint_url=url, region_name="us-east-1",
-                                aws_access_key_id="testing", aws_secret_access_key="testing")
+    res = MetadataStoreResource(
+        kind="dynamodb",
+        table_name=f"meta-{uuid.uuid4().hex[:8]}",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     res.store().ensure_table()
     return res
 
@@ -67,8 +72,12 @@ def test_items_are_versioned_and_writes_conditional(resource):
     assert b.version == 2 and [i.sk for i in store.query("p")] == ["a", "b"]
     assert [(i.pk, i.sk) for i in store.scan("p")] == [("p", "a"), ("p", "b")]
     changes, cursor = store.read_changes(None)
-    assert [(c.kind, c.sk) for c in changes] == [("INSERT", "a"), ("MODIFY", "a"),
-                                                 ("INSERT", "b"), ("INSERT", "a")]
+    assert [(c.kind, c.sk) for c in changes] == [
+        ("INSERT", "a"),
+        ("MODIFY", "a"),
+        ("INSERT", "b"),
+        ("INSERT", "a"),
+    ]
     assert changes[1].old == {"x": 1} and changes[1].new == {"x": 2}
     store.delete("p", "b")
     more, _ = store.read_changes(cursor)
@@ -77,13 +86,13 @@ def test_items_are_versioned_and_writes_conditional(resource):
 
 def _changed_orders(monkeypatch):
     orders = contract("orders")
-    wider = dataclasses.replace(orders, columns=(*orders.columns, Column(
-        "gift_wrap", "boolean", description="Wrapped as a gift.")))
+    wider = dataclasses.replace(
+        orders, columns=(*orders.columns, Column("gift_wrap", "boolean", description="Wrapped as a gift."))
+    )
     monkeypatch.setitem(publish.CONTRACTS, "orders", wider)
 
 
-def test_contract_change_reaches_the_sensor_which_rechecks_affected_datasets(
-        resource, monkeypatch, tmp_path):
+def test_contract_change_reaches_the_sensor_which_rechecks_affected_datasets(resource, monkeypatch, tmp_path):
     from platform_assets.lake import Lake
 
     store = resource.store()
@@ -108,8 +117,7 @@ def test_contract_change_reaches_the_sensor_which_rechecks_affected_datasets(
     _changed_orders(monkeypatch)
     assert publish.publish_contracts(store)["orders"] == (2, True)
     [request] = tick(first.cursor).run_requests
-    assert request.asset_check_keys == [AssetCheckKey(AssetKey(["processed", "orders"]),
-                                                      "matches_contract")]
+    assert request.asset_check_keys == [AssetCheckKey(AssetKey(["processed", "orders"]), "matches_contract")]
     assert request.run_key.startswith("contract:orders:v2:")
     assert [d["schema_version"] for d in store.contract_history("orders")] == [1, 2]
 
@@ -135,12 +143,13 @@ def test_last_materialization_of_each_dataset_is_recorded(resource):
     instance = DagsterInstance.ephemeral()
     run = materialize([thing], instance=instance)
     defs = Definitions(assets=[thing], sensors=[metadata_materializations_sensor])
-    ctx = build_sensor_context(instance=instance, definitions=defs,
-                               resources={"metadata_store": resource})
+    ctx = build_sensor_context(instance=instance, definitions=defs, resources={"metadata_store": resource})
     result = metadata_materializations_sensor(ctx)
     last = resource.store().last_materialization("processed/thing")
     assert last["run_id"] == run.run_id and last["storage_id"] > 0
-    again = metadata_materializations_sensor(build_sensor_context(
-        instance=instance, definitions=defs, cursor=result.cursor,
-        resources={"metadata_store": resource}))
+    again = metadata_materializations_sensor(
+        build_sensor_context(
+            instance=instance, definitions=defs, cursor=result.cursor, resources={"metadata_store": resource}
+        )
+    )
     assert again.skip_reason is not None

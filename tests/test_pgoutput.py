@@ -41,9 +41,11 @@ def conn(pg_dsn):
 
 def peek(conn, *extra: str) -> list[bytes]:
     opts = ["proto_version", "1", "publication_names", PUB, *extra]
-    rows = conn.execute("SELECT data FROM pg_logical_slot_peek_binary_changes("
-                        " current_database(), NULL, NULL, VARIADIC %s::text[])",
-                        (opts,)).fetchall()
+    rows = conn.execute(
+        "SELECT data FROM pg_logical_slot_peek_binary_changes("
+        " current_database(), NULL, NULL, VARIADIC %s::text[])",
+        (opts,),
+    ).fetchall()
     return [bytes(r[0]) for r in rows]
 
 
@@ -58,8 +60,10 @@ def test_insert_update_delete_truncate_values(conn):
             (1, 'O''Brien "quoted"; a,b', 12.50, true, '2026-11-27 08:01:02.123456+00',
              '2026-01-02', 1.5, 7, 'happy', 'short'),
             (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)""")
-        conn.execute("INSERT INTO t (id, name, price, ok, ts) VALUES"
-                     " (3, 'Zoë ✓ 🎁', 0.01, false, '2026-03-01 00:00:00+05:30')")
+        conn.execute(
+            "INSERT INTO t (id, name, price, ok, ts) VALUES"
+            " (3, 'Zoë ✓ 🎁', 0.01, false, '2026-03-01 00:00:00+05:30')"
+        )
     conn.execute("UPDATE t SET price = 99.99, ok = false WHERE id = 1")
     conn.execute("DELETE FROM t WHERE id = 2")
     conn.execute("TRUNCATE t")
@@ -69,18 +73,43 @@ def test_insert_update_delete_truncate_values(conn):
     rel = msgs[1]  # sent before the first change; again whenever the relcache changes
     msgs = [m for m in msgs if not isinstance(m, Relation)]
     kinds = [type(m).__name__ for m in msgs]
-    assert kinds == ["Begin", "RowChange", "RowChange", "RowChange", "Commit",
-                     "Begin", "RowChange", "Commit", "Begin", "RowChange", "Commit",
-                     "Begin", "Truncate", "Commit", "Begin", "Truncate", "Commit"]
+    assert kinds == [
+        "Begin",
+        "RowChange",
+        "RowChange",
+        "RowChange",
+        "Commit",
+        "Begin",
+        "RowChange",
+        "Commit",
+        "Begin",
+        "RowChange",
+        "Commit",
+        "Begin",
+        "Truncate",
+        "Commit",
+        "Begin",
+        "Truncate",
+        "Commit",
+    ]
     assert isinstance(rel, Relation) and (rel.schema, rel.table) == ("public", "t")
     assert [c.name for c in rel.columns][:3] == ["id", "name", "price"]
     assert [c.is_key for c in rel.columns] == [True] * 10  # FULL identity: all are "key"
 
     one, two, three = msgs[1:4]
     assert one.op == "I" and one.old is None and not one.unchanged
-    assert one.new == {"id": "1", "name": 'O\'Brien "quoted"; a,b', "price": "12.50",
-                       "ok": "t", "ts": "2026-11-27 08:01:02.123456+00", "d": "2026-01-02",
-                       "f": "1.5", "n": "7", "m": "happy", "note": "short"}
+    assert one.new == {
+        "id": "1",
+        "name": 'O\'Brien "quoted"; a,b',
+        "price": "12.50",
+        "ok": "t",
+        "ts": "2026-11-27 08:01:02.123456+00",
+        "d": "2026-01-02",
+        "f": "1.5",
+        "n": "7",
+        "m": "happy",
+        "note": "short",
+    }
     assert two.new == {"id": "2", **{k: None for k in one.new if k != "id"}}
     assert three.new["name"] == "Zoë ✓ 🎁" and three.new["ok"] == "f"
     assert three.new["ts"] == "2026-02-28 18:30:00+00"  # other offsets arrive in session UTC
@@ -103,8 +132,9 @@ def test_insert_update_delete_truncate_values(conn):
 
 
 def test_origin_type_and_logical_messages_are_skipped(conn):
-    conn.execute("SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin"
-                 " WHERE roname = 'upstream'")  # origins are cluster-wide
+    conn.execute(
+        "SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin WHERE roname = 'upstream'"
+    )  # origins are cluster-wide
     conn.execute("SELECT pg_replication_origin_create('upstream')")
     conn.execute("SELECT pg_replication_origin_session_setup('upstream')")
     with conn.transaction():
@@ -121,8 +151,7 @@ def test_origin_type_and_logical_messages_are_skipped(conn):
 
 def test_unchanged_toast_and_key_only_identity(conn):
     long_note = "".join(f"{i:05d}-Lieferhinweis ✓ " for i in range(800))  # ~16 kB, TOASTed
-    conn.execute("INSERT INTO t (id, name, note) VALUES (1, 'a', %s), (2, 'b', 'x')",
-                 (long_note,))
+    conn.execute("INSERT INTO t (id, name, note) VALUES (1, 'a', %s), (2, 'b', 'x')", (long_note,))
     conn.execute("UPDATE t SET name = 'full' WHERE id = 1")
     conn.execute("ALTER TABLE t REPLICA IDENTITY DEFAULT")
     conn.execute("UPDATE t SET name = 'default' WHERE id = 1")
@@ -147,8 +176,7 @@ def test_key_change_becomes_delete_of_old_key_then_new_row(conn):
     conn.execute("ALTER TABLE t REPLICA IDENTITY DEFAULT")
     conn.execute("UPDATE t SET id = 20 WHERE id = 2")  # DEFAULT: old key only ('K')
     conn.execute("UPDATE t SET n = 3 WHERE id = 20")  # DEFAULT, key kept: no old row at all
-    moved_full, kept, moved_default, kept_default = [
-        m for m in decode(conn) if isinstance(m, RowChange)][2:]
+    moved_full, kept, moved_default, kept_default = [m for m in decode(conn) if isinstance(m, RowChange)][2:]
 
     images = row_images(moved_full, "id")
     assert [(op, v["id"]) for op, v in images] == [("D", "1"), ("U", "10")]

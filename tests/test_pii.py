@@ -32,17 +32,33 @@ T = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def customer(i: int) -> dict:
-    return {"customer_id": i, "email": f" User.{i}@Example.com ", "first_name": "Zoë",
-            "last_name": "O'Brien", "phone": "+49 1", "street_address": "1 Main St",
-            "city": "Köln", "country": "DE", "marketing_opt_in": True, "created_at": T,
-            "updated_at": T}
+    return {
+        "customer_id": i,
+        "email": f" User.{i}@Example.com ",
+        "first_name": "Zoë",
+        "last_name": "O'Brien",
+        "phone": "+49 1",
+        "street_address": "1 Main St",
+        "city": "Köln",
+        "country": "DE",
+        "marketing_opt_in": True,
+        "created_at": T,
+        "updated_at": T,
+    }
 
 
 def order(i: int) -> dict:
-    return {"order_id": i, "customer_id": i % 50 + 1, "status": "placed", "order_ts": T,
-            "total_amount": __import__("decimal").Decimal("10.00"), "currency": "EUR",
-            "shipping_country": "DE", "note": f"Bitte bei Frau Müller, Tel. 0171 {i:07d} abgeben",
-            "updated_at": T}
+    return {
+        "order_id": i,
+        "customer_id": i % 50 + 1,
+        "status": "placed",
+        "order_ts": T,
+        "total_amount": __import__("decimal").Decimal("10.00"),
+        "currency": "EUR",
+        "shipping_country": "DE",
+        "note": f"Bitte bei Frau Müller, Tel. 0171 {i:07d} abgeben",
+        "updated_at": T,
+    }
 
 
 def keyed(key: bytes, email: str) -> str:
@@ -55,8 +71,9 @@ def test_emails_are_a_keyed_hash_under_a_name_that_says_so(lake, monkeypatch):
     apply_pending(lake, CUSTOMERS)
     for _ in range(2):
         refresh_curated(lake, CUSTOMERS)
-    rows = {r["customer_id"]: r for r in open_table(lake, "curated", "customers")
-            .to_pyarrow_table().to_pylist()}
+    rows = {
+        r["customer_id"]: r for r in open_table(lake, "curated", "customers").to_pyarrow_table().to_pylist()
+    }
     assert len(rows) == 1000
     r = rows[7]
     assert "email_sha256" not in r and "email" not in r
@@ -74,22 +91,25 @@ def test_rotating_the_key_rebuilds_the_curated_table_with_new_hashes(lake, monke
     write_dms(lake, "customers", "20261127-080000000", [customer(301)], ops=["I"])
     apply_pending(lake, CUSTOMERS)
     assert refresh_curated(lake, CUSTOMERS).mode == "incremental"
-    before = {r["customer_id"]: r["email_hmac"]
-              for r in open_table(lake, "curated", "customers").to_pyarrow_table().to_pylist()}
+    before = {
+        r["customer_id"]: r["email_hmac"]
+        for r in open_table(lake, "curated", "customers").to_pyarrow_table().to_pylist()
+    }
 
     monkeypatch.setenv(KEY_ENV, "new-key-" * 5)
     r = refresh_curated(lake, CUSTOMERS)  # no new change in processed, but a new key
     assert r.mode == "rebuild"
-    after = {row["customer_id"]: row["email_hmac"]
-             for row in open_table(lake, "curated", "customers").to_pyarrow_table().to_pylist()}
+    after = {
+        row["customer_id"]: row["email_hmac"]
+        for row in open_table(lake, "curated", "customers").to_pyarrow_table().to_pylist()
+    }
     assert after.keys() == before.keys() and len(after) == 301
     assert all(after[i] != before[i] for i in after)  # no row keeps an old-key hash
     assert after[5] == keyed(("new-key-" * 5).encode(), "user.5@example.com")
     assert refresh_curated(lake, CUSTOMERS).mode == "unchanged"
 
 
-def test_a_local_lake_generates_a_key_once_outside_the_repo(platform_home, monkeypatch,
-                                                            caplog):
+def test_a_local_lake_generates_a_key_once_outside_the_repo(platform_home, monkeypatch, caplog):
     monkeypatch.delenv(KEY_ENV, raising=False)
     lake = Lake(str(platform_home / ".lake"))
     with caplog.at_level(logging.WARNING):
@@ -127,9 +147,14 @@ def test_free_text_is_classified_and_never_reaches_curated(lake, monkeypatch):
 
 
 def test_shares_refuse_free_text_as_they_refuse_pii():
-    notes = TableContract(name="notes", owner="team:x", description="x", primary_key=("id",),
-                          shared=True, columns=(Column("id", "bigint", nullable=False),
-                                                Column("comment", "text", pii="free_text")))
+    notes = TableContract(
+        name="notes",
+        owner="team:x",
+        description="x",
+        primary_key=("id",),
+        shared=True,
+        columns=(Column("id", "bigint", nullable=False), Column("comment", "text", pii="free_text")),
+    )
     with pytest.raises(ValueError, match="free_text"):
         validate_shares((Share("s", ("notes",), ("r",)),), {**CONTRACTS, "notes": notes})
 
@@ -141,7 +166,11 @@ def test_warehouse_and_catalog_follow_the_contract_name():
     assert hashed["config"]["meta"] == {"pii": "hmac_sha256"}
     orders = next(t for t in source["tables"] if t["name"] == "orders")
     assert "note" not in {c["name"] for c in orders["columns"]}
-    stale = [str(p.relative_to(DBT_PROJECT_DIR)) for p in DBT_PROJECT_DIR.rglob("*")
-             if p.suffix in (".sql", ".yml", ".md") and "target" not in p.parts
-             and re.search(r"\b(?!hmac_sha256\b)\w+_sha256\b", p.read_text(encoding="utf-8"))]
+    stale = [
+        str(p.relative_to(DBT_PROJECT_DIR))
+        for p in DBT_PROJECT_DIR.rglob("*")
+        if p.suffix in (".sql", ".yml", ".md")
+        and "target" not in p.parts
+        and re.search(r"\b(?!hmac_sha256\b)\w+_sha256\b", p.read_text(encoding="utf-8"))
+    ]
     assert stale == []

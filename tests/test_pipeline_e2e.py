@@ -24,8 +24,11 @@ pytestmark = pytest.mark.slow
 
 
 def _versions(lake: Lake) -> dict[str, int]:
-    return {f"{zone}/{name}": open_table(lake, zone, name).version()
-            for zone in ("processed", "curated") for name in CONTRACTS}
+    return {
+        f"{zone}/{name}": open_table(lake, zone, name).version()
+        for zone in ("processed", "curated")
+        for name in CONTRACTS
+    }
 
 
 def _warehouse_count(model: str) -> int:

@@ -45,8 +45,9 @@ def _parse(sql: str) -> exp.Expression:
 @pytest.mark.parametrize("name", sorted(CONTRACTS))
 def test_every_merge_parses_with_the_spark_dialect_and_says_what_the_apply_does(name):
     c = CONTRACTS[name]
-    sql = spark_sql.merge_sql(c, f"s3://lake/processed/{name}", f"folded_{name}", [3, 0],
-                              extra=("loyalty_tier",))
+    sql = spark_sql.merge_sql(
+        c, f"s3://lake/processed/{name}", f"folded_{name}", [3, 0], extra=("loyalty_tier",)
+    )
     merge = _parse(sql)
     assert isinstance(merge, exp.Merge)
     on = merge.args["on"].sql("spark")
@@ -62,14 +63,17 @@ def test_every_merge_parses_with_the_spark_dialect_and_says_what_the_apply_does(
 
 
 def test_alter_optimize_and_vacuum_parse_with_the_spark_dialect():
-    alter = _parse(spark_sql.add_columns_sql("s3://lake/processed/orders",
-                                             {"loyalty_tier": "string", "score": "double"}))
+    alter = _parse(
+        spark_sql.add_columns_sql("s3://lake/processed/orders", {"loyalty_tier": "string", "score": "double"})
+    )
     assert isinstance(alter, exp.Alter)
     assert [d.name for d in alter.find_all(exp.ColumnDef)] == ["loyalty_tier", "score"]
     for c in CONTRACTS.values():
         uri = f"s3://lake/processed/{c.name}"
-        for sql, word in ((spark_sql.zorder_sql(uri, c.clustering), "OPTIMIZE"),
-                          (spark_sql.vacuum_sql(uri, c.vacuum_retention_hours), "VACUUM")):
+        for sql, word in (
+            (spark_sql.zorder_sql(uri, c.clustering), "OPTIMIZE"),
+            (spark_sql.vacuum_sql(uri, c.vacuum_retention_hours), "VACUUM"),
+        ):
             # Delta's own statements: sqlglot keeps them as commands; their parts must parse
             command = _parse(sql)
             assert isinstance(command, exp.Command) and command.this == word
@@ -88,10 +92,15 @@ def test_alter_optimize_and_vacuum_parse_with_the_spark_dialect():
 def test_the_databricks_job_spec_validates_without_calling_databricks():
     from databricks.sdk.service import jobs
 
-    engine = ProcessedEngine(kind="databricks", databricks_host="https://x.cloud.databricks.com",
-                             databricks_token="t", wheel="dbfs:/lakehouse/platform.whl",
-                             min_workers=2, max_workers=10,
-                             instance_profile_arn="arn:aws:iam::1:instance-profile/lake")
+    engine = ProcessedEngine(
+        kind="databricks",
+        databricks_host="https://x.cloud.databricks.com",
+        databricks_token="t",
+        wheel="dbfs:/lakehouse/platform.whl",
+        min_workers=2,
+        max_workers=10,
+        instance_profile_arn="arn:aws:iam::1:instance-profile/lake",
+    )
     task = engine.submit_task(PRODUCTS)
     d = task.as_dict()
     assert jobs.SubmitTask.from_dict(d).as_dict() == d  # round-trips through the SDK's types
@@ -106,9 +115,11 @@ def test_the_databricks_job_spec_validates_without_calling_databricks():
     assert d["libraries"] == [{"whl": "dbfs:/lakehouse/platform.whl"}]
     # what PipesDatabricksClient does with it: a new cluster gets the Pipes bootstrap as env
     from dagster_databricks import PipesDatabricksClient
+
     assert "existing_cluster_id" not in d and PipesDatabricksClient
     # the job script parses its Databricks arguments
     from platform_assets.processed.compute.spark_job import _args
+
     args = _args(d["spark_python_task"]["parameters"])
     assert (args.commit, args.pipes) == ("spark-sql", "dbfs")
 
@@ -141,21 +152,30 @@ def test_a_watermark_spark_wrote_in_user_metadata_is_the_committed_one(lake):
     assert before.startswith("0")
     # a commit as Delta on Spark writes it (spark_sql.USER_METADATA_CONF)
     later = "1" + "9" * 17 + "S" + "0" * 35
-    write_deltalake(dt.table_uri, dt.to_pyarrow_table().slice(0, 0), mode="append",
-                    commit_properties=CommitProperties(custom_metadata={
-                        "userMetadata": spark_sql.commit_metadata({WATERMARK_KEY: later})}))
+    write_deltalake(
+        dt.table_uri,
+        dt.to_pyarrow_table().slice(0, 0),
+        mode="append",
+        commit_properties=CommitProperties(
+            custom_metadata={"userMetadata": spark_sql.commit_metadata({WATERMARK_KEY: later})}
+        ),
+    )
     dt.update_incremental()
     assert committed_value(lake, dt, WATERMARK_KEY) == later
 
 
 # -- the job through Pipes, in process -------------------------------------------------------
 
+
 def _run(lake: Lake, engine: ProcessedEngine, instance: DagsterInstance | None = None):
     instance = instance or DagsterInstance.ephemeral()
     assets = [a for a in processed_assets if a.key == AssetKey(["processed", "products"])]
-    result = materialize(assets, instance=instance, raise_on_error=False,
-                         resources={"lake": LakeResource(root=lake.root),
-                                    "processed_engine": engine})
+    result = materialize(
+        assets,
+        instance=instance,
+        raise_on_error=False,
+        resources={"lake": LakeResource(root=lake.root), "processed_engine": engine},
+    )
     return result, instance
 
 
@@ -174,28 +194,33 @@ def _log_text(result, instance: DagsterInstance) -> str:
 
 def _write_history(lake: Lake) -> None:
     write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 801)])
-    write_dms(lake, "products", "LOAD00000002", [product_row(i) for i in range(801, 1001)],
-              fmt="csv.gz")
+    write_dms(lake, "products", "LOAD00000002", [product_row(i) for i in range(801, 1001)], fmt="csv.gz")
     from datetime import timedelta
 
     from dms_files import T0
+
     ts = [T0 + timedelta(minutes=1, microseconds=i) for i in range(300)]
-    write_dms(lake, "products", "20261127-080100000",
-              [product_row(i, "2.50") for i in range(100, 400)],
-              ops=["D" if i % 7 == 0 else "U" for i in range(100, 400)], commit_ts=ts,
-              change_seqs=[dms_seq(t, i) for i, t in enumerate(ts)])
+    write_dms(
+        lake,
+        "products",
+        "20261127-080100000",
+        [product_row(i, "2.50") for i in range(100, 400)],
+        ops=["D" if i % 7 == 0 else "U" for i in range(100, 400)],
+        commit_ts=ts,
+        change_seqs=[dms_seq(t, i) for i, t in enumerate(ts)],
+    )
 
 
 @pytest.mark.slow
-def test_spark_pipes_engine_applies_a_table_with_its_metadata_and_twice_changes_nothing(
-        lake, tmp_path):
+def test_spark_pipes_engine_applies_a_table_with_its_metadata_and_twice_changes_nothing(lake, tmp_path):
     _write_history(lake)
     shutil.copytree(lake.root, tmp_path / "copy")
     engine = ProcessedEngine(kind="spark-pipes")
     result, instance = _run(lake, engine)
     assert result.success, _log_text(result, instance)
     meta = instance.get_latest_materialization_event(
-        AssetKey(["processed", "products"])).asset_materialization.metadata
+        AssetKey(["processed", "products"])
+    ).asset_materialization.metadata
     assert meta["engine"].value == "spark (delta-rs commit)"
     assert meta["files_applied"].value == 3
     assert meta["changes_read"].value == 1300  # rows read
@@ -212,7 +237,8 @@ def test_spark_pipes_engine_applies_a_table_with_its_metadata_and_twice_changes_
     again, instance = _run(lake, engine)  # nothing pending: no Spark session, no new version
     assert again.success
     meta = instance.get_latest_materialization_event(
-        AssetKey(["processed", "products"])).asset_materialization.metadata
+        AssetKey(["processed", "products"])
+    ).asset_materialization.metadata
     assert meta["files_applied"].value == 0 and meta["delta_version"].value == 1
     assert "Spark not started" in _log_text(again, instance)
 
@@ -243,8 +269,9 @@ def _kill_when_started(found: dict) -> None:
                 cmd = (proc / "cmdline").read_bytes().split(b"\0")
                 if JOB_MODULE.encode() not in cmd:
                     continue
-                env = dict(kv.split(b"=", 1) for kv in (proc / "environ").read_bytes()
-                           .split(b"\0") if b"=" in kv)
+                env = dict(
+                    kv.split(b"=", 1) for kv in (proc / "environ").read_bytes().split(b"\0") if b"=" in kv
+                )
             except OSError:
                 continue
             params = decode_param(env[b"DAGSTER_PIPES_MESSAGES"].decode())
@@ -268,7 +295,12 @@ def test_a_killed_job_fails_the_asset_and_says_so(lake):
     assert not result.success
     assert "failed with code -9 (killed by SIGKILL)" in _log_text(result, instance)
     # nothing half-done: the table was not written, the files are still pending
-    assert open_table(lake, "processed", "products") is None or \
-        open_table(lake, "processed", "products").version() == 0
+    assert (
+        open_table(lake, "processed", "products") is None
+        or open_table(lake, "processed", "products").version() == 0
+    )
     assert apply_pending(lake, PRODUCTS).files_applied == [
-        "LOAD00000001.parquet", "LOAD00000002.csv.gz", "20261127-080100000.parquet"]
+        "LOAD00000001.parquet",
+        "LOAD00000002.csv.gz",
+        "20261127-080100000.parquet",
+    ]

@@ -21,9 +21,12 @@ def test_quarantine_is_counted_and_a_broken_table_does_not_stop_the_others(lake)
     pq.write_table(pa.table({"Op": ["I"], "status": ["placed"]}), f"{folder}/LOAD00000001.parquet")
 
     instance = DagsterInstance.ephemeral()
-    result = materialize(processed_assets, instance=instance, raise_on_error=False,
-                         resources={"lake": LakeResource(root=lake.root),
-                                    "processed_engine": ProcessedEngine()})
+    result = materialize(
+        processed_assets,
+        instance=instance,
+        raise_on_error=False,
+        resources={"lake": LakeResource(root=lake.root), "processed_engine": ProcessedEngine()},
+    )
     assert not result.success
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
     assert failed == ["processed__orders"]
@@ -52,13 +55,15 @@ def test_a_sensor_run_skips_what_depends_on_a_table_with_nothing_new(lake):
     resources = {"lake": LakeResource(root=lake.root), "processed_engine": ProcessedEngine()}
     for attempt in range(2):  # the second run finds nothing new
         instance = DagsterInstance.ephemeral()
-        result = materialize(assets, selection=selection, instance=instance, resources=resources,
-                             tags={TRIGGER_TAG: "cdc"})
+        result = materialize(
+            assets, selection=selection, instance=instance, resources=resources, tags={TRIGGER_TAG: "cdc"}
+        )
         assert result.success
         skipped = {e.step_key for e in result.all_events if e.is_step_skipped}
         assert skipped == (set() if attempt == 0 else {"curated__products"})
         materialized = {e.asset_key for e in result.get_asset_materialization_events()}
         assert materialized == (set(selection) if attempt == 0 else set())
-    by_hand = materialize(assets, selection=selection, instance=DagsterInstance.ephemeral(),
-                          resources=resources)
+    by_hand = materialize(
+        assets, selection=selection, instance=DagsterInstance.ephemeral(), resources=resources
+    )
     assert {e.asset_key for e in by_hand.get_asset_materialization_events()} == set(selection)

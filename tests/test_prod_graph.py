@@ -41,9 +41,14 @@ from platform_assets.warehouse.project import dbt_executable
 pytestmark = pytest.mark.slow
 BUCKET = "prod-graph-lake"
 DATABASE = "PRODGRAPH"
-TOTALS = {"mart_daily_revenue": "revenue", "mart_customer_lifetime_value": "lifetime_revenue",
-          "mart_product_performance": "net_revenue", "fct_orders": "total_amount",
-          "fct_sessions": "cart_value", "mart_conversion_funnel": "purchase_sessions"}
+TOTALS = {
+    "mart_daily_revenue": "revenue",
+    "mart_customer_lifetime_value": "lifetime_revenue",
+    "mart_product_performance": "net_revenue",
+    "fct_orders": "total_amount",
+    "fct_sessions": "cart_value",
+    "mart_conversion_funnel": "purchase_sessions",
+}
 ALL_MARTS = [*MARTS, "fct_sessions", "mart_conversion_funnel"]
 
 
@@ -52,18 +57,29 @@ def prod_env(tmp_path, pg_dsn, moto_endpoint, fakesnow_server, monkeypatch):
     mirror = tmp_path / "stage"
     s = fakesnow_server
     env = {
-        "PLATFORM_ENV": "prod", "PLATFORM_HOME": str(tmp_path / "home"),
-        "PLATFORM_LAKE_URI": f"s3://{BUCKET}/lake", "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-        "PLATFORM_OLTP_DSN": pg_dsn, "PLATFORM_PII_HASH_KEY": "prod-graph-test-key-" + "k" * 20,
-        "PLATFORM_METADATA_TABLE": "prod-graph-metadata", "PLATFORM_EVENTS_STREAM": "prod-graph",
+        "PLATFORM_ENV": "prod",
+        "PLATFORM_HOME": str(tmp_path / "home"),
+        "PLATFORM_LAKE_URI": f"s3://{BUCKET}/lake",
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PLATFORM_OLTP_DSN": pg_dsn,
+        "PLATFORM_PII_HASH_KEY": "prod-graph-test-key-" + "k" * 20,
+        "PLATFORM_METADATA_TABLE": "prod-graph-metadata",
+        "PLATFORM_EVENTS_STREAM": "prod-graph",
         "PLATFORM_GLUE_DATABASE_PREFIX": "prodgraph_",
-        "SNOWFLAKE_ACCOUNT": s["account"], "SNOWFLAKE_USER": s["user"],
-        "SNOWFLAKE_PASSWORD": s["password"], "SNOWFLAKE_DATABASE": DATABASE,
-        "SNOWFLAKE_WAREHOUSE": "TRANSFORMING", "SNOWFLAKE_ROLE": "SYSADMIN",
-        "SNOWFLAKE_HOST": s["host"], "SNOWFLAKE_PORT": str(s["port"]),
-        "SNOWFLAKE_PROTOCOL": s["protocol"], "PLATFORM_WAREHOUSE_EMULATOR": "fakesnow",
+        "SNOWFLAKE_ACCOUNT": s["account"],
+        "SNOWFLAKE_USER": s["user"],
+        "SNOWFLAKE_PASSWORD": s["password"],
+        "SNOWFLAKE_DATABASE": DATABASE,
+        "SNOWFLAKE_WAREHOUSE": "TRANSFORMING",
+        "SNOWFLAKE_ROLE": "SYSADMIN",
+        "SNOWFLAKE_HOST": s["host"],
+        "SNOWFLAKE_PORT": str(s["port"]),
+        "SNOWFLAKE_PROTOCOL": s["protocol"],
+        "PLATFORM_WAREHOUSE_EMULATOR": "fakesnow",
         "PLATFORM_WAREHOUSE_STAGE_URL": f"file://{mirror}",
         "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
     }
@@ -90,12 +106,15 @@ def _run(keys: set[AssetKey], instance: DagsterInstance) -> None:
     from platform_assets.definitions import build_definitions
 
     job = build_definitions().resolve_job_def("lakehouse_pipeline")
-    result = job.get_subset(asset_selection=keys).execute_in_process(
-        instance=instance, raise_on_error=False)
-    failed = [e.step_key + ": " + str(e.event_specific_data.error.message)[-1500:]
-              for e in result.all_events if e.is_step_failure]
-    done = sorted("/".join(e.asset_key.path) for e in result.all_events
-                  if e.is_step_materialization and e.asset_key)
+    result = job.get_subset(asset_selection=keys).execute_in_process(instance=instance, raise_on_error=False)
+    failed = [
+        e.step_key + ": " + str(e.event_specific_data.error.message)[-1500:]
+        for e in result.all_events
+        if e.is_step_failure
+    ]
+    done = sorted(
+        "/".join(e.asset_key.path) for e in result.all_events if e.is_step_materialization and e.asset_key
+    )
     assert result.success, (failed, done)
 
 
@@ -114,22 +133,41 @@ def _local_profile(lake_root: Path, tmp: Path) -> dict:
     warehouse.unlink(missing_ok=True)
     lake = Lake(str(lake_root))
     DuckDBCuratedLoader(path=str(warehouse)).load(
-        lake, [*(curated_copy(c) for c in CONTRACTS.values()), events_copy(EVENTS)])
-    env = {**os.environ, "PLATFORM_WAREHOUSE_PATH": str(warehouse),
-           "PLATFORM_LAKE_ROOT": str(lake_root)}
+        lake, [*(curated_copy(c) for c in CONTRACTS.values()), events_copy(EVENTS)]
+    )
+    env = {**os.environ, "PLATFORM_WAREHOUSE_PATH": str(warehouse), "PLATFORM_LAKE_ROOT": str(lake_root)}
     done = subprocess.run(
-        [dbt_executable(), "build", "--profiles-dir", str(DBT_PROJECT_DIR), "--target", "local",
-         "--target-path", str(tmp / "target-local")], cwd=DBT_PROJECT_DIR, env=env,
-        capture_output=True, text=True, timeout=600)
+        [
+            dbt_executable(),
+            "build",
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target",
+            "local",
+            "--target-path",
+            str(tmp / "target-local"),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as db:
         return _profile(lambda sql: db.execute(sql).fetchone()[0])
 
 
 def _profile(one) -> dict:
-    return {m: (one(f"select count(*) from marts.{m}"),
-                round(float(one(f"select coalesce(sum({TOTALS[m]}), 0) from marts.{m}")) * 100)
-                if m in TOTALS else None) for m in ALL_MARTS}
+    return {
+        m: (
+            one(f"select count(*) from marts.{m}"),
+            round(float(one(f"select coalesce(sum({TOTALS[m]}), 0) from marts.{m}")) * 100)
+            if m in TOTALS
+            else None,
+        )
+        for m in ALL_MARTS
+    }
 
 
 def _snowflake_profile() -> dict:
@@ -145,8 +183,7 @@ def _snowflake_profile() -> dict:
         return _profile(one)
 
 
-def test_prod_graph_on_local_servers_equals_a_local_build(prod_env, pg_dsn, moto_endpoint,
-                                                         tmp_path):
+def test_prod_graph_on_local_servers_equals_a_local_build(prod_env, pg_dsn, moto_endpoint, tmp_path):
     from platform_assets.aws import aws_settings
     from platform_assets.provision import provision_all
     from platform_assets.raw.cdc_capture.capture import capture_until_empty
@@ -162,8 +199,9 @@ def test_prod_graph_on_local_servers_equals_a_local_build(prod_env, pg_dsn, moto
     report = provision_all()
     assert f"Snowflake database '{DATABASE}'" in report.created + report.found
 
-    lake = LakeResource(root=value("PLATFORM_LAKE_URI"), **aws_settings()
-                        ).process_config_and_initialize().lake()
+    lake = (
+        LakeResource(root=value("PLATFORM_LAKE_URI"), **aws_settings()).process_config_and_initialize().lake()
+    )
     with psycopg.connect(pg_dsn) as conn:
         seed(conn, orders=2000, seed=5)
         ensure_replication(conn)
@@ -171,8 +209,13 @@ def test_prod_graph_on_local_servers_equals_a_local_build(prod_env, pg_dsn, moto
         products = [r[0] for r in conn.execute("select product_id from products")]
         orders = [r[0] for r in conn.execute("select order_id from orders")]
     full_load(pg_dsn, lake, list(CONTRACTS.values()))
-    produce(FirehoseFileSink(lake), config_from_ids(customers[:300], products, orders, seed=4),
-            rate=0.05, duration=86_400, start=datetime(2026, 3, 1, tzinfo=UTC))
+    produce(
+        FirehoseFileSink(lake),
+        config_from_ids(customers[:300], products, orders, seed=4),
+        rate=0.05,
+        duration=86_400,
+        start=datetime(2026, 3, 1, tzinfo=UTC),
+    )
 
     lake_keys, warehouse_keys = _all_keys()
     instance = DagsterInstance.ephemeral()
@@ -188,8 +231,13 @@ def test_prod_graph_on_local_servers_equals_a_local_build(prod_env, pg_dsn, moto
                 run_workload(conn, 150, seed=8)
             assert capture_until_empty(pg_dsn, lake)
 
-    counts = [e for e in instance.get_latest_materialization_events(
-        {AssetKey(["warehouse", m]) for m in ALL_MARTS}).values() if e]
+    counts = [
+        e
+        for e in instance.get_latest_materialization_events(
+            {AssetKey(["warehouse", m]) for m in ALL_MARTS}
+        ).values()
+        if e
+    ]
     assert len(counts) == len(ALL_MARTS)
     for event in counts:
         metadata = event.asset_materialization.metadata

@@ -28,10 +28,14 @@ def prod_env(monkeypatch):
     """`prod` with its required variables and no AWS keys at all (as on ECS with a task role)."""
     for name in KEY_VARS:
         monkeypatch.delenv(name, raising=False)
-    for name, value in {"PLATFORM_ENV": "prod", "PLATFORM_LAKE_URI": "s3://lake-prod/zones",
-                        "PLATFORM_OLTP_DSN": "postgresql://app@db.internal/shop",
-                        "PLATFORM_METADATA_TABLE": "meta", "PLATFORM_EVENTS_STREAM": "events",
-                        "AWS_REGION": "eu-west-1"}.items():
+    for name, value in {
+        "PLATFORM_ENV": "prod",
+        "PLATFORM_LAKE_URI": "s3://lake-prod/zones",
+        "PLATFORM_OLTP_DSN": "postgresql://app@db.internal/shop",
+        "PLATFORM_METADATA_TABLE": "meta",
+        "PLATFORM_EVENTS_STREAM": "events",
+        "AWS_REGION": "eu-west-1",
+    }.items():
         monkeypatch.setenv(name, value)
     return monkeypatch
 
@@ -51,17 +55,31 @@ def test_prod_needs_no_aws_keys(prod_env):
 
 
 def test_every_aws_resource_and_the_lake_get_the_same_settings(prod_env):
-    for name, value in {"AWS_ENDPOINT_URL": "http://aws.local:4566", "AWS_ACCESS_KEY_ID": "AKIA1",
-                        "AWS_SECRET_ACCESS_KEY": "shh-secret", "PLATFORM_AWS_CONNECT_TIMEOUT_S": "2",
-                        "PLATFORM_AWS_READ_TIMEOUT_S": "9", "PLATFORM_AWS_MAX_ATTEMPTS": "4"}.items():
+    for name, value in {
+        "AWS_ENDPOINT_URL": "http://aws.local:4566",
+        "AWS_ACCESS_KEY_ID": "AKIA1",
+        "AWS_SECRET_ACCESS_KEY": "shh-secret",
+        "PLATFORM_AWS_CONNECT_TIMEOUT_S": "2",
+        "PLATFORM_AWS_READ_TIMEOUT_S": "9",
+        "PLATFORM_AWS_MAX_ATTEMPTS": "4",
+    }.items():
         prod_env.setenv(name, value)
-    fields = ("region_name", "endpoint_url", "aws_access_key_id", "aws_secret_access_key",
-              "connect_timeout_s", "read_timeout_s", "max_attempts")
+    fields = (
+        "region_name",
+        "endpoint_url",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "connect_timeout_s",
+        "read_timeout_s",
+        "max_attempts",
+    )
     resources = resources_for()
-    settings = {name: tuple(getattr(_initialized(name, resources), f) for f in fields)
-                for name in AWS_RESOURCES}
-    assert set(settings.values()) == {("eu-west-1", "http://aws.local:4566", "AKIA1",
-                                       "shh-secret", 2.0, 9.0, 4)}
+    settings = {
+        name: tuple(getattr(_initialized(name, resources), f) for f in fields) for name in AWS_RESOURCES
+    }
+    assert set(settings.values()) == {
+        ("eu-west-1", "http://aws.local:4566", "AKIA1", "shh-secret", 2.0, 9.0, 4)
+    }
 
     client = _initialized("metadata_store", resources).client("dynamodb")
     assert (client.meta.config.connect_timeout, client.meta.config.read_timeout) == (2.0, 9.0)
@@ -70,12 +88,28 @@ def test_every_aws_resource_and_the_lake_get_the_same_settings(prod_env):
 
     lake = _initialized("lake", resources).lake()
     opts = lake.storage_options
-    assert {k: opts[k] for k in ("AWS_REGION", "AWS_ENDPOINT_URL", "AWS_ALLOW_HTTP",
-                                 "AWS_ACCESS_KEY_ID", "connect_timeout", "timeout",
-                                 "max_retries", "AWS_CONDITIONAL_PUT")} == {
-        "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "http://aws.local:4566",
-        "AWS_ALLOW_HTTP": "true", "AWS_ACCESS_KEY_ID": "AKIA1", "connect_timeout": "2s",
-        "timeout": "9s", "max_retries": "3", "AWS_CONDITIONAL_PUT": "etag"}
+    assert {
+        k: opts[k]
+        for k in (
+            "AWS_REGION",
+            "AWS_ENDPOINT_URL",
+            "AWS_ALLOW_HTTP",
+            "AWS_ACCESS_KEY_ID",
+            "connect_timeout",
+            "timeout",
+            "max_retries",
+            "AWS_CONDITIONAL_PUT",
+        )
+    } == {
+        "AWS_REGION": "eu-west-1",
+        "AWS_ENDPOINT_URL": "http://aws.local:4566",
+        "AWS_ALLOW_HTTP": "true",
+        "AWS_ACCESS_KEY_ID": "AKIA1",
+        "connect_timeout": "2s",
+        "timeout": "9s",
+        "max_retries": "3",
+        "AWS_CONDITIONAL_PUT": "etag",
+    }
     # the lake's own boto3 client (listings, presigned URLs) has the same settings back
     s3 = lake.s3_client()
     assert (s3.meta.config.read_timeout, s3.meta.endpoint_url) == (9.0, "http://aws.local:4566")
@@ -96,16 +130,20 @@ def test_an_endpoint_that_never_answers_fails_in_seconds_for_delta_pyarrow_and_b
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(64)
-        for name, value in {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{silent.getsockname()[1]}",
-                            "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t",
-                            "PLATFORM_AWS_CONNECT_TIMEOUT_S": "1",
-                            "PLATFORM_AWS_READ_TIMEOUT_S": "1",
-                            "PLATFORM_AWS_MAX_ATTEMPTS": "2"}.items():
+        for name, value in {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{silent.getsockname()[1]}",
+            "AWS_ACCESS_KEY_ID": "t",
+            "AWS_SECRET_ACCESS_KEY": "t",
+            "PLATFORM_AWS_CONNECT_TIMEOUT_S": "1",
+            "PLATFORM_AWS_READ_TIMEOUT_S": "1",
+            "PLATFORM_AWS_MAX_ATTEMPTS": "2",
+        }.items():
             prod_env.setenv(name, value)
         lake = _initialized("lake").lake()
         calls = {
-            "delta-rs": lambda: DeltaTable(lake.delta_uri("processed", "orders"),
-                                           storage_options=lake.storage_options),
+            "delta-rs": lambda: DeltaTable(
+                lake.delta_uri("processed", "orders"), storage_options=lake.storage_options
+            ),
             "pyarrow": lambda: lake.filesystem().get_file_info(lake.fs_path(lake.uri("raw"))),
             "boto3": lambda: lake.s3_client().list_objects_v2(Bucket="lake-prod"),
         }
@@ -119,13 +157,21 @@ def test_an_endpoint_that_never_answers_fails_in_seconds_for_delta_pyarrow_and_b
 @pytest.fixture
 def moto_lake(moto_endpoint, prod_env):
     bucket = f"lake-{uuid.uuid4().hex[:10]}"
-    for name, value in {"AWS_ENDPOINT_URL": moto_endpoint, "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
-                        "PLATFORM_LAKE_URI": f"s3://{bucket}/zones"}.items():
+    for name, value in {
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "PLATFORM_LAKE_URI": f"s3://{bucket}/zones",
+    }.items():
         prod_env.setenv(name, value)
-    boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1",
-                 aws_access_key_id="testing", aws_secret_access_key="testing"
-                 ).create_bucket(Bucket=bucket)
+    boto3.client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).create_bucket(Bucket=bucket)
     return _initialized("lake").lake()
 
 
@@ -150,13 +196,22 @@ def test_two_writers_committing_to_one_table_on_s3_lose_no_commit(moto_lake):
     retries, so every commit of both processes lands."""
     uri = moto_lake.delta_uri("processed", "concurrent")
     opts = moto_lake.storage_options
-    write_deltalake(uri, pa.table({"writer": pa.array([], pa.int64()),
-                                   "row": pa.array([], pa.int64())}), storage_options=opts)
+    write_deltalake(
+        uri,
+        pa.table({"writer": pa.array([], pa.int64()), "row": pa.array([], pa.int64())}),
+        storage_options=opts,
+    )
     commits = 6
     start_at = time.time() + 3  # after both interpreters have imported deltalake
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, uri, json.dumps(opts), str(w),
-                               str(commits), str(start_at)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for w in (1, 2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, uri, json.dumps(opts), str(w), str(commits), str(start_at)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in (1, 2)
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _, err in outs]
 

@@ -40,8 +40,13 @@ from platform_assets.sources.oltp.seed import seed
 
 # -- the environment file ---------------------------------------------------------------------
 def test_the_env_file_round_trips_every_value_and_is_private(tmp_path):
-    env = trial_environment(Locations(tmp_path / "my home"), "http://127.0.0.1:5000", 5001,
-                            "host=/tmp/x dbname=postgres user='o''brien'", "k" * 40)
+    env = trial_environment(
+        Locations(tmp_path / "my home"),
+        "http://127.0.0.1:5000",
+        5001,
+        "host=/tmp/x dbname=postgres user='o''brien'",
+        "k" * 40,
+    )
     path = tmp_path / ".platform" / "prod-trial.env"
     write_env_file(path, env)
     assert read_env_file(path) == env
@@ -50,8 +55,9 @@ def test_the_env_file_round_trips_every_value_and_is_private(tmp_path):
     # a shell reads it the same way (`set -a; . file`)
     import subprocess
 
-    out = subprocess.run(["bash", "-c", f"set -a; . {str(path)!r}; env -0"], capture_output=True,
-                         check=True).stdout.decode()
+    out = subprocess.run(
+        ["bash", "-c", f"set -a; . {str(path)!r}; env -0"], capture_output=True, check=True
+    ).stdout.decode()
     shell = dict(line.split("=", 1) for line in out.split("\0") if "=" in line)
     assert {k: shell[k] for k in env} == env
 
@@ -88,9 +94,12 @@ STUBBORN = textwrap.dedent("""
 def _stubborn(tmp_path: Path) -> servers.ServerSpec:
     script, child = tmp_path / "stubborn.py", tmp_path / "child.pid"
     script.write_text(STUBBORN)
-    return servers.ServerSpec("stubborn", lambda port: [sys.executable, str(script), str(port),
-                                                        str(child)],
-                              servers._accepts, "socket")
+    return servers.ServerSpec(
+        "stubborn",
+        lambda port: [sys.executable, str(script), str(port), str(child)],
+        servers._accepts,
+        "socket",
+    )
 
 
 def _gone(pid: int) -> bool:
@@ -119,20 +128,26 @@ def test_a_server_is_started_once_and_stopped_with_its_children(tmp_path, monkey
 def test_a_stale_record_is_never_signalled(tmp_path):
     state = tmp_path / "state"
     me = psutil.Process()  # a live pid with another start time: a reused pid
-    servers.write_private(state / "moto.json", (
-        f'{{"name": "moto", "pid": {me.pid}, "port": 1, "started": {me.create_time() - 100},'
-        f' "log": "x"}}'))
+    servers.write_private(
+        state / "moto.json",
+        (f'{{"name": "moto", "pid": {me.pid}, "port": 1, "started": {me.create_time() - 100}, "log": "x"}}'),
+    )
     assert servers.running(state, "moto") is None
     assert servers.stop(state, "moto") is None  # and this test process is still here
 
 
 def test_a_server_that_exits_at_once_names_itself_and_its_log(tmp_path):
-    spec = servers.ServerSpec("broken", lambda port: [sys.executable, "-c",
-                                                      "import sys; print('no such flag');"
-                                                      " sys.exit(3)"],
-                              servers._accepts, "socket")
-    with pytest.raises(PlatformError, match=r"the broken server exited with 3; its log .*"
-                                            r"no such flag"):
+    spec = servers.ServerSpec(
+        "broken",
+        lambda port: [sys.executable, "-c", "import sys; print('no such flag'); sys.exit(3)"],
+        servers._accepts,
+        "socket",
+    )
+    with pytest.raises(
+        PlatformError,
+        match=r"the broken server exited with 3; its log .*"
+        r"no such flag",
+    ):
         servers.start(spec, tmp_path)
     assert servers.recorded(tmp_path, "broken") is None
 
@@ -148,27 +163,43 @@ def test_fakesnow_reads_a_stage_on_motos_s3(tmp_path, moto_endpoint):
 
     from platform_assets.provision.trial_env import aws_environment
 
-    s3 = boto3.client("s3", **{"endpoint_url": moto_endpoint, "region_name": "us-east-1",
-                               "aws_access_key_id": "testing",
-                               "aws_secret_access_key": "testing"})
+    s3 = boto3.client(
+        "s3",
+        **{
+            "endpoint_url": moto_endpoint,
+            "region_name": "us-east-1",
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing",
+        },
+    )
     s3.create_bucket(Bucket="fakesnow-stage")
     for part in range(3):
         buf = io.BytesIO()
         pq.write_table(pa.table({"id": list(range(part * 400, part * 400 + 400))}), buf)
-        s3.put_object(Bucket="fakesnow-stage", Key=f"zone/t/part-{part}.parquet",
-                      Body=buf.getvalue())
+        s3.put_object(Bucket="fakesnow-stage", Key=f"zone/t/part-{part}.parquet", Body=buf.getvalue())
     server, _ = servers.start(servers.FAKESNOW, tmp_path, aws_environment(moto_endpoint))
     try:
-        con = snowflake.connector.connect(account="fakesnow", user="u", password="p",
-                                          host="127.0.0.1", port=server.port, protocol="http",
-                                          network_timeout=30, login_timeout=30)
+        con = snowflake.connector.connect(
+            account="fakesnow",
+            user="u",
+            password="p",
+            host="127.0.0.1",
+            port=server.port,
+            protocol="http",
+            network_timeout=30,
+            login_timeout=30,
+        )
         cur = con.cursor()
-        for sql in ["create database if not exists d", "use database d",
-                    "create schema if not exists s", "use schema s",
-                    "create table t (id bigint)",
-                    "create stage lake url = 's3://fakesnow-stage/zone/'",
-                    "copy into t from @lake/t/ files = ('part-0.parquet', 'part-2.parquet') "
-                    "file_format = (type = parquet) match_by_column_name = case_insensitive"]:
+        for sql in [
+            "create database if not exists d",
+            "use database d",
+            "create schema if not exists s",
+            "use schema s",
+            "create table t (id bigint)",
+            "create stage lake url = 's3://fakesnow-stage/zone/'",
+            "copy into t from @lake/t/ files = ('part-0.parquet', 'part-2.parquet') "
+            "file_format = (type = parquet) match_by_column_name = case_insensitive",
+        ]:
             cur.execute(sql)
         cur.execute("select count(*), min(id), max(id) from t")
         assert cur.fetchone() == (800, 0, 1199)
@@ -180,8 +211,11 @@ def test_fakesnow_reads_a_stage_on_motos_s3(tmp_path, moto_endpoint):
 
 # -- lakehouse cdc full-load ------------------------------------------------------------------
 def _raw_files(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted((root / "raw" / "cdc").rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((root / "raw" / "cdc").rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_full_load_into_a_local_raw_zone_once(platform_home, pg_dsn, monkeypatch, capsys):
@@ -196,8 +230,12 @@ def test_full_load_into_a_local_raw_zone_once(platform_home, pg_dsn, monkeypatch
     files = _raw_files(lake_root)
     assert sorted(Path(f).parent.name for f in files) == sorted(CONTRACTS)
     with psycopg.connect(pg_dsn) as conn:  # the slot was made before the snapshot
-        assert conn.execute("select count(*) from pg_replication_slots where database = "
-                            "current_database()").fetchone()[0] == 1
+        assert (
+            conn.execute(
+                "select count(*) from pg_replication_slots where database = current_database()"
+            ).fetchone()[0]
+            == 1
+        )
 
     assert main(["cdc", "full-load"]) == 0
     again = capsys.readouterr().out
@@ -205,36 +243,43 @@ def test_full_load_into_a_local_raw_zone_once(platform_home, pg_dsn, monkeypatch
     assert _raw_files(lake_root) == files  # same files, same bytes
 
 
-def test_full_load_into_the_raw_zone_on_s3(s3_lake, moto_endpoint, pg_dsn, monkeypatch, capsys,
-                                           tmp_path):
-    for k, v in {"PLATFORM_ENV": "prod", "PLATFORM_HOME": str(tmp_path),
-                 "PLATFORM_LAKE_URI": s3_lake.root, "AWS_ENDPOINT_URL": moto_endpoint,
-                 "PLATFORM_OLTP_DSN": pg_dsn}.items():
+def test_full_load_into_the_raw_zone_on_s3(s3_lake, moto_endpoint, pg_dsn, monkeypatch, capsys, tmp_path):
+    for k, v in {
+        "PLATFORM_ENV": "prod",
+        "PLATFORM_HOME": str(tmp_path),
+        "PLATFORM_LAKE_URI": s3_lake.root,
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "PLATFORM_OLTP_DSN": pg_dsn,
+    }.items():
         monkeypatch.setenv(k, v)
     with psycopg.connect(pg_dsn) as conn:
         counts = seed(conn, orders=600, seed=4)
     assert main(["cdc", "full-load", "--no-slot"]) == 0
     assert f"full load of orders: {counts['orders']} rows" in capsys.readouterr().out
     s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
-    bucket, prefix = s3_lake.root[len("s3://"):].split("/", 1)
+    bucket, prefix = s3_lake.root[len("s3://") :].split("/", 1)
 
     def listing() -> dict[str, str]:
-        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket,
-                                                             Prefix=f"{prefix}/raw/cdc/")
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/raw/cdc/")
         return {o["Key"]: o["ETag"] for p in pages for o in p.get("Contents", [])}
 
     first = listing()
     assert {k.split("/")[-2] for k in first} == set(CONTRACTS)
     assert all(k.split("/")[-1].startswith("LOAD") for k in first)
     with psycopg.connect(pg_dsn) as conn:  # --no-slot: a DMS task does the CDC
-        assert conn.execute("select count(*) from pg_replication_slots where database = "
-                            "current_database()").fetchone()[0] == 0
+        assert (
+            conn.execute(
+                "select count(*) from pg_replication_slots where database = current_database()"
+            ).fetchone()[0]
+            == 0
+        )
     assert main(["cdc", "full-load", "--no-slot"]) == 0
     assert listing() == first
 
 
-def test_full_load_of_a_source_without_the_tables_is_one_clear_error(platform_home, pg_dsn,
-                                                                      monkeypatch, capsys):
+def test_full_load_of_a_source_without_the_tables_is_one_clear_error(
+    platform_home, pg_dsn, monkeypatch, capsys
+):
     monkeypatch.setenv("PLATFORM_OLTP_DSN", pg_dsn)
     assert main(["cdc", "full-load"]) == 1
     err = capsys.readouterr().err
@@ -250,8 +295,10 @@ def _trial_state(home: Path) -> dict:
 
     with environment(read_env_file(home / ".platform" / "prod-trial.env")):
         lake = _prod_lake()
-        return {"delta": {s.name: (s.rows, s.version) for s in delta_states(lake)},
-                "marts": {s.name: s.rows for s in mart_states()}}
+        return {
+            "delta": {s.name: (s.rows, s.version) for s in delta_states(lake)},
+            "marts": {s.name: s.rows for s in mart_states()},
+        }
 
 
 @pytest.mark.slow
@@ -267,8 +314,7 @@ def test_prod_up_twice_then_down(tmp_path, pg_dsn, monkeypatch, capsys):
         out = capsys.readouterr().out
         assert "moto server: http://127.0.0.1:" in out and "created: S3 bucket" in out
         assert f"set -a; . {home}/.platform/prod-trial.env; make dev" in out
-        pids = [servers.running(home / ".platform" / "prod-trial", n).pid
-                for n in ("moto", "fakesnow")]
+        pids = [servers.running(home / ".platform" / "prod-trial", n).pid for n in ("moto", "fakesnow")]
         first = _trial_state(home)
         assert all(rows and rows > 0 for rows, _ in first["delta"].values()), first["delta"]
         assert all(rows and rows > 0 for rows in first["marts"].values()), first["marts"]

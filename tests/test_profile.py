@@ -28,8 +28,12 @@ def test_bad_profile_is_one_clear_line(monkeypatch):
 
 def test_cli_reports_bad_profile_in_one_line(tmp_path):
     env = {"PLATFORM_ENV": "staging", "PLATFORM_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-m", "platform_assets.cli", "cdc", "capture"],
-                         env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "platform_assets.cli", "cdc", "capture"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1
     assert out.stderr.strip().count("\n") == 0
     assert "set it to one of local, prod" in out.stderr
@@ -56,11 +60,15 @@ def test_unreachable_dsn_is_one_clear_line(tmp_path, monkeypatch):
 
 ROOT = Path(__file__).resolve().parents[1]
 # where the platform reads variables: its code, dbt's profile, models and macros, the instance
-SOURCES = [*sorted((ROOT / "platform_assets").rglob("*.py")), ROOT / "dbt_project" / "profiles.yml",
-           ROOT / "dbt_project" / "dbt_project.yml",
-           *sorted((ROOT / "dbt_project" / "models").rglob("*.sql")),
-           *sorted((ROOT / "dbt_project" / "models").rglob("*.yml")),
-           *sorted((ROOT / "dbt_project" / "macros").rglob("*.sql")), ROOT / "dagster.yaml"]
+SOURCES = [
+    *sorted((ROOT / "platform_assets").rglob("*.py")),
+    ROOT / "dbt_project" / "profiles.yml",
+    ROOT / "dbt_project" / "dbt_project.yml",
+    *sorted((ROOT / "dbt_project" / "models").rglob("*.sql")),
+    *sorted((ROOT / "dbt_project" / "models").rglob("*.yml")),
+    *sorted((ROOT / "dbt_project" / "macros").rglob("*.sql")),
+    ROOT / "dagster.yaml",
+]
 NAME = re.compile(r"\b(?:PLATFORM|SNOWFLAKE)_[A-Z0-9_]*[A-Z0-9]\b")
 
 
@@ -70,8 +78,10 @@ def test_every_variable_the_platform_reads_is_declared():
     # not the declaration itself, nor the CLI's lists of what its commands read (names only:
     # they would keep a variable "used" after the code stopped reading it; test_cli_help.py
     # checks they are declared)
-    listings = {ROOT / "platform_assets" / "variables.py",
-                ROOT / "platform_assets" / "cli" / "environment.py"}
+    listings = {
+        ROOT / "platform_assets" / "variables.py",
+        ROOT / "platform_assets" / "cli" / "environment.py",
+    }
     readers = [p for p in SOURCES if p not in listings]
     used = {n: p.relative_to(ROOT) for p in readers for n in NAME.findall(p.read_text())}
     undeclared = {n: str(p) for n, p in used.items() if n not in BY_NAME and n not in INTERNAL}

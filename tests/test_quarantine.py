@@ -27,9 +27,17 @@ BAD = "20261127-090000000.parquet"
 
 
 def order_row(oid: int, amount: str = "10.00") -> dict:
-    return {"order_id": oid, "customer_id": oid % 17, "status": "placed",
-            "order_ts": T0 + timedelta(minutes=oid % 5000), "total_amount": Decimal(amount),
-            "currency": "EUR", "shipping_country": "DE", "note": None, "updated_at": T0}
+    return {
+        "order_id": oid,
+        "customer_id": oid % 17,
+        "status": "placed",
+        "order_ts": T0 + timedelta(minutes=oid % 5000),
+        "total_amount": Decimal(amount),
+        "currency": "EUR",
+        "shipping_country": "DE",
+        "note": None,
+        "updated_at": T0,
+    }
 
 
 IDS = [1 + i * 97 for i in range(1000)]  # 1000 orders over 5 key partitions
@@ -38,22 +46,34 @@ UPDATED = IDS[::50]  # 20 of them, in every partition
 
 def load_and_quarantine_a_bad_file(lake) -> None:
     write_dms(lake, "orders", "LOAD00000001", [order_row(i) for i in IDS])
-    write_dms(lake, "orders", BAD.removesuffix(".parquet"),
-              [order_row(i, "55.00") for i in UPDATED], ops=["X"] * len(UPDATED))
+    write_dms(
+        lake,
+        "orders",
+        BAD.removesuffix(".parquet"),
+        [order_row(i, "55.00") for i in UPDATED],
+        ops=["X"] * len(UPDATED),
+    )
     result = apply_pending(lake, ORDERS)
     assert list(result.files_quarantined) == [BAD]
     assert list_quarantined(lake, "public", "orders") == [BAD]
 
 
 def write_fixed(lake, amount: str = "55.00") -> None:
-    write_dms(lake, "orders", BAD.removesuffix(".parquet"),
-              [order_row(i, amount) for i in UPDATED], ops=["U"] * len(UPDATED))
+    write_dms(
+        lake,
+        "orders",
+        BAD.removesuffix(".parquet"),
+        [order_row(i, amount) for i in UPDATED],
+        ops=["U"] * len(UPDATED),
+    )
 
 
 def amounts(lake) -> dict[int, str]:
     dt = open_table(lake, "processed", "orders")
-    return {r["order_id"]: str(r["total_amount"]) for r in dt.to_pyarrow_table(
-        columns=["order_id", "total_amount"]).to_pylist()}
+    return {
+        r["order_id"]: str(r["total_amount"])
+        for r in dt.to_pyarrow_table(columns=["order_id", "total_amount"]).to_pylist()
+    }
 
 
 def test_a_fixed_file_put_back_under_its_name_is_applied_once(lake):
@@ -136,8 +156,13 @@ def test_a_requeued_file_that_fails_again_is_quarantined_again_with_its_new_reas
 
 def test_a_copy_put_back_that_fails_again_keeps_the_earlier_quarantined_copy(lake):
     load_and_quarantine_a_bad_file(lake)
-    write_dms(lake, "orders", BAD.removesuffix(".parquet"),  # still a bad Op, fewer rows
-              [order_row(i, "55.00") for i in UPDATED[:5]], ops=["Y"] * 5)
+    write_dms(
+        lake,
+        "orders",
+        BAD.removesuffix(".parquet"),  # still a bad Op, fewer rows
+        [order_row(i, "55.00") for i in UPDATED[:5]],
+        ops=["Y"] * 5,
+    )
 
     assert list(apply_pending(lake, ORDERS).files_quarantined) == [BAD]
 

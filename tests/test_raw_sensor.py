@@ -28,9 +28,14 @@ def evaluate(definitions):
     instance = DagsterInstance.ephemeral()
 
     def _evaluate(lake_root: str, cursor: str | None):
-        ctx = build_sensor_context(cursor=cursor, instance=instance, definitions=definitions,
-                                   resources={"lake": LakeResource(root=lake_root)})
+        ctx = build_sensor_context(
+            cursor=cursor,
+            instance=instance,
+            definitions=definitions,
+            resources={"lake": LakeResource(root=lake_root)},
+        )
         return raw_cdc_files_sensor(ctx)
+
     yield _evaluate
     instance.dispose()
 
@@ -44,9 +49,13 @@ def test_new_files_request_exactly_the_changed_tables_once(lake, evaluate):
     (request,) = first.run_requests
     # the table's whole freshness chain in one run: lake zones, warehouse copy, dbt models
     selected = set(request.asset_selection)
-    assert {AssetKey(["processed", "products"]), AssetKey(["curated", "products"]),
-            AssetKey(["warehouse", "curated", "products"]), AssetKey(["warehouse", "stg_shop__products"]),
-            AssetKey(["warehouse", "fct_order_items"])} <= selected
+    assert {
+        AssetKey(["processed", "products"]),
+        AssetKey(["curated", "products"]),
+        AssetKey(["warehouse", "curated", "products"]),
+        AssetKey(["warehouse", "stg_shop__products"]),
+        AssetKey(["warehouse", "fct_order_items"]),
+    } <= selected
     # the marts that aggregate the facts refresh on their own clock (warehouse/automation.py)
     assert AssetKey(["warehouse", "mart_product_performance"]) not in selected
     assert not {k for k in selected if k.path[-1] in ("orders", "customers", "stg_shop__customers")}
@@ -63,10 +72,11 @@ def test_new_files_request_exactly_the_changed_tables_once(lake, evaluate):
     assert evaluate(lake.root, None).run_requests[0].run_key == request.run_key
     write_dms(lake, "products", "20261127-080100000", [product_row(2)], ops=["I"])
     nxt = evaluate(lake.root, first.cursor)
-    assert nxt.run_requests[0].run_key == "products:20261127-080100000.parquet.." \
-                                           "20261127-080100000.parquet"
-    assert json.loads(nxt.cursor)["products"] == {"load": "LOAD00000001.parquet",
-                                                  "cdc": "20261127-080100000.parquet"}
+    assert nxt.run_requests[0].run_key == "products:20261127-080100000.parquet..20261127-080100000.parquet"
+    assert json.loads(nxt.cursor)["products"] == {
+        "load": "LOAD00000001.parquet",
+        "cdc": "20261127-080100000.parquet",
+    }
 
 
 def test_files_already_applied_request_nothing_and_move_the_cursor(lake, evaluate):
@@ -76,8 +86,9 @@ def test_files_already_applied_request_nothing_and_move_the_cursor(lake, evaluat
     assert isinstance(result, SensorResult) and not result.run_requests
     assert json.loads(result.cursor)["products"]["cdc"] == "20261127-080000000.parquet"
     write_dms(lake, "products", "20261127-080100000", [product_row(2)], ops=["I"])
-    assert evaluate(lake.root, result.cursor).run_requests[0].run_key.startswith(
-        "products:20261127-080100000")
+    assert (
+        evaluate(lake.root, result.cursor).run_requests[0].run_key.startswith("products:20261127-080100000")
+    )
 
 
 def test_s3_listing_is_paginated_and_keeps_families_apart(s3_lake):

@@ -33,8 +33,7 @@ def wait_for(what: str, check, timeout: float, log: Path):
         if value := check():
             return value
         time.sleep(0.25)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; daemon log:\n"
-                f"{log.read_text()[-4000:]}")
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; daemon log:\n{log.read_text()[-4000:]}")
 
 
 def run_of(instance: DagsterInstance, role: str):
@@ -48,31 +47,50 @@ def test_sigkilled_run_releases_its_pool_and_the_next_run_finishes(tmp_path, mon
     home.mkdir()
     pids.mkdir()
     shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
-    for k, v in {"DAGSTER_HOME": home, "PLATFORM_DAGSTER_STATE": home / "state",
-                 "PLATFORM_DAGSTER_LOGS": home / "logs", "POOL_TEST_DIR": pids}.items():
+    for k, v in {
+        "DAGSTER_HOME": home,
+        "PLATFORM_DAGSTER_STATE": home / "state",
+        "PLATFORM_DAGSTER_LOGS": home / "logs",
+        "POOL_TEST_DIR": pids,
+    }.items():
         monkeypatch.setenv(k, str(v))
 
     with DagsterInstance.get() as instance:  # creates the storage before the daemon opens it
         with open(log, "w") as out:
-            daemon = subprocess.Popen([DAEMON, "run", "-f", LOCATION], stdout=out,
-                                      stderr=subprocess.STDOUT, cwd=tmp_path,
-                                      start_new_session=True)  # its code server joins the group
+            daemon = subprocess.Popen(
+                [DAEMON, "run", "-f", LOCATION],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=tmp_path,
+                start_new_session=True,
+            )  # its code server joins the group
         try:
-            holder = wait_for("the holder run to start", lambda: run_of(instance, "holder"),
-                              90, log).run_id  # daemon start-up: slow on a busy machine
-            pid = wait_for("the holder to take the pool slot",
-                           lambda: (pids / f"{holder}.pid").exists()
-                           and (pids / f"{holder}.pid").read_text(), 40, log)
-            follower = wait_for("the follower run", lambda: run_of(instance, "follower"),
-                                20, log).run_id
+            holder = wait_for(
+                "the holder run to start", lambda: run_of(instance, "holder"), 90, log
+            ).run_id  # daemon start-up: slow on a busy machine
+            pid = wait_for(
+                "the holder to take the pool slot",
+                lambda: (pids / f"{holder}.pid").exists() and (pids / f"{holder}.pid").read_text(),
+                40,
+                log,
+            )
+            follower = wait_for("the follower run", lambda: run_of(instance, "follower"), 20, log).run_id
             info = instance.event_log_storage.get_concurrency_info(POOL)
             assert info.limit == 1 and info.active_run_ids == {holder}  # dagster.yaml's limit
             os.kill(int(pid), signal.SIGKILL)
 
-            wait_for("the holder to be marked failed", lambda: instance.get_run_by_id(
-                holder).status == DagsterRunStatus.FAILURE, 15, log)
-            done = wait_for("the follower to finish", lambda: instance.get_run_by_id(
-                follower).is_finished and instance.get_run_by_id(follower), 40, log)
+            wait_for(
+                "the holder to be marked failed",
+                lambda: instance.get_run_by_id(holder).status == DagsterRunStatus.FAILURE,
+                15,
+                log,
+            )
+            done = wait_for(
+                "the follower to finish",
+                lambda: instance.get_run_by_id(follower).is_finished and instance.get_run_by_id(follower),
+                40,
+                log,
+            )
             assert done.status == DagsterRunStatus.SUCCESS
             assert not instance.event_log_storage.get_concurrency_info(POOL).claimed_slots
         finally:

@@ -21,9 +21,11 @@ from platform_assets.processed.apply import apply_pending
 from platform_assets.sharing import Recipients, create_app
 from platform_assets.tables import TableRef, read_as_of
 
-TOKENS = {"acme_retail": [{"token": "acme-token"}],
-          "lapsed": {"token": "old-token", "expires": "2020-01-01T00:00:00Z"},
-          "globex": "globex-token"}
+TOKENS = {
+    "acme_retail": [{"token": "acme-token"}],
+    "lapsed": {"token": "old-token", "expires": "2020-01-01T00:00:00Z"},
+    "globex": "globex-token",
+}
 
 
 def build_products(lake) -> datetime:
@@ -35,8 +37,9 @@ def build_products(lake) -> datetime:
     time.sleep(0.05)
     between = datetime.now(UTC)
     time.sleep(0.05)
-    write_dms(lake, "products", "20261127-080000000", [product_row(1, "2.00"), product_row(9)],
-              ops=["U", "I"])
+    write_dms(
+        lake, "products", "20261127-080000000", [product_row(1, "2.00"), product_row(9)], ops=["U", "I"]
+    )
     apply_pending(lake, contract("products"))
     refresh_curated(lake, contract("products"))
     return between
@@ -49,8 +52,9 @@ class Server:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_level=log_level))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level=log_level)
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> Server:
@@ -72,8 +76,7 @@ class Server:
 
 def profile(tmp_path, endpoint: str, token: str, name: str = "p") -> str:
     path = tmp_path / f"{name}.share"
-    path.write_text(json.dumps({"shareCredentialsVersion": 1, "endpoint": endpoint,
-                                "bearerToken": token}))
+    path.write_text(json.dumps({"shareCredentialsVersion": 1, "endpoint": endpoint, "bearerToken": token}))
     return str(path)
 
 
@@ -90,7 +93,8 @@ def test_client_lists_shares_and_loads_the_shared_table(served, lake, tmp_path):
     client = delta_sharing.SharingClient(p)
     assert [s.name for s in client.list_shares()] == ["partner_catalog"]
     assert [(t.share, t.schema, t.name) for t in client.list_all_tables()] == [
-        ("partner_catalog", "shop", "products")]
+        ("partner_catalog", "shop", "products")
+    ]
 
     df = delta_sharing.load_as_pandas(f"{p}#partner_catalog.shop.products")
 
@@ -112,8 +116,10 @@ def test_a_query_for_an_older_version_or_time_returns_that_version(served, tmp_p
     assert [str(v) for v in old["price"]] == ["9.99", "9.99", "9.99"]
     at = delta_sharing.load_as_pandas(url, timestamp=between.isoformat().replace("+00:00", "Z"))
     assert sorted(at["product_id"].tolist()) == [1, 2, 3]
-    assert delta_sharing.get_table_version(
-        url, starting_timestamp=between.isoformat().replace("+00:00", "Z")) == 1
+    assert (
+        delta_sharing.get_table_version(url, starting_timestamp=between.isoformat().replace("+00:00", "Z"))
+        == 1
+    )
 
 
 def status_of(fn) -> int:
@@ -131,18 +137,15 @@ def test_wrong_expired_and_unentitled_tokens_are_refused(served, tmp_path):
     assert r.status_code == 401 and r.json()["errorCode"] == "UNAUTHENTICATED"
     p = profile(tmp_path, server.endpoint, "globex-token", "globex")
     assert delta_sharing.SharingClient(p).list_shares() == []  # valid, but in no share
-    assert status_of(lambda: delta_sharing.load_as_pandas(
-        f"{p}#partner_catalog.shop.products")) == 403
+    assert status_of(lambda: delta_sharing.load_as_pandas(f"{p}#partner_catalog.shop.products")) == 403
 
 
 def test_tables_outside_the_share_are_refused(served, tmp_path):
     server, _ = served
     p = profile(tmp_path, server.endpoint, "acme-token")
     for table in ("orders", "customers"):  # not shared; customers holds PII
-        assert status_of(lambda t=table: delta_sharing.load_as_pandas(
-            f"{p}#partner_catalog.shop.{t}")) == 404
-    assert status_of(lambda: delta_sharing.load_as_pandas(f"{p}#partner_catalog.other.products")) \
-        == 404
+        assert status_of(lambda t=table: delta_sharing.load_as_pandas(f"{p}#partner_catalog.shop.{t}")) == 404
+    assert status_of(lambda: delta_sharing.load_as_pandas(f"{p}#partner_catalog.other.products")) == 404
     assert status_of(lambda: delta_sharing.load_as_pandas(f"{p}#nope.shop.products")) == 404
 
 
@@ -152,13 +155,11 @@ def test_file_urls_are_signed_and_expire(lake):
     headers = {"Authorization": "Bearer acme-token"}
     query = "/delta-sharing/shares/partner_catalog/schemas/shop/tables/products/query"
     with Server(create_app(lake, recipients=tokens)) as server:
-        r = requests.post(f"http://127.0.0.1:{server.port}{query}", json={"limitHint": 1},
-                          headers=headers)
+        r = requests.post(f"http://127.0.0.1:{server.port}{query}", json={"limitHint": 1}, headers=headers)
         assert r.status_code == 200 and r.headers["delta-table-version"] == "1"
         lines = [json.loads(x) for x in r.text.splitlines()]
         assert lines[0] == {"protocol": {"minReaderVersion": 1}}
-        assert json.loads(lines[1]["metaData"]["schemaString"])["fields"][0]["name"] == \
-            "product_id"
+        assert json.loads(lines[1]["metaData"]["schemaString"])["fields"][0]["name"] == "product_id"
         files = [x["file"] for x in lines[2:]]
         assert files and all(f["expirationTimestamp"] > time.time() * 1000 for f in files)
         url = files[0]["url"]
@@ -187,8 +188,9 @@ def test_tokens_come_from_the_environment(tmp_path):
     assert Recipients.from_env(env).authenticate("globex-token") == "globex"
     path = tmp_path / "tokens.json"
     path.write_text(json.dumps({"acme_retail": {"token": "t1", "expires": "2999-01-01"}}))
-    assert Recipients.from_env({"PLATFORM_SHARING_TOKENS_FILE": str(path)}).authenticate("t1") \
-        == "acme_retail"
+    assert (
+        Recipients.from_env({"PLATFORM_SHARING_TOKENS_FILE": str(path)}).authenticate("t1") == "acme_retail"
+    )
     assert Recipients.from_env({}).credentials == []
 
 
@@ -222,8 +224,9 @@ def test_a_time_before_the_table_existed_is_an_error_not_version_0(served, tmp_p
         delta_sharing.load_as_pandas(url, timestamp="2001-01-01T00:00:00Z")
     assert error_of(err.value.response) == (400, "INVALID_PARAMETER_VALUE")
     assert "before the table's first version" in err.value.response.json()["message"]
-    r = requests.post(f"{server.endpoint}{TABLE}/query", headers=AUTH,
-                      json={"timestamp": "2001-01-01T00:00:00Z"})
+    r = requests.post(
+        f"{server.endpoint}{TABLE}/query", headers=AUTH, json={"timestamp": "2001-01-01T00:00:00Z"}
+    )
     assert error_of(r) == (400, "INVALID_PARAMETER_VALUE")
 
 
@@ -241,24 +244,40 @@ def test_every_error_is_a_protocol_error_body(served):
     base = server.endpoint
     assert error_of(requests.get(f"{base}/no/such/route", headers=AUTH))[0] == 404
     assert error_of(requests.delete(f"{base}/shares", headers=AUTH))[0] == 405
-    assert error_of(requests.get(f"{base}/files/abc", headers=AUTH)) == \
-        (400, "INVALID_PARAMETER_VALUE")  # exp and sig missing
-    assert error_of(requests.get(f"{base}/files/abc?exp=x&sig=y")) == \
-        (400, "INVALID_PARAMETER_VALUE")
-    assert error_of(requests.get(f"{base}{TABLE}/changes", headers=AUTH)) == \
-        (400, "INVALID_PARAMETER_VALUE")  # neither startingVersion nor startingTimestamp
+    assert error_of(requests.get(f"{base}/files/abc", headers=AUTH)) == (
+        400,
+        "INVALID_PARAMETER_VALUE",
+    )  # exp and sig missing
+    assert error_of(requests.get(f"{base}/files/abc?exp=x&sig=y")) == (400, "INVALID_PARAMETER_VALUE")
+    assert error_of(requests.get(f"{base}{TABLE}/changes", headers=AUTH)) == (
+        400,
+        "INVALID_PARAMETER_VALUE",
+    )  # neither startingVersion nor startingTimestamp
 
 
-@pytest.mark.parametrize("body", [
-    b"not json", b"[1, 2]", b'"text"', b'{"timestamp": 5}', b'{"version": true}',
-    b'{"version": -1}', b'{"limitHint": "3"}', b'{"limitHint": -1}', b'{"predicateHints": "x"}',
-    b'{"jsonPredicateHints": 7}', b'{"version": 0, "timestamp": "2026-01-01T00:00:00Z"}',
-    b'{"timestamp": "yesterday"}', b'{"startingVersion": "0"}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'"text"',
+        b'{"timestamp": 5}',
+        b'{"version": true}',
+        b'{"version": -1}',
+        b'{"limitHint": "3"}',
+        b'{"limitHint": -1}',
+        b'{"predicateHints": "x"}',
+        b'{"jsonPredicateHints": 7}',
+        b'{"version": 0, "timestamp": "2026-01-01T00:00:00Z"}',
+        b'{"timestamp": "yesterday"}',
+        b'{"startingVersion": "0"}',
+    ],
+)
 def test_a_malformed_query_body_is_a_400_never_a_500(served, body):
     server, _ = served
-    r = requests.post(f"{server.endpoint}{TABLE}/query", data=body,
-                      headers={**AUTH, "Content-Type": "application/json"})
+    r = requests.post(
+        f"{server.endpoint}{TABLE}/query", data=body, headers={**AUTH, "Content-Type": "application/json"}
+    )
     assert error_of(r)[0] == 400, body
 
 
@@ -295,6 +314,7 @@ def test_signed_file_urls_never_reach_the_access_log(lake):
 
 # -- the change data feed ----------------------------------------------------------------------
 
+
 def build_changes(lake) -> None:
     """curated.products: v0 insert 1-3; v1 update 1, insert 9; v2 delete 2; v3 update 3."""
     build_products(lake)
@@ -307,8 +327,10 @@ def build_changes(lake) -> None:
 
 
 def feed_rows(frame) -> list[tuple]:
-    return sorted((int(r["_commit_version"]), r["_change_type"], int(r["product_id"]),
-                   str(r["price"])) for _, r in frame.iterrows())
+    return sorted(
+        (int(r["_commit_version"]), r["_change_type"], int(r["product_id"]), str(r["price"]))
+        for _, r in frame.iterrows()
+    )
 
 
 def test_the_change_data_feed_is_shared(lake, tmp_path):
@@ -322,14 +344,11 @@ def test_the_change_data_feed_is_shared(lake, tmp_path):
         url = f"{profile(tmp_path, server.endpoint, 'acme-token')}#partner_catalog.shop.products"
         changes = delta_sharing.load_table_changes_as_pandas(url, starting_version=0)
         assert feed_rows(changes) == expected
-        assert set(changes["_change_type"]) == {"insert", "update_preimage",
-                                                "update_postimage", "delete"}
-        assert list(changes.columns)[-3:] == ["_change_type", "_commit_version",
-                                              "_commit_timestamp"]
+        assert set(changes["_change_type"]) == {"insert", "update_preimage", "update_postimage", "delete"}
+        assert list(changes.columns)[-3:] == ["_change_type", "_commit_version", "_commit_timestamp"]
         # a range, twice (the second answer comes from the server's cache, the same)
         for _ in range(2):
-            part = delta_sharing.load_table_changes_as_pandas(url, starting_version=1,
-                                                              ending_version=2)
+            part = delta_sharing.load_table_changes_as_pandas(url, starting_version=1, ending_version=2)
             assert feed_rows(part) == [r for r in expected if r[0] in (1, 2)]
         # by time: from the commit time of version 2 on
         ts = curated.history()[-3]["timestamp"]  # newest first: v3, v2, ...
@@ -339,10 +358,14 @@ def test_the_change_data_feed_is_shared(lake, tmp_path):
         assert (changes["_commit_timestamp"] > 1e12).all()  # epoch milliseconds
 
         base = f"{server.endpoint}{TABLE}/changes"
-        for bad in ({"startingVersion": 9}, {"startingVersion": 2, "endingVersion": 1},
-                    {"startingVersion": -1}, {"startingVersion": 0, "endingVersion": 99},
-                    {"startingTimestamp": "2999-01-01T00:00:00Z"},
-                    {"startingVersion": 0, "startingTimestamp": "2026-01-01T00:00:00Z"}):
+        for bad in (
+            {"startingVersion": 9},
+            {"startingVersion": 2, "endingVersion": 1},
+            {"startingVersion": -1},
+            {"startingVersion": 0, "endingVersion": 99},
+            {"startingTimestamp": "2999-01-01T00:00:00Z"},
+            {"startingVersion": 0, "startingTimestamp": "2026-01-01T00:00:00Z"},
+        ):
             r = requests.get(base, params=bad, headers=AUTH)
             assert error_of(r) == (400, "INVALID_PARAMETER_VALUE"), bad
 
@@ -351,8 +374,9 @@ def pa_feed(dt, start: int, end: int) -> list[tuple]:
     import pyarrow as pa
 
     t = pa.table(dt.load_cdf(starting_version=start, ending_version=end).read_all())
-    return sorted((r["_commit_version"], r["_change_type"], r["product_id"], str(r["price"]))
-                  for r in t.to_pylist())
+    return sorted(
+        (r["_commit_version"], r["_change_type"], r["product_id"], str(r["price"])) for r in t.to_pylist()
+    )
 
 
 def test_a_table_without_a_change_feed_says_so(lake, tmp_path):
@@ -362,14 +386,19 @@ def test_a_table_without_a_change_feed_says_so(lake, tmp_path):
     dt = DeltaTable(lake.delta_uri("curated", "products"))
     dt.alter.set_table_properties({"delta.enableChangeDataFeed": "false"})
     with Server(create_app(lake, recipients=Recipients.from_mapping(TOKENS))) as server:
-        r = requests.get(f"{server.endpoint}{TABLE}/changes", params={"startingVersion": 0},
-                         headers=AUTH)
+        r = requests.get(f"{server.endpoint}{TABLE}/changes", params={"startingVersion": 0}, headers=AUTH)
         assert error_of(r) == (400, "INVALID_PARAMETER_VALUE")
         assert "change data feed" in r.json()["message"]
 
 
-@pytest.mark.parametrize("text", ['{"acme": {"token": "s3cr3t-value"', '["s3cr3t-value"]',
-                                  '{"acme": {"token": "s3cr3t-value", "expires": "soon"}}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"acme": {"token": "s3cr3t-value"',
+        '["s3cr3t-value"]',
+        '{"acme": {"token": "s3cr3t-value", "expires": "soon"}}',
+    ],
+)
 def test_malformed_recipient_tokens_are_one_clear_error_without_the_secret(text):
     from platform_assets.errors import PlatformError
 

@@ -63,8 +63,10 @@ def _step(spark, spark_lake: Lake, rs_lake: Lake) -> dict:
     mine = commit_folded(spark_lake, PRODUCTS, batch, got)
     theirs = apply_pending(rs_lake, PRODUCTS)
     assert _table(spark_lake) == _table(rs_lake)
-    wm = [committed_value(lk, open_table(lk, "processed", "products"), WATERMARK_KEY)
-          for lk in (spark_lake, rs_lake)]
+    wm = [
+        committed_value(lk, open_table(lk, "processed", "products"), WATERMARK_KEY)
+        for lk in (spark_lake, rs_lake)
+    ]
     assert wm[0] == wm[1] == mine.watermark == theirs.watermark
     assert mine.files_applied == theirs.files_applied
     assert mine.recomputed_keys == theirs.recomputed_keys
@@ -81,21 +83,29 @@ def test_spark_fold_equals_delta_rs_on_loads_cdc_redeliveries_and_late_files(spa
     # a full load in two files (Parquet and CSV), then CDC in every format, with and
     # without `_change_seq` (text and integer)
     write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 601)])
-    write_dms(lake, "products", "LOAD00000002", [product_row(i) for i in range(601, 1001)],
-              fmt="csv")
+    write_dms(lake, "products", "LOAD00000002", [product_row(i) for i in range(601, 1001)], fmt="csv")
     updates = [product_row(i, f"{i % 50}.25", name=f'Mug, "n° {i}"') for i in range(1, 1001, 3)]
-    write_dms(lake, "products", "20261127-080000000", updates, ops=["U"] * len(updates),
-              fmt="csv.gz")
+    write_dms(lake, "products", "20261127-080000000", updates, ops=["U"] * len(updates), fmt="csv.gz")
     # one transaction changes a key twice in one file: row order decides (no `_change_seq`)
-    write_dms(lake, "products", "20261127-080100000",
-              [product_row(5, "1.00"), product_row(5, "2.00"), product_row(1001), product_row(7)],
-              ops=["U", "U", "I", "D"], commit_ts=[T0 + timedelta(minutes=1)] * 4)
+    write_dms(
+        lake,
+        "products",
+        "20261127-080100000",
+        [product_row(5, "1.00"), product_row(5, "2.00"), product_row(1001), product_row(7)],
+        ops=["U", "U", "I", "D"],
+        commit_ts=[T0 + timedelta(minutes=1)] * 4,
+    )
     ts2 = [T0 + timedelta(minutes=2, microseconds=i) for i in range(200)]
     seq = [dms_seq(t, i) for i, t in enumerate(ts2)]
-    write_dms(lake, "products", "20261127-080200000",
-              [product_row(i, "3.50") for i in range(400, 600)],
-              ops=["D" if i % 10 == 0 else "U" for i in range(400, 600)], change_seqs=seq,
-              commit_ts=ts2)
+    write_dms(
+        lake,
+        "products",
+        "20261127-080200000",
+        [product_row(i, "3.50") for i in range(400, 600)],
+        ops=["D" if i % 10 == 0 else "U" for i in range(400, 600)],
+        change_seqs=seq,
+        commit_ts=ts2,
+    )
     rs_lake = _copy(lake, tmp_path, "rs")
     first = _step(spark, lake, rs_lake)
     assert first["folded"] == 1001 and first["result"].recomputed_keys == 0
@@ -109,14 +119,26 @@ def test_spark_fold_equals_delta_rs_on_loads_cdc_redeliveries_and_late_files(spa
         src = lk.raw_cdc_prefix("public", "products")
         shutil.copy(f"{src}/20261127-080200000.parquet", f"{src}/20261127-080300000.parquet")
         late_ts = [T0 + timedelta(minutes=1, seconds=30, microseconds=i) for i in range(30)]
-        write_dms(lk, "products", "20261127-080130000",
-                  [product_row(i, "9.99") for i in range(400, 430)],
-                  ops=["D"] * 10 + ["U"] * 20, commit_ts=late_ts, seq_type=pa.int64(),
-                  change_seqs=[7_000_000 + i for i in range(30)])  # the local capture's kind
+        write_dms(
+            lk,
+            "products",
+            "20261127-080130000",
+            [product_row(i, "9.99") for i in range(400, 430)],
+            ops=["D"] * 10 + ["U"] * 20,
+            commit_ts=late_ts,
+            seq_type=pa.int64(),
+            change_seqs=[7_000_000 + i for i in range(30)],
+        )  # the local capture's kind
         new_ts = [T0 + timedelta(minutes=4, microseconds=i) for i in range(50)]
-        write_dms(lk, "products", "20261127-080400000",
-                  [product_row(i, "4.00") for i in range(950, 1000)], ops=["U"] * 50,
-                  commit_ts=new_ts, change_seqs=[dms_seq(t, i) for i, t in enumerate(new_ts)])
+        write_dms(
+            lk,
+            "products",
+            "20261127-080400000",
+            [product_row(i, "4.00") for i in range(950, 1000)],
+            ops=["U"] * 50,
+            commit_ts=new_ts,
+            change_seqs=[dms_seq(t, i) for i, t in enumerate(new_ts)],
+        )
     second = _step(spark, lake, rs_lake)
     assert second["result"].recomputed_keys == 200  # 400..599 from the resent and late files
     rows = {r["product_id"]: r for r in _table(lake)}

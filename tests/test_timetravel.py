@@ -47,8 +47,9 @@ def three_versions(lake):
     write_dms(lake, "products", "20261127-080000000", [product_row(1, "2.00")], ops=["U"])
     apply_pending(lake, PRODUCTS)
     refresh_curated(lake, PRODUCTS)
-    write_dms(lake, "products", "20261127-080100000", [product_row(1, "3.00"), product_row(9)],
-              ops=["U", "I"])
+    write_dms(
+        lake, "products", "20261127-080100000", [product_row(1, "3.00"), product_row(9)], ops=["U", "I"]
+    )
     apply_pending(lake, PRODUCTS)
     refresh_curated(lake, PRODUCTS)
     assert open_table(lake, "processed", "products").version() == 3
@@ -91,13 +92,14 @@ def test_restore_gives_the_old_rows_and_records_who_and_why(lake, three_versions
     assert record.applied_files_rewound == 2
     states = file_states(lake, "products")
     assert {f: s.outcome for f, s in states.items()} == {
-        "LOAD00000001.parquet": "applied", "20261127-080000000.parquet": "rolled_back",
-        "20261127-080100000.parquet": "rolled_back"}
+        "LOAD00000001.parquet": "applied",
+        "20261127-080000000.parquet": "rolled_back",
+        "20261127-080100000.parquet": "rolled_back",
+    }
     # its curated table was rebuilt from the restored state (a follower cannot order the
     # delete+insert of every row that a RESTORE's change feed holds)
     curated = read_as_of(lake, C)
-    assert curated.sort_by("product_id") == conform(read_as_of(lake, P), PRODUCTS).sort_by(
-        "product_id")
+    assert curated.sort_by("product_id") == conform(read_as_of(lake, P), PRODUCTS).sort_by("product_id")
     assert refresh_curated(lake, PRODUCTS).mode == "unchanged"
     # restoring to the latest state before the restore brings the files back as applied
     again = restore_table(lake, P, 3, who="ana", why="the import was right after all")
@@ -106,8 +108,9 @@ def test_restore_gives_the_old_rows_and_records_who_and_why(lake, three_versions
     assert prices(read_as_of(lake, P)) == {1: "3.00", 2: "9.99", 3: "9.99", 9: "9.99"}
     assert apply_pending(lake, PRODUCTS).files_applied == []
     assert refresh_curated(lake, PRODUCTS).mode == "unchanged"
-    assert read_as_of(lake, C).sort_by("product_id") == conform(
-        read_as_of(lake, P), PRODUCTS).sort_by("product_id")
+    assert read_as_of(lake, C).sort_by("product_id") == conform(read_as_of(lake, P), PRODUCTS).sort_by(
+        "product_id"
+    )
 
 
 def test_restore_by_timestamp_of_a_curated_table(lake, three_versions):
@@ -141,11 +144,23 @@ def test_restore_job_records_the_requester_and_the_new_version(lake, three_versi
     result = restore_delta_table_job.execute_in_process(
         resources={"lake": LakeResource(root=lake.root)},
         tags={"lakehouse/requested_by": "carla@example.com"},
-        run_config={"ops": {"restore_delta_table": {"config": {
-            "table": "processed.products", "to": "2", "reason": "roll back the 08:01 batch"}}}})
+        run_config={
+            "ops": {
+                "restore_delta_table": {
+                    "config": {
+                        "table": "processed.products",
+                        "to": "2",
+                        "reason": "roll back the 08:01 batch",
+                    }
+                }
+            }
+        },
+    )
     assert result.success
-    mats = {m.asset_key.to_user_string(): m.metadata
-            for m in result.asset_materializations_for_node("restore_delta_table")}
+    mats = {
+        m.asset_key.to_user_string(): m.metadata
+        for m in result.asset_materializations_for_node("restore_delta_table")
+    }
     assert mats["processed/products"]["delta_version"].value == 4
     assert mats["processed/products"]["restored_by"].value == "carla@example.com"
     assert mats["curated/products"]["delta_version"].value == read_as_of_version(lake, C)
@@ -161,8 +176,9 @@ def read_as_of_version(lake, ref) -> int:
 def test_downstream_reads_the_version_its_upstream_materialization_produced(lake, three_versions):
     instance = DagsterInstance.ephemeral()
     assert materialized_version(instance, P) is None
-    instance.report_runless_asset_event(AssetMaterialization(
-        asset_key=AssetKey(["processed", "products"]), metadata={"delta_version": 2}))
+    instance.report_runless_asset_event(
+        AssetMaterialization(asset_key=AssetKey(["processed", "products"]), metadata={"delta_version": 2})
+    )
     rows, version = read_pinned(instance, lake, P)
     assert version == 2 and prices(rows) == {1: "2.00", 2: "9.99", 3: "9.99"}
 
@@ -186,19 +202,19 @@ def test_cli_history_show_as_of_and_restore(platform_home, capsys, monkeypatch):
     assert run_cli(["table", "history", "processed.products"]) == 0
     out = capsys.readouterr().out
     assert "MERGE" in out and "CREATE TABLE" in out and "lakehouse.watermark" in out
-    assert run_cli(["table", "show", "processed.products", "--as-of", "1",
-                    "--columns", "product_id,price"]) == 0
+    assert (
+        run_cli(["table", "show", "processed.products", "--as-of", "1", "--columns", "product_id,price"]) == 0
+    )
     out = capsys.readouterr().out
     assert "at version 1 (3 rows" in out and "2.00" not in out and "9.99" in out
     # not interactive (pytest's stdin) and no --yes: refused in one line, nothing restored
-    assert run_cli(["table", "restore", "processed.products", "--to", "1",
-                    "--reason", "undo it"]) == 1
-    assert capsys.readouterr().err == "error: restoring needs confirmation: add --yes when " \
-        "not interactive\n"
+    assert run_cli(["table", "restore", "processed.products", "--to", "1", "--reason", "undo it"]) == 1
+    assert capsys.readouterr().err == "error: restoring needs confirmation: add --yes when not interactive\n"
     assert restores(lake) == []
     monkeypatch.setenv("USER", "dora")
-    assert run_cli(["table", "restore", "processed.products", "--to", "1", "--reason", "undo it",
-                    "--yes"]) == 0
+    assert (
+        run_cli(["table", "restore", "processed.products", "--to", "1", "--reason", "undo it", "--yes"]) == 0
+    )
     assert "is now version 3 (= version 1)" in capsys.readouterr().out
     assert restores(lake)[0]["who"] == "dora"
     assert run_cli(["table", "show", "processed.products"]) == 0
@@ -253,8 +269,7 @@ def test_a_restore_stays_until_its_files_are_reapplied_on_purpose(lake, three_ve
     assert reapply(lake, P, who="ana", why="nothing left to do") == []
 
 
-def test_a_restore_from_the_cli_is_an_event_on_the_dagster_asset(platform_home, monkeypatch,
-                                                                  capsys):
+def test_a_restore_from_the_cli_is_an_event_on_the_dagster_asset(platform_home, monkeypatch, capsys):
     from platform_assets.lake import Lake
 
     monkeypatch.setenv("DAGSTER_HOME", str(platform_home))
@@ -265,8 +280,12 @@ def test_a_restore_from_the_cli_is_an_event_on_the_dagster_asset(platform_home, 
     write_dms(lake, "products", "20261127-080000000", [product_row(1, "2.00")], ops=["U"])
     apply_pending(lake, PRODUCTS)
 
-    assert run_cli(["table", "restore", "processed.products", "--to", "1",
-                    "--reason", "undo the 08:00", "--yes"]) == 0
+    assert (
+        run_cli(
+            ["table", "restore", "processed.products", "--to", "1", "--reason", "undo the 08:00", "--yes"]
+        )
+        == 0
+    )
 
     with DagsterInstance.get() as instance:
         event = instance.get_latest_materialization_event(AssetKey(["processed", "products"]))

@@ -25,33 +25,39 @@ def graph():
 
 
 def _lake_and_copy(table: str) -> set[AssetKey]:
-    return {AssetKey(["processed", table]), AssetKey(["curated", table]),
-            curated_copy_key(table)}
+    return {AssetKey(["processed", table]), AssetKey(["curated", table]), curated_copy_key(table)}
 
 
 def test_an_orders_batch_reaches_the_facts_and_what_reads_staged_orders(graph):
-    models = {"stg_shop__orders", "fct_orders", "fct_order_items", "fct_payments",
-              "mart_conversion_funnel"}  # the funnel joins staged orders, not the facts
+    models = {
+        "stg_shop__orders",
+        "fct_orders",
+        "fct_order_items",
+        "fct_payments",
+        "mart_conversion_funnel",
+    }  # the funnel joins staged orders, not the facts
     assert chain_selection(["orders"]).resolve(graph) == (
-        _lake_and_copy("orders") | {model_asset_key(m) for m in models})
+        _lake_and_copy("orders") | {model_asset_key(m) for m in models}
+    )
 
 
 def test_a_customers_batch_reaches_staging_and_the_snapshot_only(graph):
     assert chain_selection(["customers"]).resolve(graph) == (
-        _lake_and_copy("customers") | {model_asset_key("stg_shop__customers"),
-                                       model_asset_key("snap_customers")})
+        _lake_and_copy("customers")
+        | {model_asset_key("stg_shop__customers"), model_asset_key("snap_customers")}
+    )
     # the customer dimension aggregates the facts: it refreshes with the marts, not here
     request = chain_run(graph, ["customers"])
     assert "partition_key" not in request  # no fact in the run
     checks = {(k.asset_key, k.name) for k in request["asset_check_keys"]}
-    assert (model_asset_key("stg_shop__customers"),
-            "unique_stg_shop__customers_customer_id") in checks
+    assert (model_asset_key("stg_shop__customers"), "unique_stg_shop__customers_customer_id") in checks
 
 
 def test_a_batch_of_several_tables_is_the_union_of_their_chains(graph):
     both = chain_selection(["products", "payments"]).resolve(graph)
-    assert both == (chain_selection(["products"]).resolve(graph)
-                    | chain_selection(["payments"]).resolve(graph))
+    assert both == (
+        chain_selection(["products"]).resolve(graph) | chain_selection(["payments"]).resolve(graph)
+    )
     assert chain_selection(["payments", "products", "payments"]).resolve(graph) == both
 
 

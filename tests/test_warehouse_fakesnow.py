@@ -32,32 +32,48 @@ from platform_assets.warehouse.project import dbt_executable
 
 pytestmark = pytest.mark.slow
 DATABASE = "LAKEHOUSE"
-TOTALS = {"mart_daily_revenue": "revenue", "mart_customer_lifetime_value": "lifetime_revenue",
-          "mart_product_performance": "net_revenue", "fct_orders": "total_amount",
-          "fct_sessions": "cart_value", "mart_conversion_funnel": "purchase_sessions"}
+TOTALS = {
+    "mart_daily_revenue": "revenue",
+    "mart_customer_lifetime_value": "lifetime_revenue",
+    "mart_product_performance": "net_revenue",
+    "fct_orders": "total_amount",
+    "fct_sessions": "cart_value",
+    "mart_conversion_funnel": "purchase_sessions",
+}
 EVENT_MARTS = ["fct_sessions", "mart_conversion_funnel"]
 COPIES = [*(curated_copy(c) for c in CONTRACTS.values()), events_copy(EVENTS)]
 
 
 def snowflake(server: dict, database: str, timeout_s: int = 30) -> SnowflakeResource:
     """dagster-snowflake's resource pointed at the fakesnow server, with the timeouts."""
-    with SnowflakeResource(account=server["account"], user=server["user"],
-                           password=server["password"],
-                           additional_snowflake_connection_args={
-                               k: server[k] for k in ("host", "port", "protocol")}
-                           ).get_connection() as con:
+    with SnowflakeResource(
+        account=server["account"],
+        user=server["user"],
+        password=server["password"],
+        additional_snowflake_connection_args={k: server[k] for k in ("host", "port", "protocol")},
+    ).get_connection() as con:
         con.cursor().execute(f"create database if not exists {database}")
     return SnowflakeResource(
-        account=server["account"], user=server["user"], password=server["password"],
-        database=database, timezone="UTC", login_timeout=timeout_s, network_timeout=timeout_s,
+        account=server["account"],
+        user=server["user"],
+        password=server["password"],
+        database=database,
+        timezone="UTC",
+        login_timeout=timeout_s,
+        network_timeout=timeout_s,
         additional_snowflake_connection_args={
-            "host": server["host"], "port": server["port"], "protocol": server["protocol"],
-            "socket_timeout": timeout_s})
+            "host": server["host"],
+            "port": server["port"],
+            "protocol": server["protocol"],
+            "socket_timeout": timeout_s,
+        },
+    )
 
 
 def fakesnow_loader(server: dict, database: str, lake_url: str, timeout_s: int = 30):
-    return SnowflakeCuratedLoader(snowflake=snowflake(server, database, timeout_s),
-                                  lake_url=lake_url, emulator="fakesnow")
+    return SnowflakeCuratedLoader(
+        snowflake=snowflake(server, database, timeout_s), lake_url=lake_url, emulator="fakesnow"
+    )
 
 
 def _within(seconds: float, call):
@@ -97,12 +113,28 @@ def test_a_server_that_is_not_there_is_a_clear_error(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nobody listens there
-    server = {"account": "fakesnow", "user": "u", "password": "p", "host": "127.0.0.1",
-              "port": port, "protocol": "http"}
-    loader = SnowflakeCuratedLoader(snowflake=SnowflakeResource(
-        account="fakesnow", user="u", password="p", login_timeout=5, network_timeout=5,
-        additional_snowflake_connection_args={**{k: server[k] for k in ("host", "port", "protocol")},
-                                              "socket_timeout": 5}), lake_url="file:///lake")
+    server = {
+        "account": "fakesnow",
+        "user": "u",
+        "password": "p",
+        "host": "127.0.0.1",
+        "port": port,
+        "protocol": "http",
+    }
+    loader = SnowflakeCuratedLoader(
+        snowflake=SnowflakeResource(
+            account="fakesnow",
+            user="u",
+            password="p",
+            login_timeout=5,
+            network_timeout=5,
+            additional_snowflake_connection_args={
+                **{k: server[k] for k in ("host", "port", "protocol")},
+                "socket_timeout": 5,
+            },
+        ),
+        lake_url="file:///lake",
+    )
     outcome, _ = _within(60, lambda: loader.load(Lake(str(tmp_path)), [CONTRACTS["orders"]]))
     assert isinstance(outcome.get("error"), PlatformError), outcome
     assert f"127.0.0.1:{port}" in str(outcome["error"])
@@ -113,8 +145,10 @@ def _stage_urls(loader: SnowflakeCuratedLoader) -> dict[str, str]:
         cur = con.cursor()
         cur.execute("show stages in schema curated")
         names = [d[0].lower() for d in cur.description]
-        return {r["name"].lower(): r["url"] for r in (dict(zip(names, row, strict=True))
-                                                       for row in cur.fetchall())}
+        return {
+            r["name"].lower(): r["url"]
+            for r in (dict(zip(names, row, strict=True)) for row in cur.fetchall())
+        }
 
 
 def test_the_stage_follows_the_setting(tmp_path, fakesnow_server):
@@ -130,17 +164,28 @@ def test_the_stage_follows_the_setting(tmp_path, fakesnow_server):
 
 
 def _dbt_build(target: str, env: dict[str, str], target_path: Path) -> None:
-    cmd = [dbt_executable(), "build", "--profiles-dir", str(DBT_PROJECT_DIR), "--target", target,
-           "--target-path", str(target_path)]
-    done = subprocess.run(cmd, cwd=DBT_PROJECT_DIR, env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=600)
+    cmd = [
+        dbt_executable(),
+        "build",
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target",
+        target,
+        "--target-path",
+        str(target_path),
+    ]
+    done = subprocess.run(
+        cmd, cwd=DBT_PROJECT_DIR, env={**os.environ, **env}, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stdout[-3000:]
 
 
 def _profile(rows_of, total_of) -> dict[str, tuple]:
     """Rows per mart, and the money total of some, in cents (fakesnow returns sums as floats)."""
-    return {m: (rows_of(m), round(float(total_of(m, TOTALS[m])) * 100) if m in TOTALS else None)
-            for m in [*MARTS, *EVENT_MARTS]}
+    return {
+        m: (rows_of(m), round(float(total_of(m, TOTALS[m])) * 100) if m in TOTALS else None)
+        for m in [*MARTS, *EVENT_MARTS]
+    }
 
 
 def test_duckdb_and_snowflake_builds_agree(tmp_path, fakesnow_server, monkeypatch):
@@ -154,12 +199,16 @@ def test_duckdb_and_snowflake_builds_agree(tmp_path, fakesnow_server, monkeypatc
     # DuckDB: the local target
     warehouse = tmp_path / "warehouse.duckdb"
     DuckDBCuratedLoader(path=str(warehouse)).load(lake, COPIES)
-    _dbt_build("local", {"PLATFORM_WAREHOUSE_PATH": str(warehouse),
-                         "PLATFORM_LAKE_ROOT": str(lake_root)}, tmp_path / "target-duckdb")
+    _dbt_build(
+        "local",
+        {"PLATFORM_WAREHOUSE_PATH": str(warehouse), "PLATFORM_LAKE_ROOT": str(lake_root)},
+        tmp_path / "target-duckdb",
+    )
     with duckdb.connect(str(warehouse), read_only=True) as db:
         local = _profile(
             lambda m: db.execute(f"select count(*) from marts.{m}").fetchone()[0],
-            lambda m, c: db.execute(f"select sum({c}) from marts.{m}").fetchone()[0])
+            lambda m, c: db.execute(f"select sum({c}) from marts.{m}").fetchone()[0],
+        )
 
     # Snowflake SQL on fakesnow: the prod target, pointed at the server by env vars
     s = fakesnow_server
@@ -167,11 +216,18 @@ def test_duckdb_and_snowflake_builds_agree(tmp_path, fakesnow_server, monkeypatc
     loader = fakesnow_loader(s, DATABASE, f"file://{lake_root}")
     first = loader.load(lake, COPIES)
     assert all(r.files_added >= 1 and r.rows > 0 for r in first)
-    env = {"SNOWFLAKE_ACCOUNT": s["account"], "SNOWFLAKE_USER": s["user"],
-           "SNOWFLAKE_PASSWORD": s["password"], "SNOWFLAKE_ROLE": "SYSADMIN",
-           "SNOWFLAKE_DATABASE": DATABASE, "SNOWFLAKE_WAREHOUSE": "TRANSFORMING",
-           "SNOWFLAKE_HOST": s["host"], "SNOWFLAKE_PORT": str(s["port"]),
-           "SNOWFLAKE_PROTOCOL": s["protocol"], "PLATFORM_WAREHOUSE_EMULATOR": "fakesnow"}
+    env = {
+        "SNOWFLAKE_ACCOUNT": s["account"],
+        "SNOWFLAKE_USER": s["user"],
+        "SNOWFLAKE_PASSWORD": s["password"],
+        "SNOWFLAKE_ROLE": "SYSADMIN",
+        "SNOWFLAKE_DATABASE": DATABASE,
+        "SNOWFLAKE_WAREHOUSE": "TRANSFORMING",
+        "SNOWFLAKE_HOST": s["host"],
+        "SNOWFLAKE_PORT": str(s["port"]),
+        "SNOWFLAKE_PROTOCOL": s["protocol"],
+        "PLATFORM_WAREHOUSE_EMULATOR": "fakesnow",
+    }
     _dbt_build("prod", env, tmp_path / "target-snowflake")
 
     with loader.snowflake.get_connection() as con:
@@ -182,8 +238,10 @@ def test_duckdb_and_snowflake_builds_agree(tmp_path, fakesnow_server, monkeypatc
             return cur.fetchone()[0]
 
         def snowflake_profile():
-            return _profile(lambda m: one(f"select count(*) from marts.{m}"),
-                            lambda m, c: one(f"select sum({c}) from marts.{m}"))
+            return _profile(
+                lambda m: one(f"select count(*) from marts.{m}"),
+                lambda m, c: one(f"select sum({c}) from marts.{m}"),
+            )
 
         assert snowflake_profile() == local
         assert all(n > 0 for n, _ in local.values())
@@ -193,7 +251,5 @@ def test_duckdb_and_snowflake_builds_agree(tmp_path, fakesnow_server, monkeypatc
         assert all(r.unchanged for r in loader.load(lake, COPIES))
         _dbt_build("prod", env, tmp_path / "target-snowflake")
         assert snowflake_profile() == local
-        assert one("select count(*) from snapshots.snap_customers") == \
-            local["dim_customers"][0]
-        assert one("select count(distinct order_id) from marts.fct_orders") == \
-            local["fct_orders"][0]
+        assert one("select count(*) from snapshots.snap_customers") == local["dim_customers"][0]
+        assert one("select count(distinct order_id) from marts.fct_orders") == local["fct_orders"][0]

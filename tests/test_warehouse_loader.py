@@ -49,8 +49,10 @@ def _copied(loader: DuckDBCuratedLoader, table: str, key: str) -> list[tuple]:
 def _delta(lake: Lake, table: str, key: str) -> list[tuple]:
     cols = [c for c in CONTRACTS[table].curated_schema().names if c != "_commit_ts"]
     rows = DeltaTable(lake.delta_uri("curated", table)).to_pyarrow_table(columns=cols)
-    naive = [tuple(v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in r.values())
-             for r in rows.sort_by(key).to_pylist()]  # the warehouse keeps UTC without a zone
+    naive = [
+        tuple(v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in r.values())
+        for r in rows.sort_by(key).to_pylist()
+    ]  # the warehouse keeps UTC without a zone
     return naive
 
 
@@ -77,14 +79,17 @@ def test_the_copy_keeps_the_lakes_types_without_casting(shop):
     loader.load(lake, CONTRACTS.values())
     with duckdb.connect(loader.path, read_only=True) as db:
         for c in CONTRACTS.values():
-            built = db.execute("select column_name, data_type from information_schema.columns "
-                               "where table_schema = 'curated' and table_name = ? "
-                               "order by ordinal_position", [c.name]).fetchall()
+            built = db.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'curated' and table_name = ? "
+                "order by ordinal_position",
+                [c.name],
+            ).fetchall()
             assert [(n, t.lower()) for n, t in built] == [
-                (n, t.replace(" ", "").lower()) for n, t in copy_columns(c)], c.name
+                (n, t.replace(" ", "").lower()) for n, t in copy_columns(c)
+            ], c.name
     batch = _batch(1)
-    insert = DuckDBDialect().copy(curated_copy(CONTRACTS["orders"]), batch, batch.add,
-                                  lambda p: f"/lake/{p}")
+    insert = DuckDBDialect().copy(curated_copy(CONTRACTS["orders"]), batch, batch.add, lambda p: f"/lake/{p}")
     assert "cast(src." not in insert[0] and "select src.order_id, " in insert[0]
 
 
@@ -96,10 +101,16 @@ def test_a_reader_holding_the_warehouse_makes_the_load_wait_not_fail(shop):
     lake, loader, _ = shop
     duckdb.connect(loader.path).close()
     reader = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time\n"
-         f"c = duckdb.connect({loader.path!r}, read_only=True)\n"
-         "print('open', flush=True); time.sleep(1.5); c.close()"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time\n"
+            f"c = duckdb.connect({loader.path!r}, read_only=True)\n"
+            "print('open', flush=True); time.sleep(1.5); c.close()",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert reader.stdout.readline().strip() == "open"
     with pytest.raises(duckdb.IOException):  # what a writer meets without waiting
         duckdb.connect(loader.path)
@@ -115,17 +126,18 @@ def test_a_merge_rewrites_files_and_the_warehouse_copy_follows(shop):
     moved[6], moved[10] = "Zürich", datetime(2026, 1, 2, tzinfo=moved[10].tzinfo)
     new = list(rows["customers"][1])
     new[0] = 1000
-    merge_curated(Path(lake.root), "customers",
-                  upserts=[tuple(moved), tuple(new)], deletes=[3])
+    merge_curated(Path(lake.root), "customers", upserts=[tuple(moved), tuple(new)], deletes=[3])
     (r,) = loader.load(lake, [CONTRACTS["customers"]])
     assert r.files_removed >= 1 and r.files_added >= 1 and r.load_id == 2
     assert r.rows == len(rows["customers"])  # +1 inserted, -1 deleted
     assert _copied(loader, "customers", "customer_id") == _delta(lake, "customers", "customer_id")
     with duckdb.connect(loader.path, read_only=True) as db:
-        city, load_id = db.execute("select city, _load_id from curated.customers "
-                                   "where customer_id = ?", [moved[0]]).fetchone()
-        files = db.execute("select count(*) from curated._loaded_files "
-                           "where table_name = 'customers'").fetchone()[0]
+        city, load_id = db.execute(
+            "select city, _load_id from curated.customers where customer_id = ?", [moved[0]]
+        ).fetchone()
+        files = db.execute(
+            "select count(*) from curated._loaded_files where table_name = 'customers'"
+        ).fetchone()[0]
     assert (city, load_id) == ("Zürich", 2)
     assert files == len(DeltaTable(lake.delta_uri("curated", "customers")).file_uris())
     assert loader.load(lake, [CONTRACTS["customers"]])[0].unchanged
@@ -137,8 +149,11 @@ def test_a_failed_load_leaves_nothing_and_a_rerun_completes(shop, monkeypatch):
     merge_curated(Path(lake.root), "orders", deletes=[1, 2])
 
     real = DuckDBDialect.load
-    monkeypatch.setattr(DuckDBDialect, "load", lambda self, c, b, f: [
-        *real(self, c, b, f)[:-1], "select * from no_such_table", "commit"])
+    monkeypatch.setattr(
+        DuckDBDialect,
+        "load",
+        lambda self, c, b, f: [*real(self, c, b, f)[:-1], "select * from no_such_table", "commit"],
+    )
     with pytest.raises(duckdb.CatalogException):
         loader.load(lake, [CONTRACTS["orders"]])
     assert len(_copied(loader, "orders", "order_id")) == len(rows["orders"])  # rolled back whole
@@ -149,8 +164,9 @@ def test_a_failed_load_leaves_nothing_and_a_rerun_completes(shop, monkeypatch):
 
 
 def test_plan_adds_new_files_and_removes_vanished_ones():
-    snap = DeltaSnapshot("orders", 7, "file:///lake/curated/orders",
-                         {"part-b.parquet": 5, "part-c.parquet": 2})
+    snap = DeltaSnapshot(
+        "orders", 7, "file:///lake/curated/orders", {"part-b.parquet": 5, "part-c.parquet": 2}
+    )
     plan = plan_load(snap, {"part-a.parquet", "part-b.parquet"})
     assert (plan.add, plan.remove, plan.rows_added) == (("part-c.parquet",), ("part-a.parquet",), 2)
     assert snap.file_uri("part-c.parquet") == "/lake/curated/orders/part-c.parquet"
@@ -161,7 +177,8 @@ def test_tables_whose_files_do_not_hold_their_rows_are_refused():
     def table(features, partitions=()):
         return SimpleNamespace(
             protocol=lambda: SimpleNamespace(reader_features=features),
-            metadata=lambda: SimpleNamespace(partition_columns=list(partitions)))
+            metadata=lambda: SimpleNamespace(partition_columns=list(partitions)),
+        )
 
     with pytest.raises(PlatformError, match="deletionVectors"):
         snapshot_of(table(["deletionVectors"]), "orders")
@@ -182,8 +199,11 @@ def test_a_partitioned_table_is_copied_with_its_partition_values(tmp_path):
     day = events.filter(pc.equal(events["event_date"], events["event_date"][0]))
     write_events(lake, day.slice(0, 100), replace_day=day["event_date"][0].as_py())
     (again,) = loader.load(lake, [EVENTS_COPY])
-    assert (again.files_added, again.files_removed, again.rows) == \
-        (1, 1, events.num_rows - day.num_rows + 100)
+    assert (again.files_added, again.files_removed, again.rows) == (
+        1,
+        1,
+        events.num_rows - day.num_rows + 100,
+    )
     assert _copied_events(loader) == _delta_events(lake)
 
 
@@ -192,37 +212,57 @@ EVENTS_COPY = events_copy(EVENTS)
 
 def _copied_events(loader: DuckDBCuratedLoader) -> list[tuple]:
     with duckdb.connect(loader.path, read_only=True) as db:
-        return db.execute("select event_id, event_date, price from events.events "
-                          "order by event_id").fetchall()
+        return db.execute(
+            "select event_id, event_date, price from events.events order by event_id"
+        ).fetchall()
 
 
 def _delta_events(lake: Lake) -> list[tuple]:
-    rows = DeltaTable(lake.delta_uri("processed", "events")).to_pyarrow_table(
-        columns=["event_id", "event_date", "price"]).sort_by("event_id")
+    rows = (
+        DeltaTable(lake.delta_uri("processed", "events"))
+        .to_pyarrow_table(columns=["event_id", "event_date", "price"])
+        .sort_by("event_id")
+    )
     return [tuple(r.values()) for r in rows.to_pylist()]
 
 
 def test_snowflake_copies_a_partitioned_table_one_copy_per_partition_value():
-    batch = LoadBatch("events", 3, ["event_date=2026-03-01/a.parquet", "event_date=2026-03-02/b.parquet",
-                                    "event_date=2026-03-01/c.parquet"], [],
-                      {"event_date=2026-03-01/a.parquet": 5, "event_date=2026-03-02/b.parquet": 4,
-                       "event_date=2026-03-01/c.parquet": 1}, 0, 4, datetime(2026, 3, 3),
-                      {"event_date=2026-03-01/a.parquet": {"event_date": date(2026, 3, 1)},
-                       "event_date=2026-03-02/b.parquet": {"event_date": date(2026, 3, 2)},
-                       "event_date=2026-03-01/c.parquet": {"event_date": date(2026, 3, 1)}})
+    batch = LoadBatch(
+        "events",
+        3,
+        [
+            "event_date=2026-03-01/a.parquet",
+            "event_date=2026-03-02/b.parquet",
+            "event_date=2026-03-01/c.parquet",
+        ],
+        [],
+        {
+            "event_date=2026-03-01/a.parquet": 5,
+            "event_date=2026-03-02/b.parquet": 4,
+            "event_date=2026-03-01/c.parquet": 1,
+        },
+        0,
+        4,
+        datetime(2026, 3, 3),
+        {
+            "event_date=2026-03-01/a.parquet": {"event_date": date(2026, 3, 1)},
+            "event_date=2026-03-02/b.parquet": {"event_date": date(2026, 3, 2)},
+            "event_date=2026-03-01/c.parquet": {"event_date": date(2026, 3, 1)},
+        },
+    )
     stmts = SnowflakeDialect(SnowflakeStages("s3://lake/zones")).load(EVENTS_COPY, batch, None)
     copies = [s for s in stmts if s.startswith("copy into events.events")]
     assert len(copies) == 2
     assert "cast('2026-03-01' as date), metadata$filename" in copies[0]
-    assert "files = ('event_date=2026-03-01/a.parquet', 'event_date=2026-03-01/c.parquet')" \
-        in copies[0]
+    assert "files = ('event_date=2026-03-01/a.parquet', 'event_date=2026-03-01/c.parquet')" in copies[0]
     assert "from @events.lake_processed/events/)" in copies[1] and "$1:event_date" not in copies[1]
 
 
 def _batch(files: int) -> LoadBatch:
     names = [f"part-{i:05d}.parquet" for i in range(files)]
-    return LoadBatch("orders", 12, names, ["old.parquet"], dict.fromkeys(names, 10), 4, 9,
-                     datetime(2026, 11, 27, 8, 30))
+    return LoadBatch(
+        "orders", 12, names, ["old.parquet"], dict.fromkeys(names, 10), 4, 9, datetime(2026, 11, 27, 8, 30)
+    )
 
 
 def test_snowflake_load_is_copy_into_from_the_stage_in_one_transaction():
@@ -230,11 +270,16 @@ def test_snowflake_load_is_copy_into_from_the_stage_in_one_transaction():
     (stage,) = dialect.stages_of([curated_copy(c) for c in CONTRACTS.values()])
     assert stage.create_sql() == (
         "create stage if not exists curated.lake_curated url = 's3://lake/zones/curated/' "
-        "storage_integration = lake_s3 file_format = (type = parquet)")
+        "storage_integration = lake_s3 file_format = (type = parquet)"
+    )
     setup = dialect.setup(CONTRACTS.values())
-    assert any(s.startswith("create transient table if not exists curated.orders (order_id bigint, "
-                            "customer_id bigint, status varchar, order_ts timestamp_ntz")
-               for s in setup)
+    assert any(
+        s.startswith(
+            "create transient table if not exists curated.orders (order_id bigint, "
+            "customer_id bigint, status varchar, order_ts timestamp_ntz"
+        )
+        for s in setup
+    )
     stmts = dialect.load(CONTRACTS["orders"], _batch(2), file_uri=None)
     assert stmts[0] == "begin" and stmts[-1] == "commit"
     assert stmts[1] == "delete from curated.orders where _file in ('orders/old.parquet')"
@@ -247,7 +292,8 @@ def test_snowflake_load_is_copy_into_from_the_stage_in_one_transaction():
         "$1:shipping_country::varchar, $1:updated_at::timestamp_ntz, "
         "$1:_commit_ts::timestamp_ntz, metadata$filename, 9, "
         "cast('2026-11-27 08:30:00.000000' as timestamp_ntz) from @curated.lake_curated/orders/) "
-        "files = ('part-00000.parquet', 'part-00001.parquet') file_format = (type = parquet)")
+        "files = ('part-00000.parquet', 'part-00001.parquet') file_format = (type = parquet)"
+    )
     assert stmts[5].startswith("insert into curated._loads values (9, 'orders', 12, 2, 1, 20, 4, ")
 
 
@@ -262,11 +308,16 @@ def test_snowflake_copies_at_most_1000_files_per_statement_and_fakesnow_one_each
 
 
 def test_bootstrap_gives_the_loader_its_schema_and_nothing_more():
-    sql = snowflake_bootstrap_sql(SnowflakeStages(), "LAKEHOUSE", "LOADER", "ANALYST",
-                                  "TRANSFORMER")
+    sql = snowflake_bootstrap_sql(SnowflakeStages(), "LAKEHOUSE", "LOADER", "ANALYST", "TRANSFORMER")
     loader = [s for s in sql if s.endswith("to role LOADER")]
-    assert all(" schema LAKEHOUSE.curated " in s or " schema LAKEHOUSE.events " in s
-               or " database " in s or " integration " in s for s in loader)
-    assert any("insert, update, delete" in s and "future tables in schema LAKEHOUSE.curated" in s
-               for s in loader)
+    assert all(
+        " schema LAKEHOUSE.curated " in s
+        or " schema LAKEHOUSE.events " in s
+        or " database " in s
+        or " integration " in s
+        for s in loader
+    )
+    assert any(
+        "insert, update, delete" in s and "future tables in schema LAKEHOUSE.curated" in s for s in loader
+    )
     assert not [s for s in sql if "ANALYST" in s and "curated" in s]

@@ -30,26 +30,32 @@ def _window(probe, **run) -> "dict | None":
 
 def test_one_partition_is_its_utc_day_end_exclusive():
     assert _window(partitioned_probe, partition_key="2026-03-01") == {
-        "window_start": "2026-03-01", "window_end": "2026-03-02"}
+        "window_start": "2026-03-01",
+        "window_end": "2026-03-02",
+    }
 
 
 def test_a_backfill_range_is_one_window_over_all_its_days():
-    tags = {"dagster/asset_partition_range_start": "2026-02-27",
-            "dagster/asset_partition_range_end": "2026-03-02"}
+    tags = {
+        "dagster/asset_partition_range_start": "2026-02-27",
+        "dagster/asset_partition_range_end": "2026-03-02",
+    }
     assert _window(partitioned_probe, tags=tags) == {
-        "window_start": "2026-02-27", "window_end": "2026-03-03"}  # across a month's end
+        "window_start": "2026-02-27",
+        "window_end": "2026-03-03",
+    }  # across a month's end
 
 
 @pytest.mark.parametrize("trigger", CDC_TRIGGERS)
 def test_a_cdc_run_names_a_partition_but_re_derives_no_window(trigger):
-    assert _window(partitioned_probe, partition_key="2026-03-01",
-                   tags={TRIGGER_TAG: trigger}) is None
+    assert _window(partitioned_probe, partition_key="2026-03-01", tags={TRIGGER_TAG: trigger}) is None
 
 
 def test_a_run_started_by_hand_with_a_partition_has_its_window_whatever_other_tags():
-    assert _window(partitioned_probe, partition_key="2026-03-01",
-                   tags={TRIGGER_TAG: "manual"}) == {
-        "window_start": "2026-03-01", "window_end": "2026-03-02"}
+    assert _window(partitioned_probe, partition_key="2026-03-01", tags={TRIGGER_TAG: "manual"}) == {
+        "window_start": "2026-03-01",
+        "window_end": "2026-03-02",
+    }
 
 
 def test_without_a_partition_there_is_no_window():

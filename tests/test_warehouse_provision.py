@@ -14,12 +14,20 @@ pytestmark = pytest.mark.slow  # a fakesnow server and ~30 statements
 @pytest.fixture
 def snowflake_env(fakesnow_server, monkeypatch):
     s = fakesnow_server
-    for k, v in {"SNOWFLAKE_ACCOUNT": s["account"], "SNOWFLAKE_USER": s["user"],
-                 "SNOWFLAKE_PASSWORD": s["password"], "SNOWFLAKE_DATABASE": "PROVISIONED",
-                 "SNOWFLAKE_WAREHOUSE": "TRANSFORMING", "SNOWFLAKE_ROLE": "SYSADMIN",
-                 "SNOWFLAKE_HOST": s["host"], "SNOWFLAKE_PORT": str(s["port"]),
-                 "SNOWFLAKE_PROTOCOL": s["protocol"], "PLATFORM_LAKE_URI": "s3://lake/zones",
-                 "SNOWFLAKE_LOGIN_TIMEOUT_S": "10", "SNOWFLAKE_NETWORK_TIMEOUT_S": "10"}.items():
+    for k, v in {
+        "SNOWFLAKE_ACCOUNT": s["account"],
+        "SNOWFLAKE_USER": s["user"],
+        "SNOWFLAKE_PASSWORD": s["password"],
+        "SNOWFLAKE_DATABASE": "PROVISIONED",
+        "SNOWFLAKE_WAREHOUSE": "TRANSFORMING",
+        "SNOWFLAKE_ROLE": "SYSADMIN",
+        "SNOWFLAKE_HOST": s["host"],
+        "SNOWFLAKE_PORT": str(s["port"]),
+        "SNOWFLAKE_PROTOCOL": s["protocol"],
+        "PLATFORM_LAKE_URI": "s3://lake/zones",
+        "SNOWFLAKE_LOGIN_TIMEOUT_S": "10",
+        "SNOWFLAKE_NETWORK_TIMEOUT_S": "10",
+    }.items():
         monkeypatch.setenv(k, v)
     monkeypatch.delenv("PLATFORM_WAREHOUSE_STAGE_URL", raising=False)
     return ProvisionSettings("s3://lake/zones", "t", "s", 1, "p_", aws=None)  # type: ignore[arg-type]
@@ -35,7 +43,8 @@ def test_snowflake_is_provisioned_once_and_follows_the_lake(snowflake_env, monke
         *(f"Snowflake schema PROVISIONED.{s}" for s in ["curated", "events", *dbt_schemas()]),
         "Snowflake file format curated.lake_parquet",
         "Snowflake stage curated.lake_curated (s3://lake/zones/curated/)",
-        "Snowflake stage events.lake_processed (s3://lake/zones/processed/)"]
+        "Snowflake stage events.lake_processed (s3://lake/zones/processed/)",
+    ]
     assert {c.rsplit(".", 1)[-1] for c in first.created if " schema " in c} == schemas
 
     again = provision_snowflake(snowflake_env)
@@ -45,4 +54,5 @@ def test_snowflake_is_provisioned_once_and_follows_the_lake(snowflake_env, monke
     moved = provision_snowflake(snowflake_env)
     assert moved.created == [] and moved.updated == [
         "Snowflake stage curated.lake_curated (s3://moved/zones/curated/)",
-        "Snowflake stage events.lake_processed (s3://moved/zones/processed/)"]
+        "Snowflake stage events.lake_processed (s3://moved/zones/processed/)",
+    ]

@@ -41,9 +41,13 @@ def register_all(lake: Lake, catalog: Catalog, prefix: str) -> dict[str, dict]:
         if entry is None:
             out[str(ref)] = {"outcome": "not built yet"}
             continue
-        out[str(ref)] = {"outcome": catalog.register(entry), "database": entry.database,
-                         "location": entry.location, "columns": len(entry.columns),
-                         "partition_keys": [k.name for k in entry.partition_keys]}
+        out[str(ref)] = {
+            "outcome": catalog.register(entry),
+            "database": entry.database,
+            "location": entry.location,
+            "columns": len(entry.columns),
+            "partition_keys": [k.name for k in entry.partition_keys],
+        }
     return out
 
 
@@ -62,41 +66,53 @@ def stale_tables(lake: Lake, catalog: Catalog, prefix: str) -> dict[str, str]:
     return stale
 
 
-@asset(key=CATALOG_KEY, deps=[AssetKey(r.key_path) for r in delta_tables()], group_name="catalog",
-       description="Every processed and curated Delta table and the processed clickstream "
-                   "registered in the catalog (local SQLite or AWS Glue): location, schema, "
-                   "partition keys, table type.")
-def catalog_tables(context: AssetExecutionContext, lake: LakeResource,
-                   catalog: CatalogResource) -> MaterializeResult:
+@asset(
+    key=CATALOG_KEY,
+    deps=[AssetKey(r.key_path) for r in delta_tables()],
+    group_name="catalog",
+    description="Every processed and curated Delta table and the processed clickstream "
+    "registered in the catalog (local SQLite or AWS Glue): location, schema, "
+    "partition keys, table type.",
+)
+def catalog_tables(
+    context: AssetExecutionContext, lake: LakeResource, catalog: CatalogResource
+) -> MaterializeResult:
     result = register_all(lake.lake(), catalog.catalog(), catalog.database_prefix)
     by_outcome: dict[str, list[str]] = {}
     for table, r in result.items():
         by_outcome.setdefault(r["outcome"], []).append(table)
     context.log.info(", ".join(f"{k}: {len(v)}" for k, v in sorted(by_outcome.items())))
-    return MaterializeResult(metadata={
-        "catalog": catalog.kind,
-        "tables_registered": sum(1 for r in result.values() if "database" in r),
-        "created": MetadataValue.json(by_outcome.get("created", [])),
-        "updated": MetadataValue.json(by_outcome.get("updated", [])),
-        "not_built_yet": MetadataValue.json(by_outcome.get("not built yet", [])),
-        "tables": MetadataValue.json(result)})
+    return MaterializeResult(
+        metadata={
+            "catalog": catalog.kind,
+            "tables_registered": sum(1 for r in result.values() if "database" in r),
+            "created": MetadataValue.json(by_outcome.get("created", [])),
+            "updated": MetadataValue.json(by_outcome.get("updated", [])),
+            "not_built_yet": MetadataValue.json(by_outcome.get("not built yet", [])),
+            "tables": MetadataValue.json(result),
+        }
+    )
 
 
-@sensor(name="catalog_schema_sensor", minimum_interval_seconds=300, asset_selection=[CATALOG_KEY],
-        default_status=DefaultSensorStatus.RUNNING,
-        description="Crawler-like: requests a catalog update when a Delta table's schema no "
-                    "longer matches its catalog entry (or a new table is not registered).")
-def catalog_schema_sensor(context: SensorEvaluationContext, lake: LakeResource,
-                          catalog: CatalogResource):
+@sensor(
+    name="catalog_schema_sensor",
+    minimum_interval_seconds=300,
+    asset_selection=[CATALOG_KEY],
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Crawler-like: requests a catalog update when a Delta table's schema no "
+    "longer matches its catalog entry (or a new table is not registered).",
+)
+def catalog_schema_sensor(context: SensorEvaluationContext, lake: LakeResource, catalog: CatalogResource):
     stale = stale_tables(lake.lake(), catalog.catalog(), catalog.database_prefix)
     if not stale:
         return SkipReason("every table's catalog entry matches its Delta schema")
     # the run key names the schemas to register: the same change never launches twice
     state = ";".join(f"{t}={fp}" for t, fp in sorted(stale.items()))
-    return RunRequest(run_key=hashlib.sha256(state.encode()).hexdigest()[:24],
-                      asset_selection=[CATALOG_KEY],
-                      tags={"lakehouse/trigger": "schema_change",
-                            "lakehouse/tables": ",".join(sorted(stale))[:200]})
+    return RunRequest(
+        run_key=hashlib.sha256(state.encode()).hexdigest()[:24],
+        asset_selection=[CATALOG_KEY],
+        tags={"lakehouse/trigger": "schema_change", "lakehouse/tables": ",".join(sorted(stale))[:200]},
+    )
 
 
 catalog_assets = [catalog_tables]

@@ -35,8 +35,9 @@ class Catalog(ABC):
     def register(self, table: CatalogTable) -> Outcome:
         """Create the table, or update it (a new version) if anything registered changed."""
         table = table.with_fingerprint()
-        self.ensure_database(table.database, f"Delta tables of the lake's "
-                                             f"{table.parameters.get('lakehouse.zone', '')} zone")
+        self.ensure_database(
+            table.database, f"Delta tables of the lake's {table.parameters.get('lakehouse.zone', '')} zone"
+        )
         existing = self.get_table(table.database, table.name)
         if existing is None:
             self._create(table)

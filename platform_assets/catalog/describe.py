@@ -27,12 +27,13 @@ LINEAGE = {
 COMMENT_MAX = 255  # Glue's limit for a column comment
 
 
-def _column_notes(c: TableContract | EventContract, zone: str
-                  ) -> dict[str, tuple[str, dict[str, str]]]:
+def _column_notes(c: TableContract | EventContract, zone: str) -> dict[str, tuple[str, dict[str, str]]]:
     notes: dict[str, tuple[str, dict[str, str]]] = {}
     if isinstance(c, EventContract):  # no personal data; the platform adds derived columns
-        return {**{f.name: (f.description, {}) for f in c.fields},
-                **{name: (text, {}) for name, _, text in DERIVED_DOCS}}
+        return {
+            **{f.name: (f.description, {}) for f in c.fields},
+            **{name: (text, {}) for name, _, text in DERIVED_DOCS},
+        }
     for col in c.columns:
         name = col.curated_name if zone == "curated" else col.name
         if name is None:
@@ -68,10 +69,20 @@ def describe_table(lake: Lake, ref: TableRef, prefix: str = "lakehouse_") -> Cat
         (keys if f["name"] in partitions else columns).append(col)
     keys.sort(key=lambda k: partitions.index(k.name))
     return CatalogTable(
-        database=database_name(prefix, ref.zone), name=c.name, location=ref.uri(lake),
-        columns=tuple(columns), partition_keys=tuple(keys), description=c.description,
-        owner=c.owner, parameters={
-            "table_type": "DELTA", "classification": "delta", "EXTERNAL": "TRUE",
-            "spark.sql.sources.provider": "delta", "lakehouse.zone": ref.zone,
-            "lakehouse.primary_key": c.key, "lakehouse.clustering": ",".join(clustering),
-        })
+        database=database_name(prefix, ref.zone),
+        name=c.name,
+        location=ref.uri(lake),
+        columns=tuple(columns),
+        partition_keys=tuple(keys),
+        description=c.description,
+        owner=c.owner,
+        parameters={
+            "table_type": "DELTA",
+            "classification": "delta",
+            "EXTERNAL": "TRUE",
+            "spark.sql.sources.provider": "delta",
+            "lakehouse.zone": ref.zone,
+            "lakehouse.primary_key": c.key,
+            "lakehouse.clustering": ",".join(clustering),
+        },
+    )

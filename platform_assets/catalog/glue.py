@@ -33,14 +33,18 @@ def _from_column(d: dict) -> CatalogColumn:
 
 def table_input(t: CatalogTable) -> dict:
     return {
-        "Name": t.name, "Description": t.description[:2048], "Owner": t.owner,
-        "TableType": t.table_type, "Parameters": dict(t.parameters),
+        "Name": t.name,
+        "Description": t.description[:2048],
+        "Owner": t.owner,
+        "TableType": t.table_type,
+        "Parameters": dict(t.parameters),
         "PartitionKeys": [_column(k) for k in t.partition_keys],
         "StorageDescriptor": {
-            "Columns": [_column(c) for c in t.columns], "Location": t.location,
-            "InputFormat": PARQUET_IN, "OutputFormat": PARQUET_OUT,
-            "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE,
-                          "Parameters": {"path": t.location}},
+            "Columns": [_column(c) for c in t.columns],
+            "Location": t.location,
+            "InputFormat": PARQUET_IN,
+            "OutputFormat": PARQUET_OUT,
+            "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE, "Parameters": {"path": t.location}},
         },
     }
 
@@ -48,11 +52,16 @@ def table_input(t: CatalogTable) -> dict:
 def _from_glue(database: str, d: dict) -> CatalogTable:
     sd = d.get("StorageDescriptor", {})
     return CatalogTable(
-        database=database, name=d["Name"], location=sd.get("Location", ""),
+        database=database,
+        name=d["Name"],
+        location=sd.get("Location", ""),
         columns=tuple(_from_column(c) for c in sd.get("Columns", [])),
         partition_keys=tuple(_from_column(c) for c in d.get("PartitionKeys", [])),
-        table_type=d.get("TableType", ""), description=d.get("Description", ""),
-        owner=d.get("Owner", ""), parameters=d.get("Parameters", {}))
+        table_type=d.get("TableType", ""),
+        description=d.get("Description", ""),
+        owner=d.get("Owner", ""),
+        parameters=d.get("Parameters", {}),
+    )
 
 
 class GlueCatalog(Catalog):
@@ -64,15 +73,13 @@ class GlueCatalog(Catalog):
             self.glue.get_database(Name=name)
         except self.glue.exceptions.EntityNotFoundException:
             try:
-                self.glue.create_database(DatabaseInput={"Name": name,
-                                                         "Description": description})
+                self.glue.create_database(DatabaseInput={"Name": name, "Description": description})
             except self.glue.exceptions.AlreadyExistsException:
                 pass  # created concurrently
 
     def get_table(self, database: str, name: str) -> CatalogTable | None:
         try:
-            return _from_glue(database, self.glue.get_table(DatabaseName=database,
-                                                            Name=name)["Table"])
+            return _from_glue(database, self.glue.get_table(DatabaseName=database, Name=name)["Table"])
         except self.glue.exceptions.EntityNotFoundException:
             return None
 
@@ -84,13 +91,11 @@ class GlueCatalog(Catalog):
             return []
 
     def version_count(self, database: str, name: str) -> int:
-        pages = self.glue.get_paginator("get_table_versions").paginate(
-            DatabaseName=database, TableName=name)
+        pages = self.glue.get_paginator("get_table_versions").paginate(DatabaseName=database, TableName=name)
         return sum(len(page["TableVersions"]) for page in pages)
 
     def _create(self, table: CatalogTable) -> None:
         self.glue.create_table(DatabaseName=table.database, TableInput=table_input(table))
 
     def _update(self, table: CatalogTable) -> None:
-        self.glue.update_table(DatabaseName=table.database, TableInput=table_input(table),
-                               SkipArchive=False)
+        self.glue.update_table(DatabaseName=table.database, TableInput=table_input(table), SkipArchive=False)

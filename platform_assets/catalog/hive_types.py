@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 _PRIMITIVES = {
-    "string": "string", "long": "bigint", "integer": "int", "short": "smallint",
-    "byte": "tinyint", "float": "float", "double": "double", "boolean": "boolean",
-    "binary": "binary", "date": "date", "timestamp": "timestamp", "timestamp_ntz": "timestamp",
+    "string": "string",
+    "long": "bigint",
+    "integer": "int",
+    "short": "smallint",
+    "byte": "tinyint",
+    "float": "float",
+    "double": "double",
+    "boolean": "boolean",
+    "binary": "binary",
+    "date": "date",
+    "timestamp": "timestamp",
+    "timestamp_ntz": "timestamp",
 }
 
 

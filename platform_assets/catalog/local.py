@@ -36,13 +36,18 @@ class LocalCatalog(Catalog):
 
     def ensure_database(self, name: str, description: str = "") -> None:
         with closing(self._connect()) as db, db:
-            db.execute("INSERT OR IGNORE INTO databases VALUES (?, ?, ?)",
-                       (name, description, datetime.now(UTC).isoformat()))
+            db.execute(
+                "INSERT OR IGNORE INTO databases VALUES (?, ?, ?)",
+                (name, description, datetime.now(UTC).isoformat()),
+            )
 
     def get_table(self, database: str, name: str) -> CatalogTable | None:
         with closing(self._connect()) as db:
-            row = db.execute("SELECT definition FROM table_versions WHERE database = ? AND "
-                             "name = ? ORDER BY version DESC LIMIT 1", (database, name)).fetchone()
+            row = db.execute(
+                "SELECT definition FROM table_versions WHERE database = ? AND "
+                "name = ? ORDER BY version DESC LIMIT 1",
+                (database, name),
+            ).fetchone()
         return CatalogTable.from_json(row[0]) if row else None
 
     def list_tables(self, database: str) -> list[CatalogTable]:
@@ -50,21 +55,32 @@ class LocalCatalog(Catalog):
             rows = db.execute(
                 "SELECT definition FROM table_versions t WHERE database = ? AND version = "
                 "(SELECT max(version) FROM table_versions WHERE database = t.database AND "
-                "name = t.name) ORDER BY name", (database,)).fetchall()
+                "name = t.name) ORDER BY name",
+                (database,),
+            ).fetchall()
         return [CatalogTable.from_json(r[0]) for r in rows]
 
     def version_count(self, database: str, name: str) -> int:
         with closing(self._connect()) as db:
-            return db.execute("SELECT count(*) FROM table_versions WHERE database = ? AND "
-                              "name = ?", (database, name)).fetchone()[0]
+            return db.execute(
+                "SELECT count(*) FROM table_versions WHERE database = ? AND name = ?", (database, name)
+            ).fetchone()[0]
 
     def _insert(self, table: CatalogTable) -> None:
         with closing(self._connect()) as db, db:
             db.execute(
                 "INSERT INTO table_versions SELECT ?, ?, coalesce(max(version), 0) + 1, ?, ?, ? "
                 "FROM table_versions WHERE database = ? AND name = ?",
-                (table.database, table.name, table.to_json(), table.registered_fingerprint,
-                 datetime.now(UTC).isoformat(), table.database, table.name))
+                (
+                    table.database,
+                    table.name,
+                    table.to_json(),
+                    table.registered_fingerprint,
+                    datetime.now(UTC).isoformat(),
+                    table.database,
+                    table.name,
+                ),
+            )
 
     _create = _insert
     _update = _insert

@@ -37,8 +37,9 @@ class CatalogTable:
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     def with_fingerprint(self) -> CatalogTable:
-        return CatalogTable(**{**self.__dict__,
-                               "parameters": {**self.parameters, FINGERPRINT: self.fingerprint()}})
+        return CatalogTable(
+            **{**self.__dict__, "parameters": {**self.parameters, FINGERPRINT: self.fingerprint()}}
+        )
 
     @property
     def registered_fingerprint(self) -> str | None:

@@ -15,8 +15,7 @@ from platform_assets.catalog.base import Catalog
 class CatalogResource(AwsResource):
     kind: str = Field(default="local", description="local (SQLite) or glue")
     path: str | None = Field(default=None, description="local: the SQLite file")
-    database_prefix: str = Field(default="lakehouse_",
-                                 description="databases are <prefix><zone>")
+    database_prefix: str = Field(default="lakehouse_", description="databases are <prefix><zone>")
 
     def catalog(self) -> Catalog:
         if self.kind == "local":

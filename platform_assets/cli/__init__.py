@@ -40,8 +40,11 @@ from platform_assets.cli.tables import table
 from platform_assets.errors import PlatformError
 
 
-@click.group(cls=Group, list_environment=False,
-             epilog="`lakehouse GROUP --help` lists the environment variables its commands read.")
+@click.group(
+    cls=Group,
+    list_environment=False,
+    epilog="`lakehouse GROUP --help` lists the environment variables its commands read.",
+)
 def lakehouse() -> None:
     """The lakehouse platform's command line."""
 

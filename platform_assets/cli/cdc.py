@@ -19,8 +19,7 @@ def cdc() -> None:
 
 @cdc.command(environment=union(LAKE, OLTP))
 @click.option("--continuous", is_flag=True, help="Keep capturing until interrupted.")
-@click.option("--interval", type=SECONDS, default=2.0,
-              help="Seconds between captures with --continuous.")
+@click.option("--interval", type=SECONDS, default=2.0, help="Seconds between captures with --continuous.")
 def capture(continuous: bool, interval: float) -> None:
     """Capture the pending changes into DMS-format files (once, or --continuous)."""
     import psycopg
@@ -45,10 +44,13 @@ def capture(continuous: bool, interval: float) -> None:
 
 
 @cdc.command(name="full-load", environment=union(LAKE, OLTP))
-@click.option("--no-slot", is_flag=True,
-              help="Do not create the replication slot first (a DMS task does the CDC). "
-                   "Without this flag the slot keeps the changes after the snapshot for "
-                   "`cdc capture`, and holds WAL on the source until they are captured.")
+@click.option(
+    "--no-slot",
+    is_flag=True,
+    help="Do not create the replication slot first (a DMS task does the CDC). "
+    "Without this flag the slot keeps the changes after the snapshot for "
+    "`cdc capture`, and holds WAL on the source until they are captured.",
+)
 def full_load(no_slot: bool) -> None:
     """Take a full load of every table into the raw zone of the current profile (LOAD files).
 

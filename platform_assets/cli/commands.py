@@ -11,8 +11,7 @@ import click
 
 from platform_assets.cli.environment import help_rows, union
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "show_default": True,
-           "max_content_width": 100}
+CONTEXT = {"help_option_names": ["-h", "--help"], "show_default": True, "max_content_width": 100}
 
 
 def _format_environment(names: tuple[str, ...], formatter: click.HelpFormatter) -> None:

@@ -17,11 +17,19 @@ def docs() -> None:
 
 @docs.command(environment=("PLATFORM_HOME", "PLATFORM_DOCS_PORT", *DBT_PROD))
 @click.option("--host", default="127.0.0.1", help="The address to listen on.")
-@click.option("--port", type=PORT, envvar="PLATFORM_DOCS_PORT",
-              default=declared("PLATFORM_DOCS_PORT").default,
-              help="The port to listen on; PLATFORM_DOCS_PORT when set.")
-@click.option("--target", type=click.Choice(["local", "prod"]), default="local",
-              help="The dbt target the docs describe (prod: Snowflake, from SNOWFLAKE_*).")
+@click.option(
+    "--port",
+    type=PORT,
+    envvar="PLATFORM_DOCS_PORT",
+    default=declared("PLATFORM_DOCS_PORT").default,
+    help="The port to listen on; PLATFORM_DOCS_PORT when set.",
+)
+@click.option(
+    "--target",
+    type=click.Choice(["local", "prod"]),
+    default="local",
+    help="The dbt target the docs describe (prod: Snowflake, from SNOWFLAKE_*).",
+)
 def serve(host: str, port: int, target: str) -> None:
     """Generate the dbt docs, then serve them until interrupted."""
     from platform_assets.warehouse.docs import serve_docs

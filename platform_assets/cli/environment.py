@@ -15,20 +15,42 @@ from collections.abc import Iterable
 from platform_assets.variables import declared
 
 PROFILE = ("PLATFORM_ENV", "PLATFORM_HOME")
-AWS = ("AWS_REGION", "AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID",
-       "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PLATFORM_AWS_CONNECT_TIMEOUT_S",
-       "PLATFORM_AWS_READ_TIMEOUT_S", "PLATFORM_AWS_MAX_ATTEMPTS")
+AWS = (
+    "AWS_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "PLATFORM_AWS_CONNECT_TIMEOUT_S",
+    "PLATFORM_AWS_READ_TIMEOUT_S",
+    "PLATFORM_AWS_MAX_ATTEMPTS",
+)
 LAKE = (*PROFILE, "PLATFORM_LAKE_URI", *AWS)
 OLTP = ("PLATFORM_HOME", "PLATFORM_OLTP_DSN")  # the embedded server lives under the home
 METADATA = (*PROFILE, "PLATFORM_METADATA_TABLE", *AWS)
 EVENTS = (*LAKE, "PLATFORM_EVENTS_STREAM", "PLATFORM_METADATA_TABLE")
 DAGSTER = ("DAGSTER_HOME", "PLATFORM_DAGSTER_STATE", "PLATFORM_DAGSTER_LOGS")
-SHARING = ("PLATFORM_SHARING_TOKENS", "PLATFORM_SHARING_TOKENS_FILE", "PLATFORM_SHARING_SECRET",
-           "PLATFORM_SHARING_PUBLIC_URL")
+SHARING = (
+    "PLATFORM_SHARING_TOKENS",
+    "PLATFORM_SHARING_TOKENS_FILE",
+    "PLATFORM_SHARING_SECRET",
+    "PLATFORM_SHARING_PUBLIC_URL",
+)
 # dbt_project/profiles.yml's target prod (Snowflake)
-DBT_PROD = ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD", "SNOWFLAKE_ROLE",
-            "SNOWFLAKE_DATABASE", "SNOWFLAKE_WAREHOUSE", "SNOWFLAKE_SCHEMA", "SNOWFLAKE_HOST",
-            "SNOWFLAKE_PORT", "SNOWFLAKE_PROTOCOL", "PLATFORM_WAREHOUSE_EMULATOR")
+DBT_PROD = (
+    "SNOWFLAKE_ACCOUNT",
+    "SNOWFLAKE_USER",
+    "SNOWFLAKE_PASSWORD",
+    "SNOWFLAKE_ROLE",
+    "SNOWFLAKE_DATABASE",
+    "SNOWFLAKE_WAREHOUSE",
+    "SNOWFLAKE_SCHEMA",
+    "SNOWFLAKE_HOST",
+    "SNOWFLAKE_PORT",
+    "SNOWFLAKE_PROTOCOL",
+    "PLATFORM_WAREHOUSE_EMULATOR",
+)
 
 
 def union(*lists: Iterable[str]) -> tuple[str, ...]:
@@ -41,7 +63,9 @@ def help_rows(names: Iterable[str]) -> list[tuple[str, str]]:
     rows = []
     for name in names:
         var = declared(name)  # a PlatformError naming an undeclared variable
-        notes = ["required in prod" if var.required else
-                 f"default {var.default}" if var.default else "", "secret" if var.secret else ""]
+        notes = [
+            "required in prod" if var.required else f"default {var.default}" if var.default else "",
+            "secret" if var.secret else "",
+        ]
         rows.append((name, "; ".join([var.meaning, *filter(None, notes)])))
     return rows

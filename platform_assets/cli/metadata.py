@@ -32,21 +32,28 @@ def publish() -> None:
 
 
 @metadata.command(environment=METADATA)
-@click.argument("name", required=False, default=None,
-                help="One contract to print in full, e.g. orders (default: list them all).")
+@click.argument(
+    "name",
+    required=False,
+    default=None,
+    help="One contract to print in full, e.g. orders (default: list them all).",
+)
 def show(name: str | None) -> None:
     """The published contracts, or one in full."""
     store = _store()
     if name:
         doc = store.contract(name)
         if doc is None:
-            raise PlatformError(f"no contract {name!r} in the metadata store; run "
-                                f"`lakehouse metadata publish`")
+            raise PlatformError(
+                f"no contract {name!r} in the metadata store; run `lakehouse metadata publish`"
+            )
         print(json.dumps(doc, indent=2))
         return
     for contract_name, doc in sorted(store.contracts().items()):
         last = [store.last_materialization(d) for d in doc["datasets"]]
         when = max((m["timestamp"] for m in last if m), default=None)
-        print(f"{contract_name:<12} v{doc['schema_version']}  "
-              f"datasets={','.join(doc['datasets'])}  last_materialized="
-              f"{datetime.fromtimestamp(when, UTC).isoformat() if when else '-'}")
+        print(
+            f"{contract_name:<12} v{doc['schema_version']}  "
+            f"datasets={','.join(doc['datasets'])}  last_materialized="
+            f"{datetime.fromtimestamp(when, UTC).isoformat() if when else '-'}"
+        )

@@ -16,8 +16,9 @@ def _dsn() -> str:
     from platform_assets.settings import locations
     from platform_assets.variables import value
 
-    return OltpResource(data_dir=str(locations().oltp_data_dir),
-                        dsn=value("PLATFORM_OLTP_DSN")).resolved_dsn()
+    return OltpResource(
+        data_dir=str(locations().oltp_data_dir), dsn=value("PLATFORM_OLTP_DSN")
+    ).resolved_dsn()
 
 
 @click.group(cls=Group)
@@ -56,8 +57,9 @@ def seed(orders: int, seed: int, reset: bool) -> None:
 
 @oltp.command(environment=OLTP)
 @click.option("--transactions", type=COUNT, default=1000, help="How many transactions to run.")
-@click.option("--rate", type=RATE, default=None,
-              help="Transactions per second (default: as fast as possible).")
+@click.option(
+    "--rate", type=RATE, default=None, help="Transactions per second (default: as fast as possible)."
+)
 @click.option("--seed", type=SEED, default=42, help="Random seed of the workload.")
 def simulate(transactions: int, rate: float | None, seed: int) -> None:
     """Run a workload of inserts, updates and deletes against the shop."""

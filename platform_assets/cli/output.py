@@ -11,8 +11,10 @@ def _cell(value, width: int | None = 32) -> str:
 def format_rows(rows: list[dict], columns: list[str], wrap_last: bool = False) -> str:
     """Rows under a header; long cells are cut unless they are in the last column and
     `wrap_last`."""
-    cells = [[_cell(r.get(c), None if wrap_last and i == len(columns) - 1 else 32)
-              for i, c in enumerate(columns)] for r in rows]
+    cells = [
+        [_cell(r.get(c), None if wrap_last and i == len(columns) - 1 else 32) for i, c in enumerate(columns)]
+        for r in rows
+    ]
     widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
 
     def line(values: list[str]) -> str:

@@ -18,11 +18,27 @@ from platform_assets.cli.environment import (
 from platform_assets.cli.values import COUNT
 
 # what provisioning, the full load and a prod run of the whole graph read
-UP = union(LAKE, OLTP, METADATA, EVENTS, DAGSTER, DBT_PROD, (
-    "PLATFORM_EVENTS_SHARDS", "PLATFORM_GLUE_DATABASE_PREFIX", "PLATFORM_PII_HASH_KEY",
-    "SNOWFLAKE_LOADER_ROLE", "SNOWFLAKE_STORAGE_INTEGRATION", "SNOWFLAKE_LOGIN_TIMEOUT_S",
-    "SNOWFLAKE_NETWORK_TIMEOUT_S", "SNOWFLAKE_SOCKET_TIMEOUT_S", "PLATFORM_WAREHOUSE_STAGE_URL",
-    "PLATFORM_PROCESSED_ENGINE", "PLATFORM_METRICS_NAMESPACE"))
+UP = union(
+    LAKE,
+    OLTP,
+    METADATA,
+    EVENTS,
+    DAGSTER,
+    DBT_PROD,
+    (
+        "PLATFORM_EVENTS_SHARDS",
+        "PLATFORM_GLUE_DATABASE_PREFIX",
+        "PLATFORM_PII_HASH_KEY",
+        "SNOWFLAKE_LOADER_ROLE",
+        "SNOWFLAKE_STORAGE_INTEGRATION",
+        "SNOWFLAKE_LOGIN_TIMEOUT_S",
+        "SNOWFLAKE_NETWORK_TIMEOUT_S",
+        "SNOWFLAKE_SOCKET_TIMEOUT_S",
+        "PLATFORM_WAREHOUSE_STAGE_URL",
+        "PLATFORM_PROCESSED_ENGINE",
+        "PLATFORM_METRICS_NAMESPACE",
+    ),
+)
 
 
 @click.group(cls=Group)
@@ -31,13 +47,20 @@ def prod() -> None:
 
 
 @prod.command(environment=UP)
-@click.option("--orders", type=COUNT, default=5_000,
-              help="Orders to seed into an empty embedded Postgres (local servers only).")
-@click.option("--local-servers/--no-local-servers", default=None,
-              help="Start moto's and fakesnow's servers and write .platform/prod-trial.env, or "
-                   "use the environment's endpoints and credentials as they are (a real "
-                   "account). Default: local servers unless PLATFORM_LAKE_URI names another "
-                   "lake than the trial's.")
+@click.option(
+    "--orders",
+    type=COUNT,
+    default=5_000,
+    help="Orders to seed into an empty embedded Postgres (local servers only).",
+)
+@click.option(
+    "--local-servers/--no-local-servers",
+    default=None,
+    help="Start moto's and fakesnow's servers and write .platform/prod-trial.env, or "
+    "use the environment's endpoints and credentials as they are (a real "
+    "account). Default: local servers unless PLATFORM_LAKE_URI names another "
+    "lake than the trial's.",
+)
 def up(orders: int, local_servers: bool | None) -> None:
     """Provision what prod needs, take the first full load, run the whole graph in prod.
 

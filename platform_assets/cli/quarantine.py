@@ -37,8 +37,15 @@ def list_files(table: str | None) -> None:
     if not found:
         print("no quarantined files")
         return
-    rows = [{"table": f.table, "file": f.name, "quarantined_at": when(f.quarantined_at),
-             "reason": f.reason.splitlines()[0] if f.reason else ""} for f in found]
+    rows = [
+        {
+            "table": f.table,
+            "file": f.name,
+            "quarantined_at": when(f.quarantined_at),
+            "reason": f.reason.splitlines()[0] if f.reason else "",
+        }
+        for f in found
+    ]
     print(format_rows(rows, ["table", "file", "quarantined_at", "reason"], wrap_last=True))
 
 
@@ -79,5 +86,7 @@ def requeue(table: str, file: str, reason: str | None) -> None:
     from platform_assets.tables.audit import who_am_i
 
     r = move_back(lake(), table, file, who=who_am_i(), why=reason or "")
-    print(f"requeued {r.name} to {r.raw_uri} (logged for {r.who}); it is pending: the next apply "
-          f"of processed/{r.table} applies it (materialize it, or the next CDC run does)")
+    print(
+        f"requeued {r.name} to {r.raw_uri} (logged for {r.who}); it is pending: the next apply "
+        f"of processed/{r.table} applies it (materialize it, or the next CDC run does)"
+    )

@@ -97,8 +97,7 @@ def iso_time(text: str) -> datetime:
     try:
         ts = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidValue(f"{text!r} is not an ISO-8601 time such as "
-                           "2026-11-27T08:00:00Z") from None
+        raise InvalidValue(f"{text!r} is not an ISO-8601 time such as 2026-11-27T08:00:00Z") from None
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
@@ -108,14 +107,14 @@ def version_or_time(text: str) -> int | datetime:
     if stripped.lstrip("+-").isdigit():
         value = int(stripped)
         if value < 0:
-            raise InvalidValue(f"{text!r} is not a version number (versions start at 0) "
-                               "nor an ISO-8601 time")
+            raise InvalidValue(f"{text!r} is not a version number (versions start at 0) nor an ISO-8601 time")
         return value
     try:
         return iso_time(stripped)
     except InvalidValue:
-        raise InvalidValue(f"{text!r} is not a version number nor an ISO-8601 time such "
-                           "as 2026-11-27T08:00:00Z") from None
+        raise InvalidValue(
+            f"{text!r} is not a version number nor an ISO-8601 time such as 2026-11-27T08:00:00Z"
+        ) from None
 
 
 def column_list(text: str) -> list[str]:

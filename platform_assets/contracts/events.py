@@ -77,8 +77,7 @@ class EventContract:
         return [f.name for f in self.fields]
 
     def arrow_schema(self) -> pa.Schema:
-        return pa.schema([pa.field(f.name, f.arrow_type, nullable=not f.required)
-                          for f in self.fields])
+        return pa.schema([pa.field(f.name, f.arrow_type, nullable=not f.required) for f in self.fields])
 
     def processed_schema(self) -> pa.Schema:
         """The Delta table: contract fields, the partition column, lateness and lineage."""
@@ -89,15 +88,26 @@ class EventContract:
     def to_doc(self) -> dict:
         """The contract as a JSON document (metadata store, catalog)."""
         doc = {
-            "name": self.name, "kind": "event", "stream": self.stream, "owner": self.owner,
-            "description": self.description, "key": self.key,
-            "partition_column": self.partition_column, "event_types": list(self.event_types),
+            "name": self.name,
+            "kind": "event",
+            "stream": self.stream,
+            "owner": self.owner,
+            "description": self.description,
+            "key": self.key,
+            "partition_column": self.partition_column,
+            "event_types": list(self.event_types),
             "max_lateness_hours": self.max_lateness_hours,
-            "columns": [{"name": f.name, "type": f.type, "nullable": not f.required,
-                         "required_for": list(f.required_for), "description": f.description}
-                        for f in self.fields]
-                       + [{"name": n, "type": t, "nullable": False, "description": d}
-                          for n, t, d in DERIVED_DOCS],
+            "columns": [
+                {
+                    "name": f.name,
+                    "type": f.type,
+                    "nullable": not f.required,
+                    "required_for": list(f.required_for),
+                    "description": f.description,
+                }
+                for f in self.fields
+            ]
+            + [{"name": n, "type": t, "nullable": False, "description": d} for n, t, d in DERIVED_DOCS],
         }
         return doc
 
@@ -108,8 +118,7 @@ class EventContract:
     @cached_property
     def _plan(self) -> tuple[list, dict[str, list[str]]]:
         fields = [(f.name, _PARSERS[f.type], f.required) for f in self.fields]
-        by_type = {t: [f.name for f in self.fields if t in f.required_for]
-                   for t in self.event_types}
+        by_type = {t: [f.name for f in self.fields if t in f.required_for] for t in self.event_types}
         return fields, by_type
 
     def validate(self, record: Any) -> tuple[dict | None, str | None]:
@@ -131,8 +140,7 @@ class EventContract:
             row[name] = parsed
         needed = required_by_type.get(row["event_type"])
         if needed is None:
-            return None, (f"event_type {row['event_type']!r} is not one of "
-                          f"{', '.join(self.event_types)}")
+            return None, (f"event_type {row['event_type']!r} is not one of {', '.join(self.event_types)}")
         for name in needed:
             if row[name] is None:
                 return None, f"field {name!r} is required for {row['event_type']} events"
@@ -150,8 +158,10 @@ class EventContract:
             return f"event_ts {event_ts:%Y-%m-%d} is before the first partition {self.first_date}"
         lateness = (arrival_hour - event_ts).total_seconds()
         if lateness > self.max_lateness_hours * 3600:
-            return (f"arrived {lateness / 3600:.1f} h after event_ts, more than the contract's "
-                    f"max_lateness_hours={self.max_lateness_hours}")
+            return (
+                f"arrived {lateness / 3600:.1f} h after event_ts, more than the contract's "
+                f"max_lateness_hours={self.max_lateness_hours}"
+            )
         ahead = (event_ts - arrival_hour).total_seconds() - 3600
         if ahead >= self.future_skew_seconds:
             return f"event_ts is {ahead:.0f} s after its arrival hour ended (clock skew?)"
@@ -219,9 +229,16 @@ def _date(v: Any) -> tuple[Any, str | None]:
         return None, f"not an ISO date: {v!r:.40}"
 
 
-_PARSERS = {"text": _text, "bigint": _integer(64), "int": _integer(32),
-            "timestamptz": _timestamp, "money": _money, "boolean": _boolean,
-            "double": _double, "date": _date}
+_PARSERS = {
+    "text": _text,
+    "bigint": _integer(64),
+    "int": _integer(32),
+    "timestamptz": _timestamp,
+    "money": _money,
+    "boolean": _boolean,
+    "double": _double,
+    "date": _date,
+}
 
 F = EventField
 EVENTS = EventContract(
@@ -231,17 +248,29 @@ EVENTS = EventContract(
     owner="team:web-analytics",
     description="Shop clickstream: page and product views, carts, checkouts and purchases.",
     fields=(
-        F("event_id", "text", required=True, description="Unique id of the event (UUID); "
-          "a redelivered event keeps it, so it is stored once."),
+        F(
+            "event_id",
+            "text",
+            required=True,
+            description="Unique id of the event (UUID); a redelivered event keeps it, so it is stored once.",
+        ),
         F("event_type", "text", required=True, description=", ".join(EVENT_TYPES) + "."),
         F("event_ts", "timestamptz", required=True, description="When it happened (client)."),
-        F("ingestion_ts", "timestamptz", required=True,
-          description="When the collector received it; filled from the Kinesis arrival time "
-                      "by the stream transform when missing."),
+        F(
+            "ingestion_ts",
+            "timestamptz",
+            required=True,
+            description="When the collector received it; filled from the Kinesis arrival time "
+            "by the stream transform when missing.",
+        ),
         F("session_id", "text", required=True, description="The visit the event belongs to."),
         F("customer_id", "bigint", description="The logged-in customer; null if anonymous."),
-        F("product_id", "bigint", required_for=("product_view", "add_to_cart"),
-          description="The product viewed or added to the cart."),
+        F(
+            "product_id",
+            "bigint",
+            required_for=("product_view", "add_to_cart"),
+            description="The product viewed or added to the cart.",
+        ),
         F("quantity", "int", required_for=("add_to_cart",), description="Units added."),
         F("price", "money", description="Product price shown, in EUR."),
         F("order_id", "bigint", description="The shop order a purchase created, if known."),

@@ -50,8 +50,7 @@ class Column:
     def curated_description(self) -> str:
         """What the curated column holds, for every catalog (Glue, dbt docs): one wording."""
         if self.pii == "hash":
-            return (f"HMAC-SHA256 (keyed) of the trimmed, lower-cased {self.name}. "
-                    f"{self.description}")
+            return f"HMAC-SHA256 (keyed) of the trimmed, lower-cased {self.name}. {self.description}"
         return self.description
 
     @property
@@ -103,8 +102,7 @@ class TableContract:
     def arrow_schema(self) -> pa.Schema:
         """Source columns only, as they are in Postgres and in DMS files."""
         return pa.schema(
-            [pa.field(c.name, c.arrow_type, nullable=c.nullable or c.name != self.key)
-             for c in self.columns]
+            [pa.field(c.name, c.arrow_type, nullable=c.nullable or c.name != self.key) for c in self.columns]
         )
 
     def processed_schema(self) -> pa.Schema:

@@ -26,13 +26,18 @@ class Share:
 
 
 SHARES: tuple[Share, ...] = (
-    Share(name="partner_catalog", tables=("products",), recipients=("acme_retail",),
-          description="The product catalogue (prices, categories) for resellers."),
+    Share(
+        name="partner_catalog",
+        tables=("products",),
+        recipients=("acme_retail",),
+        description="The product catalogue (prices, categories) for resellers.",
+    ),
 )
 
 
-def validate_shares(shares: tuple[Share, ...] | list[Share],
-                    contracts: Mapping[str, TableContract] = CONTRACTS) -> None:
+def validate_shares(
+    shares: tuple[Share, ...] | list[Share], contracts: Mapping[str, TableContract] = CONTRACTS
+) -> None:
     """Raise ValueError unless every shared table is a contract marked shared without any
     column classified as personal (hashed, dropped or free text)."""
     names = [s.name for s in shares]
@@ -44,8 +49,10 @@ def validate_shares(shares: tuple[Share, ...] | list[Share],
             if c is None:
                 raise ValueError(f"share {share.name}: no contract named {table!r}")
             if pii := [f"{col.name} ({col.pii})" for col in c.columns if col.pii]:
-                raise ValueError(f"share {share.name}: {table} has PII or free-text columns "
-                                 f"{', '.join(pii)}; such tables are never shared")
+                raise ValueError(
+                    f"share {share.name}: {table} has PII or free-text columns "
+                    f"{', '.join(pii)}; such tables are never shared"
+                )
             if not c.shared:
                 raise ValueError(f"share {share.name}: contract {table} is not marked shared=True")
 

@@ -71,9 +71,20 @@ def logical_type(name: str) -> LogicalType:
 def logical_type_of_postgres(pg_type: str) -> str | None:
     """Map a Postgres type name (as in pg_type / pgoutput Relation) to a logical type."""
     normalized = {
-        "int8": "bigint", "bigint": "bigint", "int4": "int", "integer": "int", "int2": "int",
-        "text": "text", "varchar": "text", "bpchar": "text", "bool": "boolean",
-        "boolean": "boolean", "date": "date", "timestamptz": "timestamptz",
-        "numeric": "money", "float8": "double", "float4": "double",
+        "int8": "bigint",
+        "bigint": "bigint",
+        "int4": "int",
+        "integer": "int",
+        "int2": "int",
+        "text": "text",
+        "varchar": "text",
+        "bpchar": "text",
+        "bool": "boolean",
+        "boolean": "boolean",
+        "date": "date",
+        "timestamptz": "timestamptz",
+        "numeric": "money",
+        "float8": "double",
+        "float4": "double",
     }
     return normalized.get(pg_type)

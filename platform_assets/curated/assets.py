@@ -1,6 +1,5 @@
 """Curated zone: conformed, PII-masked Delta tables that feed the warehouse and sharing."""
 
-
 from dagster import AssetExecutionContext, AssetKey, AutomationCondition, MaterializeResult, asset
 
 from platform_assets.contracts import CONTRACTS, TableContract
@@ -13,12 +12,17 @@ from platform_assets.storage.delta import open_table
 def build_curated_asset(c: TableContract):
     masked = [col.name for col in c.columns if col.pii]
 
-    @asset(key=AssetKey(["curated", c.name]), deps=[AssetKey(["processed", c.name])],
-           group_name="curated", owners=[c.owner], kinds={"delta"},
-           description=f"{c.description} PII masked: {', '.join(masked) or 'none'}.",
-           automation_condition=AutomationCondition.eager(),
-           pool=f"delta_curated_{c.name}",  # never together with this table's maintenance
-           output_required=False)
+    @asset(
+        key=AssetKey(["curated", c.name]),
+        deps=[AssetKey(["processed", c.name])],
+        group_name="curated",
+        owners=[c.owner],
+        kinds={"delta"},
+        description=f"{c.description} PII masked: {', '.join(masked) or 'none'}.",
+        automation_condition=AutomationCondition.eager(),
+        pool=f"delta_curated_{c.name}",  # never together with this table's maintenance
+        output_required=False,
+    )
     def _curated(context: AssetExecutionContext, lake: LakeResource):
         the_lake = lake.lake()
         r = refresh_curated(the_lake, c)
@@ -26,11 +30,17 @@ def build_curated_asset(c: TableContract):
             context.log.info(f"{c.name}: processed has not changed; skipping what depends on it")
             return
         dt = open_table(the_lake, "curated", c.name)
-        yield MaterializeResult(metadata={
-            "path": the_lake.delta_uri("curated", c.name), "delta_version": r.delta_version,
-            "mode": r.mode, "rows_changed": r.rows_changed,
-            "rows": dt.to_pyarrow_dataset().count_rows(),
-            "processed_version": r.source_version, "pii_masked": ", ".join(masked)})
+        yield MaterializeResult(
+            metadata={
+                "path": the_lake.delta_uri("curated", c.name),
+                "delta_version": r.delta_version,
+                "mode": r.mode,
+                "rows_changed": r.rows_changed,
+                "rows": dt.to_pyarrow_dataset().count_rows(),
+                "processed_version": r.source_version,
+                "pii_masked": ", ".join(masked),
+            }
+        )
 
     return _curated
 

@@ -20,8 +20,12 @@ from platform_assets.contracts import TableContract
 def hmac_text(values: pa.ChunkedArray | pa.Array, key: bytes) -> pa.Array:
     """HMAC-SHA256 (hex) of each trimmed, lower-cased value; null stays null."""
     return pa.array(
-        [None if v is None else hmac.new(key, v.strip().lower().encode(), hashlib.sha256).hexdigest()
-         for v in values.to_pylist()], pa.string())
+        [
+            None if v is None else hmac.new(key, v.strip().lower().encode(), hashlib.sha256).hexdigest()
+            for v in values.to_pylist()
+        ],
+        pa.string(),
+    )
 
 
 def conform(rows: pa.Table, c: TableContract, key: bytes | None = None) -> pa.Table:

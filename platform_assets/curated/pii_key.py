@@ -56,9 +56,11 @@ def _generate_once(path: Path) -> bytes:
         tmp.unlink()
     key = path.read_text().strip().encode()
     if created:
-        log.warning(f"{KEY_ENV} is not set: generated a PII hash key (id {key_id(key)}) in "
-                    f"{path} for the local profile. Set {KEY_ENV} to use your own; changing "
-                    f"the key changes every hash (see the README on key rotation).")
+        log.warning(
+            f"{KEY_ENV} is not set: generated a PII hash key (id {key_id(key)}) in "
+            f"{path} for the local profile. Set {KEY_ENV} to use your own; changing "
+            f"the key changes every hash (see the README on key rotation)."
+        )
     return key
 
 
@@ -67,13 +69,17 @@ def pii_hash_key(lake: Lake) -> bytes:
     text = os.environ.get(KEY_ENV, "").strip()
     if text:
         if len(text) < MIN_KEY_CHARS:
-            raise PlatformError(f"{KEY_ENV} must be at least {MIN_KEY_CHARS} characters (it has "
-                                f"{len(text)}); generate one with `openssl rand -hex 32`")
+            raise PlatformError(
+                f"{KEY_ENV} must be at least {MIN_KEY_CHARS} characters (it has "
+                f"{len(text)}); generate one with `openssl rand -hex 32`"
+            )
         return text.encode()
     if lake.is_s3:
-        raise PlatformError(f"{KEY_ENV} is not set; the lake {lake.root} is on S3, so the PII "
-                            "hash key must come from the secret store (it is never generated "
-                            "for a shared lake)")
+        raise PlatformError(
+            f"{KEY_ENV} is not set; the lake {lake.root} is on S3, so the PII "
+            "hash key must come from the secret store (it is never generated "
+            "for a shared lake)"
+        )
     path = local_key_path()
     if path.is_file():
         return path.read_text().strip().encode()

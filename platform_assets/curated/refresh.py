@@ -39,16 +39,15 @@ class CuratedResult:
 
 def _plain_strings(table: pa.Table) -> pa.Table:
     """delta-rs returns string_view columns, which many Arrow kernels do not take yet."""
-    fields = [pa.field(f.name, pa.string()) if f.type == pa.string_view() else f
-              for f in table.schema]
+    fields = [pa.field(f.name, pa.string()) if f.type == pa.string_view() else f for f in table.schema]
     return table.cast(pa.schema(fields))
 
 
 def _changes_since(src: DeltaTable, since: int) -> pa.Table:
-    feed = _plain_strings(pa.table(
-        src.load_cdf(starting_version=since + 1, ending_version=src.version()).read_all()))
-    feed = feed.filter(pc.is_in(feed["_change_type"],
-                                pa.array(["insert", "update_postimage", "delete"])))
+    feed = _plain_strings(
+        pa.table(src.load_cdf(starting_version=since + 1, ending_version=src.version()).read_all())
+    )
+    feed = feed.filter(pc.is_in(feed["_change_type"], pa.array(["insert", "update_postimage", "delete"])))
     return feed.sort_by([("_commit_version", "ascending")])
 
 
@@ -61,31 +60,40 @@ def _drop_deletes_of_absent_keys(cur: DeltaTable, c: TableContract, feed: pa.Tab
     if len(keys) == 0:
         return feed
     present = cur.to_pyarrow_dataset().to_table(
-        columns=[c.key], filter=ds.field(c.key).isin(keys.combine_chunks()))[c.key]
+        columns=[c.key], filter=ds.field(c.key).isin(keys.combine_chunks())
+    )[c.key]
     absent = pc.and_(deleted, pc.invert(pc.is_in(feed[c.key], present.combine_chunks())))
     return feed.filter(pc.invert(absent))
 
 
-def _merge_changes(cur: DeltaTable, c: TableContract, feed: pa.Table, state: dict[str, str],
-                   key: bytes | None) -> int:
+def _merge_changes(
+    cur: DeltaTable, c: TableContract, feed: pa.Table, state: dict[str, str], key: bytes | None
+) -> int:
     # the last event per key wins: newest version first, and within one version a re-insert
     # beats a delete (a RESTORE's feed deletes and re-adds every row it keeps)
     feed = feed.append_column("_survives", pc.not_equal(feed["_change_type"], "delete"))
-    feed = feed.sort_by([(c.key, "ascending"), ("_commit_version", "descending"),
-                         ("_survives", "descending")])
+    feed = feed.sort_by(
+        [(c.key, "ascending"), ("_commit_version", "descending"), ("_survives", "descending")]
+    )
     keys = feed[c.key].combine_chunks()
     keep = pa.concat_arrays([pa.array([True]), pc.not_equal(keys[1:], keys[:-1])])
     feed = feed.filter(keep)
     feed = _drop_deletes_of_absent_keys(cur, c, feed)
-    rows = conform(feed, c, key).append_column("_deleted",
-                                               pc.equal(feed["_change_type"], "delete"))
-    (cur.merge(rows, f"t.{c.key} = s.{c.key}", source_alias="s", target_alias="t",
-               streamed_exec=False,
-               commit_properties=CommitProperties(custom_metadata=state))
+    rows = conform(feed, c, key).append_column("_deleted", pc.equal(feed["_change_type"], "delete"))
+    (
+        cur.merge(
+            rows,
+            f"t.{c.key} = s.{c.key}",
+            source_alias="s",
+            target_alias="t",
+            streamed_exec=False,
+            commit_properties=CommitProperties(custom_metadata=state),
+        )
         .when_matched_delete(predicate="s._deleted")
         .when_matched_update_all(predicate="NOT s._deleted", except_cols=["_deleted"])
         .when_not_matched_insert_all(predicate="NOT s._deleted", except_cols=["_deleted"])
-        .execute())
+        .execute()
+    )
     return rows.num_rows
 
 
@@ -93,8 +101,7 @@ def _ensure_change_feed(cur: DeltaTable, state: dict[str, str]) -> None:
     """Turn the change data feed on for a table created before it was (configuration passed
     to an overwrite only applies when the table is created); carries the state keys."""
     if cur.metadata().configuration.get("delta.enableChangeDataFeed") != "true":
-        cur.alter.set_table_properties(CHANGE_FEED, commit_properties=CommitProperties(
-            custom_metadata=state))
+        cur.alter.set_table_properties(CHANGE_FEED, commit_properties=CommitProperties(custom_metadata=state))
         cur.update_incremental()
 
 
@@ -110,16 +117,20 @@ def pii_state(lake: Lake, c: TableContract) -> tuple[bytes | None, dict[str, str
 def refresh_curated(lake: Lake, c: TableContract) -> CuratedResult:
     src = open_table(lake, "processed", c.name)
     if src is None:
-        raise FileNotFoundError(f"processed table {c.name} does not exist yet; "
-                                f"materialize processed/{c.name} first")
+        raise FileNotFoundError(
+            f"processed table {c.name} does not exist yet; materialize processed/{c.name} first"
+        )
     version = src.version()
     cur = open_table(lake, "curated", c.name)
     synced = int(committed_value(lake, cur, SOURCE_VERSION_KEY, "-1")) if cur else -1
     # a new PII key changes every hash: only a full rebuild leaves no old-key hash behind
     key, key_state = pii_state(lake, c)
     state = {SOURCE_VERSION_KEY: str(version), **key_state}
-    if key is not None and cur is not None and \
-            committed_value(lake, cur, PII_KEY_ID_KEY) != key_state[PII_KEY_ID_KEY]:
+    if (
+        key is not None
+        and cur is not None
+        and committed_value(lake, cur, PII_KEY_ID_KEY) != key_state[PII_KEY_ID_KEY]
+    ):
         synced = -1
     if cur is not None:
         _ensure_change_feed(cur, {**state, SOURCE_VERSION_KEY: str(synced)})
@@ -133,11 +144,17 @@ def refresh_curated(lake: Lake, c: TableContract) -> CuratedResult:
         except DeltaError:
             pass  # the feed for that range is gone: rebuild below
     src.load_as_version(version)
-    rows = conform(src.to_pyarrow_table(columns=[
-        *c.column_names, "_commit_ts"]), c, key)
-    write_deltalake(lake.delta_uri("curated", c.name), rows, mode="overwrite",
-                    schema_mode="overwrite", name=c.name, description=c.description,
-                    configuration=CHANGE_FEED, storage_options=lake.storage_options,
-                    commit_properties=CommitProperties(custom_metadata=state))
+    rows = conform(src.to_pyarrow_table(columns=[*c.column_names, "_commit_ts"]), c, key)
+    write_deltalake(
+        lake.delta_uri("curated", c.name),
+        rows,
+        mode="overwrite",
+        schema_mode="overwrite",
+        name=c.name,
+        description=c.description,
+        configuration=CHANGE_FEED,
+        storage_options=lake.storage_options,
+        commit_properties=CommitProperties(custom_metadata=state),
+    )
     cur = open_table(lake, "curated", c.name)
     return CuratedResult(c.name, "rebuild", version, rows.num_rows, cur.version())

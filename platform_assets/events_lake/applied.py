@@ -32,5 +32,6 @@ def applied_pairs(lake: Lake) -> dict[str, set[date]]:
 
 
 def record(lake: Lake, pairs: list[tuple[str, date]], delta_version: int) -> None:
-    append_log(lake, LOG, {"file": [f for f, _ in pairs], "event_date": [d for _, d in pairs]},
-               SCHEMA, delta_version)
+    append_log(
+        lake, LOG, {"file": [f for f, _ in pairs], "event_date": [d for _, d in pairs]}, SCHEMA, delta_version
+    )

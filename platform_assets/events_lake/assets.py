@@ -32,17 +32,20 @@ from platform_assets.contracts.events import EVENTS
 from platform_assets.events_lake import ingest, table
 from platform_assets.resources import LakeResource
 
-EVENTS_PARTITIONS = DailyPartitionsDefinition(start_date=EVENTS.first_date, end_offset=1,
-                                              timezone="UTC")
+EVENTS_PARTITIONS = DailyPartitionsDefinition(start_date=EVENTS.first_date, end_offset=1, timezone="UTC")
 RAW_EVENTS_KEY = AssetKey(["raw", "events"])
 PROCESSED_EVENTS_KEY = AssetKey(["processed", EVENTS.name])
 
 raw_events = AssetSpec(
-    RAW_EVENTS_KEY, group_name="raw", owners=[EVENTS.owner], kinds={"kinesis", "json"},
+    RAW_EVENTS_KEY,
+    group_name="raw",
+    owners=[EVENTS.owner],
+    kinds={"kinesis", "json"},
     description=f"{EVENTS.description} Kinesis Firehose format: gzip NDJSON under "
-                f"raw/events/{EVENTS.stream}/YYYY/MM/DD/HH/ (the producer in `local`, "
-                f"Firehose or the Kinesis consumer in `prod`).",
-    metadata={"firehose_prefix": f"raw/events/{EVENTS.stream}/"})
+    f"raw/events/{EVENTS.stream}/YYYY/MM/DD/HH/ (the producer in `local`, "
+    f"Firehose or the Kinesis consumer in `prod`).",
+    metadata={"firehose_prefix": f"raw/events/{EVENTS.stream}/"},
+)
 
 
 class EventsRunConfig(Config):
@@ -57,7 +60,8 @@ def _metadata(the_lake, r: ingest.IngestResult) -> dict:
         "delta_version": r.delta_version,
         "dagster/row_count": sum(r.rows_by_day.values()),
         "rows_by_event_date": MetadataValue.json(
-            {d.isoformat(): n for d, n in r.rows_by_day.items() if n or r.mode == "rebuild"}),
+            {d.isoformat(): n for d, n in r.rows_by_day.items() if n or r.mode == "rebuild"}
+        ),
         "files_read": r.files_read,
         "records_read": r.records_read,
         "valid_events": r.valid_events,
@@ -75,14 +79,21 @@ def _metadata(the_lake, r: ingest.IngestResult) -> dict:
 warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=BetaWarning)
 
 
-@asset(key=PROCESSED_EVENTS_KEY, deps=[RAW_EVENTS_KEY], partitions_def=EVENTS_PARTITIONS,
-       backfill_policy=BackfillPolicy.single_run(), group_name="processed",
-       owners=[EVENTS.owner], kinds={"delta"},
-       description=f"{EVENTS.description} One row per event id, partitioned by event date; "
-                   f"late events land in their own date's partition.",
-       metadata={"primary_key": EVENTS.key, "partitioned_by": EVENTS.partition_column})
-def processed_events(context: AssetExecutionContext, config: EventsRunConfig,
-                     lake: LakeResource) -> MaterializeResult:
+@asset(
+    key=PROCESSED_EVENTS_KEY,
+    deps=[RAW_EVENTS_KEY],
+    partitions_def=EVENTS_PARTITIONS,
+    backfill_policy=BackfillPolicy.single_run(),
+    group_name="processed",
+    owners=[EVENTS.owner],
+    kinds={"delta"},
+    description=f"{EVENTS.description} One row per event id, partitioned by event date; "
+    f"late events land in their own date's partition.",
+    metadata={"primary_key": EVENTS.key, "partitioned_by": EVENTS.partition_column},
+)
+def processed_events(
+    context: AssetExecutionContext, config: EventsRunConfig, lake: LakeResource
+) -> MaterializeResult:
     the_lake = lake.lake()
     if context.has_partition_key_range:
         keys = context.partition_key_range
@@ -93,26 +104,32 @@ def processed_events(context: AssetExecutionContext, config: EventsRunConfig,
         context.log.info("no partition given: catching up on every pending landed file")
         result = ingest.catch_up(the_lake, today=datetime.now(UTC).date())
     if result.quarantined:
-        context.log.warning(f"{result.quarantined} records quarantined under "
-                            f"raw/_quarantine/events/{EVENTS.stream}/: "
-                            f"{dict(result.quarantine_reasons)}")
+        context.log.warning(
+            f"{result.quarantined} records quarantined under "
+            f"raw/_quarantine/events/{EVENTS.stream}/: "
+            f"{dict(result.quarantine_reasons)}"
+        )
     if result.date_conflicts:
-        context.log.warning(f"{result.date_conflicts} event ids arrived with event times on "
-                            f"different dates; the first landed copy of each is stored, e.g. "
-                            f"{', '.join(result.date_conflict_examples)}")
+        context.log.warning(
+            f"{result.date_conflicts} event ids arrived with event times on "
+            f"different dates; the first landed copy of each is stored, e.g. "
+            f"{', '.join(result.date_conflict_examples)}"
+        )
     return MaterializeResult(metadata=_metadata(the_lake, result))
 
 
-@asset_check(asset=PROCESSED_EVENTS_KEY, name="event_ids_unique", blocking=True,
-             description="Each event id is stored once across all partitions: no duplicate "
-                         "survived, not even one on another date.")
+@asset_check(
+    asset=PROCESSED_EVENTS_KEY,
+    name="event_ids_unique",
+    blocking=True,
+    description="Each event id is stored once across all partitions: no duplicate "
+    "survived, not even one on another date.",
+)
 def event_ids_unique(lake: LakeResource) -> AssetCheckResult:
     dt = table.open_table(lake.lake())
     if dt is None:
         return AssetCheckResult(passed=True, metadata={"rows": 0})
     data = dt.to_pyarrow_dataset()  # noqa: F841 - read by DuckDB below
     with duckdb.connect() as db:
-        rows, distinct = db.execute(
-            f"SELECT count(*), count(DISTINCT {EVENTS.key}) FROM data").fetchone()
-    return AssetCheckResult(passed=rows == distinct,
-                            metadata={"rows": rows, "duplicates": rows - distinct})
+        rows, distinct = db.execute(f"SELECT count(*), count(DISTINCT {EVENTS.key}) FROM data").fetchone()
+    return AssetCheckResult(passed=rows == distinct, metadata={"rows": rows, "duplicates": rows - distinct})

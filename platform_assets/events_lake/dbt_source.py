@@ -33,14 +33,12 @@ LAKE_PATH = "{{ env_var('PLATFORM_LAKE_ROOT', '../.lake') }}/processed/"
 def _columns(c: EventContract) -> list[dict]:
     columns = []
     for f in c.fields:
-        col: dict = {"name": f.name, "description": f.description,
-                     "data_type": TYPES[f.type].warehouse}
+        col: dict = {"name": f.name, "description": f.description, "data_type": TYPES[f.type].warehouse}
         if f.required:
             col["data_tests"] = ["not_null"]
         columns.append(col)
     for name, logical, description in DERIVED_DOCS:
-        columns.append({"name": name, "description": description,
-                        "data_type": TYPES[logical].warehouse})
+        columns.append({"name": name, "description": description, "data_type": TYPES[logical].warehouse})
     return columns
 
 
@@ -48,33 +46,37 @@ def render_sources_yml(c: EventContract = EVENTS) -> str:
     sla = c.freshness_sla_minutes
     doc = {
         "version": 2,
-        "sources": [{
-            "name": "events",
-            "description": "The processed zone's clickstream events (one Delta table).",
-            "schema": EVENTS_SCHEMA,
-            "loader": "platform_assets.warehouse.loader (Delta data files -> COPY INTO "
-                      f"{EVENTS_SCHEMA}.{c.name})",
-            "tables": [{
-                "name": c.name,
-                "description": f"{c.description} One row per event id, partitioned by "
-                               f"{c.partition_column}.",
-                "config": {
-                    "meta": {
-                        "lake_delta_table": LAKE_PATH + c.name,
-                        "owner": c.owner,
-                        "primary_key": c.key,
-                        "contract_version": c.version,
-                        "dagster": {"asset_key": list(copy_key(EVENTS_SCHEMA, c.name).path)},
-                    },
-                    "loaded_at_field": "ingestion_ts",
-                    "freshness": {
-                        "warn_after": {"count": max(1, sla // 2), "period": "minute"},
-                        "error_after": {"count": sla, "period": "minute"},
-                    },
-                },
-                "columns": _columns(c),
-            }],
-        }],
+        "sources": [
+            {
+                "name": "events",
+                "description": "The processed zone's clickstream events (one Delta table).",
+                "schema": EVENTS_SCHEMA,
+                "loader": "platform_assets.warehouse.loader (Delta data files -> COPY INTO "
+                f"{EVENTS_SCHEMA}.{c.name})",
+                "tables": [
+                    {
+                        "name": c.name,
+                        "description": f"{c.description} One row per event id, partitioned by "
+                        f"{c.partition_column}.",
+                        "config": {
+                            "meta": {
+                                "lake_delta_table": LAKE_PATH + c.name,
+                                "owner": c.owner,
+                                "primary_key": c.key,
+                                "contract_version": c.version,
+                                "dagster": {"asset_key": list(copy_key(EVENTS_SCHEMA, c.name).path)},
+                            },
+                            "loaded_at_field": "ingestion_ts",
+                            "freshness": {
+                                "warn_after": {"count": max(1, sla // 2), "period": "minute"},
+                                "error_after": {"count": sla, "period": "minute"},
+                            },
+                        },
+                        "columns": _columns(c),
+                    }
+                ],
+            }
+        ],
     }
     return HEADER + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 

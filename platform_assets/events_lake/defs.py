@@ -13,8 +13,14 @@ from platform_assets.events_lake.sensors import event_files_sensor
 
 # Backfills and hand runs of event partitions; the sensor targets the asset directly.
 events_job = define_asset_job(
-    "events_ingest", selection=AssetSelection.assets(PROCESSED_EVENTS_KEY),
-    description="Landed event files into processed/events for a range of event dates.")
+    "events_ingest",
+    selection=AssetSelection.assets(PROCESSED_EVENTS_KEY),
+    description="Landed event files into processed/events for a range of event dates.",
+)
 
-defs = Definitions(assets=[raw_events, processed_events], asset_checks=[event_ids_unique],
-                   sensors=[event_files_sensor], jobs=[events_job])
+defs = Definitions(
+    assets=[raw_events, processed_events],
+    asset_checks=[event_ids_unique],
+    sensors=[event_files_sensor],
+    jobs=[events_job],
+)

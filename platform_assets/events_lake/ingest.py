@@ -81,18 +81,15 @@ def _read(lake: Lake, c: EventContract, files: list[LandedFile]) -> list[FileRea
     return reads
 
 
-def _finish(lake: Lake, c: EventContract, result: IngestResult, started: float
-            ) -> IngestResult:
+def _finish(lake: Lake, c: EventContract, result: IngestResult, started: float) -> IngestResult:
     dt = table.open_or_create(lake, c)
     result.delta_version = dt.version()
-    result.rows_by_day = table.count_by_day(lake, c, dates_between(result.first_day,
-                                                                   result.last_day))
+    result.rows_by_day = table.count_by_day(lake, c, dates_between(result.first_day, result.last_day))
     result.seconds = time.perf_counter() - started
     return result
 
 
-def rebuild(lake: Lake, first_day: date, last_day: date, c: EventContract = EVENTS
-            ) -> IngestResult:
+def rebuild(lake: Lake, first_day: date, last_day: date, c: EventContract = EVENTS) -> IngestResult:
     started = time.perf_counter()
     result = IngestResult("rebuild", first_day, last_day)
     days = set(dates_between(first_day, last_day))
@@ -106,8 +103,9 @@ def rebuild(lake: Lake, first_day: date, last_day: date, c: EventContract = EVEN
     result.valid_events = pc.sum(in_days).as_py() or 0
     deduped = table.dedupe(everything, c)
     ours = set(pc.filter(everything[c.key], in_days).to_pylist())
-    rows = deduped.rows.filter(pc.is_in(deduped.rows[c.partition_column],
-                                        pa.array(sorted(days), pa.date32())))
+    rows = deduped.rows.filter(
+        pc.is_in(deduped.rows[c.partition_column], pa.array(sorted(days), pa.date32()))
+    )
     done = table.replace_days(lake, c, rows, first_day, last_day)
     result.conflict_ids |= (deduped.conflicts & ours) | done.conflicts
     result.distinct_events = result.rows_inserted = done.rows_written
@@ -123,8 +121,7 @@ def _pairs(c: EventContract, reads: list[FileRead], days: set[date]) -> list[tup
     return pairs
 
 
-def incremental(lake: Lake, first_day: date, last_day: date, c: EventContract = EVENTS
-                ) -> IngestResult:
+def incremental(lake: Lake, first_day: date, last_day: date, c: EventContract = EVENTS) -> IngestResult:
     started = time.perf_counter()
     result = IngestResult("incremental", first_day, last_day)
     days = set(dates_between(first_day, last_day))
@@ -143,13 +140,11 @@ def incremental(lake: Lake, first_day: date, last_day: date, c: EventContract = 
         result.valid_events += rows.num_rows
         deduped = table.dedupe(rows, c)
         result.distinct_events += deduped.rows.num_rows
-        metrics, conflicts = table.merge_new(lake, c, deduped.rows,
-                                             note=f"{first_day}..{last_day}")
+        metrics, conflicts = table.merge_new(lake, c, deduped.rows, note=f"{first_day}..{last_day}")
         result.conflict_ids |= deduped.conflicts | conflicts
         result.rows_inserted += metrics.get("num_target_rows_inserted", 0)
         version = table.open_table(lake).version()
-        applied.record(lake, [(r.file.key, d) for r, need in batch for d in sorted(need)],
-                       version)
+        applied.record(lake, [(r.file.key, d) for r, need in batch for d in sorted(need)], version)
         batch, size = [], 0
 
     for f in files:
@@ -168,8 +163,7 @@ def incremental(lake: Lake, first_day: date, last_day: date, c: EventContract = 
     return _finish(lake, c, result, started)
 
 
-def catch_up(lake: Lake, c: EventContract = EVENTS, today: date | None = None
-             ) -> IngestResult:
+def catch_up(lake: Lake, c: EventContract = EVENTS, today: date | None = None) -> IngestResult:
     """Every pending event of every date up to today (the unpartitioned path)."""
     today = today or datetime.now(UTC).date()
     return incremental(lake, date.fromisoformat(c.first_date), today + timedelta(days=1), c)

@@ -39,14 +39,24 @@ class FileRead:
     records: int = 0
 
 
-_KINDS = (("not gzip", "unreadable file"), ("truncated or corrupt gzip", "truncated file"),
-          ("not valid JSON", "not JSON"),
-          ("not a JSON object", "not a JSON object"), ("is missing", "missing field"),
-          ("is required for", "missing field"), ("is not one of", "unknown event type"),
-          ("without a time zone", "bad timestamp"), ("not an ISO-8601", "bad timestamp"),
-          ("expected", "wrong type"), ("does not fit", "wrong type"), ("not an amount", "wrong type"),
-          ("max_lateness", "too late"), ("clock skew", "from the future"),
-          ("first partition", "before first partition"), ("is blank", "missing field"))
+_KINDS = (
+    ("not gzip", "unreadable file"),
+    ("truncated or corrupt gzip", "truncated file"),
+    ("not valid JSON", "not JSON"),
+    ("not a JSON object", "not a JSON object"),
+    ("is missing", "missing field"),
+    ("is required for", "missing field"),
+    ("is not one of", "unknown event type"),
+    ("without a time zone", "bad timestamp"),
+    ("not an ISO-8601", "bad timestamp"),
+    ("expected", "wrong type"),
+    ("does not fit", "wrong type"),
+    ("not an amount", "wrong type"),
+    ("max_lateness", "too late"),
+    ("clock skew", "from the future"),
+    ("first partition", "before first partition"),
+    ("is blank", "missing field"),
+)
 
 
 def reason_kind(reason: str) -> str:
@@ -64,19 +74,24 @@ def read_landed(lake: Lake, c: EventContract, f: LandedFile) -> FileRead:
     except OSError as exc:
         read = GzipLines([], b"", f"it cannot be read: {exc}", not_gzip=True)
     if read.not_gzip:
-        out.quarantined.append({"reason": f"not gzip NDJSON: {read.broken}", "source": f.key,
-                                "line": None, "record": None})
+        out.quarantined.append(
+            {"reason": f"not gzip NDJSON: {read.broken}", "source": f.key, "line": None, "record": None}
+        )
         out.records = 1
         return out
     _validate_lines(c, f, read.lines, out)
     if read.broken is not None:
         # the complete records before the break are kept above; the rest is this one record
         out.records += 1
-        out.quarantined.append({
-            "reason": f"truncated or corrupt gzip after {len(read.lines)} complete records: "
-                      f"{read.broken}",
-            "source": f.key, "line": len(read.lines),
-            "record": read.tail.decode("utf-8", "replace")})
+        out.quarantined.append(
+            {
+                "reason": f"truncated or corrupt gzip after {len(read.lines)} complete records: "
+                f"{read.broken}",
+                "source": f.key,
+                "line": len(read.lines),
+                "record": read.tail.decode("utf-8", "replace"),
+            }
+        )
     return out
 
 
@@ -95,13 +110,13 @@ def _validate_lines(c: EventContract, f: LandedFile, lines: list[bytes], out: Fi
                 reason = c.arrival_problem(row["event_ts"], hour)
             if reason is None:
                 row["event_date"] = row["event_ts"].date()
-                row["is_late"] = (row["ingestion_ts"] - row["event_ts"]).total_seconds() \
-                    > late_after
+                row["is_late"] = (row["ingestion_ts"] - row["event_ts"]).total_seconds() > late_after
                 row["_source_file"] = f.key
                 out.rows.append(row)
                 continue
-        out.quarantined.append({"reason": reason, "source": f.key, "line": n,
-                                "record": line.decode("utf-8", "replace")})
+        out.quarantined.append(
+            {"reason": reason, "source": f.key, "line": n, "record": line.decode("utf-8", "replace")}
+        )
 
 
 def quarantine_uri(lake: Lake, c: EventContract, f: LandedFile) -> str:
@@ -114,15 +129,13 @@ def write_quarantine(lake: Lake, c: EventContract, read: FileRead) -> str | None
         return None
     uri = quarantine_uri(lake, c, read.file)
     if not exists(lake, uri):
-        write_ndjson_gz(lake, uri, [json.dumps(q, ensure_ascii=False).encode()
-                                    for q in read.quarantined])
+        write_ndjson_gz(lake, uri, [json.dumps(q, ensure_ascii=False).encode() for q in read.quarantined])
     return uri
 
 
 def to_arrow(c: EventContract, rows: list[dict]) -> pa.Table:
     schema = c.processed_schema()
-    return pa.table({f.name: pa.array([r[f.name] for r in rows], f.type) for f in schema},
-                    schema=schema)
+    return pa.table({f.name: pa.array([r[f.name] for r in rows], f.type) for f in schema}, schema=schema)
 
 
 def quarantine_reasons(reads: list[FileRead]) -> Counter:

@@ -49,9 +49,11 @@ def new_landed_files(lake: Lake, cursor: dict) -> tuple[list[LandedFile], dict]:
     if frontier:
         top = _hour_of_key(ahead[-1].key if ahead else frontier)
         settle_from = top - timedelta(hours=SETTLE_HOURS)
-        behind = [f for f in list_hours(lake, EVENTS.stream, settle_from,
-                                        _hour_of_key(frontier) + timedelta(hours=1))
-                  if f.key <= frontier and f.key not in recent]
+        behind = [
+            f
+            for f in list_hours(lake, EVENTS.stream, settle_from, _hour_of_key(frontier) + timedelta(hours=1))
+            if f.key <= frontier and f.key not in recent
+        ]
     new = behind + ahead
     frontier = max([frontier, *(f.key for f in ahead)])
     if frontier:
@@ -79,23 +81,32 @@ def run_request(files: list[LandedFile], today: date) -> RunRequest | None:
         run_key=f"events:{len(files)}:{digest}",
         asset_selection=[PROCESSED_EVENTS_KEY],
         run_config={"ops": {OP_NAME: {"config": {"mode": "incremental"}}}},
-        tags={RANGE_START: lo.isoformat(), RANGE_END: hi.isoformat(),
-              "lakehouse/trigger": "event_files",
-              "lakehouse/files": f"{files[0].key} .. {files[-1].key}"})
+        tags={
+            RANGE_START: lo.isoformat(),
+            RANGE_END: hi.isoformat(),
+            "lakehouse/trigger": "event_files",
+            "lakehouse/files": f"{files[0].key} .. {files[-1].key}",
+        },
+    )
 
 
-@sensor(name="event_files_sensor", minimum_interval_seconds=30,
-        asset_selection=[PROCESSED_EVENTS_KEY], default_status=DefaultSensorStatus.RUNNING,
-        description="Watches raw/events/ for newly landed Firehose files and requests the "
-                    "event-date partitions they can feed (incremental MERGE).")
+@sensor(
+    name="event_files_sensor",
+    minimum_interval_seconds=30,
+    asset_selection=[PROCESSED_EVENTS_KEY],
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Watches raw/events/ for newly landed Firehose files and requests the "
+    "event-date partitions they can feed (incremental MERGE).",
+)
 def event_files_sensor(context: SensorEvaluationContext, lake: LakeResource):
     cursor = json.loads(context.cursor) if context.cursor else {}
     files, cursor = new_landed_files(lake.lake(), cursor)
     if not files:
-        return SensorResult(skip_reason=SkipReason("no newly landed event files"),
-                            cursor=json.dumps(cursor))
+        return SensorResult(skip_reason=SkipReason("no newly landed event files"), cursor=json.dumps(cursor))
     request = run_request(files, datetime.now(UTC).date())
     if request is None:
-        return SensorResult(skip_reason=SkipReason(
-            f"{len(files)} files hold no date with a partition"), cursor=json.dumps(cursor))
+        return SensorResult(
+            skip_reason=SkipReason(f"{len(files)} files hold no date with a partition"),
+            cursor=json.dumps(cursor),
+        )
     return SensorResult(run_requests=[request], cursor=json.dumps(cursor))

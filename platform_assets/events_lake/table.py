@@ -48,9 +48,15 @@ def open_or_create(lake: Lake, c: EventContract) -> DeltaTable:
     dt = open_table(lake)
     if dt is not None:
         return dt
-    return DeltaTable.create(uri(lake), c.processed_schema(), mode="ignore",
-                             partition_by=[c.partition_column], name=TABLE,
-                             description=c.description, storage_options=lake.storage_options)
+    return DeltaTable.create(
+        uri(lake),
+        c.processed_schema(),
+        mode="ignore",
+        partition_by=[c.partition_column],
+        name=TABLE,
+        description=c.description,
+        storage_options=lake.storage_options,
+    )
 
 
 @dataclass
@@ -61,8 +67,7 @@ class Deduped:
 
 def _first_landed_order(c: EventContract) -> list[tuple[str, str]]:
     # stable: copies of one file and date keep their line order, the first line wins
-    return [(c.key, "ascending"), ("_source_file", "ascending"),
-            (c.partition_column, "ascending")]
+    return [(c.key, "ascending"), ("_source_file", "ascending"), (c.partition_column, "ascending")]
 
 
 def dedupe(rows: pa.Table, c: EventContract) -> Deduped:
@@ -86,8 +91,9 @@ def window_days(c: EventContract, days) -> list[date]:
     return sorted({d + timedelta(days=i) for d in days for i in range(-w, w + 1)})
 
 
-def stored_copies(lake: Lake, c: EventContract, ids: pa.Array | pa.ChunkedArray,
-                  days: list[date]) -> pa.Table:
+def stored_copies(
+    lake: Lake, c: EventContract, ids: pa.Array | pa.ChunkedArray, days: list[date]
+) -> pa.Table:
     """(event id, event date, source file) of stored rows with those ids on those dates."""
     dt = open_table(lake)
     cols = [c.key, c.partition_column, "_source_file"]
@@ -96,7 +102,8 @@ def stored_copies(lake: Lake, c: EventContract, ids: pa.Array | pa.ChunkedArray,
     if isinstance(ids, pa.ChunkedArray):
         ids = ids.combine_chunks()
     found = dt.to_pyarrow_dataset().to_table(
-        columns=cols, filter=ds.field(c.partition_column).isin(days) & ds.field(c.key).isin(ids))
+        columns=cols, filter=ds.field(c.partition_column).isin(days) & ds.field(c.key).isin(ids)
+    )
     return found.cast(pa.schema([c.processed_schema().field(n) for n in cols]))
 
 
@@ -109,8 +116,7 @@ def _day_list(days: list[date]) -> str:
     return ", ".join(f"'{d.isoformat()}'" for d in sorted(days))
 
 
-def merge_new(lake: Lake, c: EventContract, rows: pa.Table, note: str = ""
-              ) -> tuple[dict, set[str]]:
+def merge_new(lake: Lake, c: EventContract, rows: pa.Table, note: str = "") -> tuple[dict, set[str]]:
     """Insert events not yet stored, keep one row per event id across the partitions of the
     duplicate window (a copy from an earlier landed file replaces the stored one, moving it to
     its date); returns delta-rs's MERGE metrics and the ids stored under another date."""
@@ -121,18 +127,28 @@ def merge_new(lake: Lake, c: EventContract, rows: pa.Table, note: str = ""
     window = window_days(c, pc.unique(rows[p]).to_pylist())
     stored = stored_copies(lake, c, rows[k], window)
     theirs = dict(zip(stored[k].to_pylist(), stored[p].to_pylist(), strict=True))
-    conflicts = {i for i, d in zip(rows[k].to_pylist(), rows[p].to_pylist(), strict=True)
-                 if i in theirs and theirs[i] != d}
+    conflicts = {
+        i
+        for i, d in zip(rows[k].to_pylist(), rows[p].to_pylist(), strict=True)
+        if i in theirs and theirs[i] != d
+    }
     merger = dt.merge(
-        rows, predicate=f"t.{k} = s.{k} AND t.{p} IN ({_day_list(window)})",
-        source_alias="s", target_alias="t", streamed_exec=False,
-        commit_properties=CommitProperties(custom_metadata={OPERATION_KEY: f"merge {note}"}))
-    metrics = (merger
-               .when_matched_update_all(predicate=f"s._source_file < t._source_file OR "
-                                                  f"(s._source_file = t._source_file AND "
-                                                  f"s.{p} < t.{p})")
-               .when_not_matched_insert_all()
-               .execute())
+        rows,
+        predicate=f"t.{k} = s.{k} AND t.{p} IN ({_day_list(window)})",
+        source_alias="s",
+        target_alias="t",
+        streamed_exec=False,
+        commit_properties=CommitProperties(custom_metadata={OPERATION_KEY: f"merge {note}"}),
+    )
+    metrics = (
+        merger.when_matched_update_all(
+            predicate=f"s._source_file < t._source_file OR "
+            f"(s._source_file = t._source_file AND "
+            f"s.{p} < t.{p})"
+        )
+        .when_not_matched_insert_all()
+        .execute()
+    )
     return metrics, conflicts
 
 
@@ -143,8 +159,7 @@ class Rebuilt:
     conflicts: set[str]  # ids that also had a copy stored in a neighbouring partition
 
 
-def replace_days(lake: Lake, c: EventContract, rows: pa.Table, first_day: date,
-                 last_day: date) -> Rebuilt:
+def replace_days(lake: Lake, c: EventContract, rows: pa.Table, first_day: date, last_day: date) -> Rebuilt:
     """Overwrite the partitions first_day..last_day with `rows` (one per event id).
 
     Such a copy is resolved by the first-landed rule: if it wins, the row is left out of the
@@ -156,11 +171,16 @@ def replace_days(lake: Lake, c: EventContract, rows: pa.Table, first_day: date,
     rebuilt = set(_dates(first_day, last_day))
     neighbours = [d for d in window_days(c, rebuilt) if d not in rebuilt]
     stored = stored_copies(lake, c, rows[k], neighbours)
-    ours = {i: (f, d) for i, f, d in zip(rows[k].to_pylist(), rows["_source_file"].to_pylist(),
-                                         rows[p].to_pylist(), strict=True)}
+    ours = {
+        i: (f, d)
+        for i, f, d in zip(
+            rows[k].to_pylist(), rows["_source_file"].to_pylist(), rows[p].to_pylist(), strict=True
+        )
+    }
     drop, losers = set(), []
-    for i, d, f in zip(stored[k].to_pylist(), stored[p].to_pylist(),
-                       stored["_source_file"].to_pylist(), strict=True):
+    for i, d, f in zip(
+        stored[k].to_pylist(), stored[p].to_pylist(), stored["_source_file"].to_pylist(), strict=True
+    ):
         if _first_landed_wins((f, d), ours[i]):
             drop.add(i)
         else:
@@ -168,35 +188,53 @@ def replace_days(lake: Lake, c: EventContract, rows: pa.Table, first_day: date,
     if drop:
         rows = rows.filter(pc.invert(pc.is_in(rows[k], pa.array(sorted(drop), pa.string()))))
     predicate = f"{p} >= '{first_day.isoformat()}' AND {p} <= '{last_day.isoformat()}'"
-    commit = CommitProperties(custom_metadata={
-        OPERATION_KEY: f"rebuild {first_day.isoformat()}..{last_day.isoformat()}"})
+    commit = CommitProperties(
+        custom_metadata={OPERATION_KEY: f"rebuild {first_day.isoformat()}..{last_day.isoformat()}"}
+    )
     if rows.num_rows == 0:
         dt.delete(predicate, commit_properties=commit)
     else:
-        write_deltalake(dt, rows, mode="overwrite", predicate=predicate,
-                        partition_by=[p], commit_properties=commit,
-                        storage_options=lake.storage_options)
+        write_deltalake(
+            dt,
+            rows,
+            mode="overwrite",
+            predicate=predicate,
+            partition_by=[p],
+            commit_properties=commit,
+            storage_options=lake.storage_options,
+        )
     dt.update_incremental()
     if losers:
         _delete_copies(dt, c, losers, note=f"{first_day.isoformat()}..{last_day.isoformat()}")
     return Rebuilt(dt.version(), rows.num_rows, {i for i, _, _ in losers} | drop)
 
 
-def _delete_copies(dt: DeltaTable, c: EventContract, copies: list[tuple[str, date, str]],
-                   note: str) -> None:
+def _delete_copies(dt: DeltaTable, c: EventContract, copies: list[tuple[str, date, str]], note: str) -> None:
     """Delete exactly these stored copies (id, date, source file) with one MERGE."""
     p, k = c.partition_column, c.key
-    source = pa.table({k: [i for i, _, _ in copies], p: [d for _, d, _ in copies],
-                       "_source_file": [f for _, _, f in copies]},
-                      schema=pa.schema([c.processed_schema().field(n)
-                                        for n in (k, p, "_source_file")]))
-    (dt.merge(source, predicate=f"t.{k} = s.{k} AND t.{p} = s.{p} AND t.{p} IN "
-                                f"({_day_list(list({d for _, d, _ in copies}))})",
-              source_alias="s", target_alias="t", streamed_exec=False,
-              commit_properties=CommitProperties(custom_metadata={
-                  OPERATION_KEY: f"rebuild {note}: drop copies under another date"}))
-       .when_matched_delete(predicate="t._source_file = s._source_file")
-       .execute())
+    source = pa.table(
+        {
+            k: [i for i, _, _ in copies],
+            p: [d for _, d, _ in copies],
+            "_source_file": [f for _, _, f in copies],
+        },
+        schema=pa.schema([c.processed_schema().field(n) for n in (k, p, "_source_file")]),
+    )
+    (
+        dt.merge(
+            source,
+            predicate=f"t.{k} = s.{k} AND t.{p} = s.{p} AND t.{p} IN "
+            f"({_day_list(list({d for _, d, _ in copies}))})",
+            source_alias="s",
+            target_alias="t",
+            streamed_exec=False,
+            commit_properties=CommitProperties(
+                custom_metadata={OPERATION_KEY: f"rebuild {note}: drop copies under another date"}
+            ),
+        )
+        .when_matched_delete(predicate="t._source_file = s._source_file")
+        .execute()
+    )
     dt.update_incremental()
 
 
@@ -209,7 +247,8 @@ def count_by_day(lake: Lake, c: EventContract, days: list[date]) -> dict[date, i
     if dt is None or not days:
         return {d: 0 for d in days}
     table = dt.to_pyarrow_dataset().to_table(
-        columns=[c.partition_column], filter=ds.field(c.partition_column).isin(days))
+        columns=[c.partition_column], filter=ds.field(c.partition_column).isin(days)
+    )
     counts = {d: 0 for d in days}
     for d, n in zip(*pc.value_counts(table[c.partition_column]).flatten(), strict=True):
         counts[d.as_py()] = n.as_py()

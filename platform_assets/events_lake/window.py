@@ -27,8 +27,7 @@ def possible_dates(c: EventContract, hour: datetime) -> tuple[date, date]:
     return first, hi.date()
 
 
-def arrival_hours(c: EventContract, first_day: date, last_day: date
-                  ) -> tuple[datetime, datetime]:
+def arrival_hours(c: EventContract, first_day: date, last_day: date) -> tuple[datetime, datetime]:
     """Arrival hours [start, end) whose files can hold events dated first_day..last_day."""
     earliest = midnight(first_day) - timedelta(hours=1, seconds=c.future_skew_seconds)
     start = hour_of(earliest) + timedelta(hours=1)  # the first hour H with H + 1h + skew > day

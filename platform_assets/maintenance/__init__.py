@@ -15,6 +15,16 @@ from platform_assets.maintenance.operations import (
 from platform_assets.maintenance.raw_retention import RetentionReport, purge_applied_raw_files
 from platform_assets.maintenance.targets import Target, targets
 
-__all__ = ["SAFE_MIN_RETENTION_HOURS", "MaintenanceReport", "RetentionReport", "Target",
-           "compact", "maintenance_jobs", "maintenance_schedules", "purge_applied_raw_files",
-           "targets", "vacuum", "zorder"]
+__all__ = [
+    "SAFE_MIN_RETENTION_HOURS",
+    "MaintenanceReport",
+    "RetentionReport",
+    "Target",
+    "compact",
+    "maintenance_jobs",
+    "maintenance_schedules",
+    "purge_applied_raw_files",
+    "targets",
+    "vacuum",
+    "zorder",
+]

@@ -56,9 +56,11 @@ def _report(context: OpExecutionContext, target: Target, report: MaintenanceRepo
     md = report.metadata()
     if target.asset_key:
         context.log_event(AssetObservation(asset_key=AssetKey(target.asset_key), metadata=md))
-    context.log.info(f"{report.operation} {target.label}: {report.before.files} -> "
-                     f"{report.after.files} files, v{report.before.version} -> "
-                     f"v{report.after.version} {report.skipped}")
+    context.log.info(
+        f"{report.operation} {target.label}: {report.before.files} -> "
+        f"{report.after.files} files, v{report.before.version} -> "
+        f"v{report.after.version} {report.skipped}"
+    )
     return Output(None, metadata=md)
 
 
@@ -67,6 +69,7 @@ def _compact_op(t: Target):
     def _op(context: OpExecutionContext, config: CompactConfig, lake: LakeResource):
         size = config.target_size_mb * 1024 * 1024 if config.target_size_mb else None
         return _report(context, t, compact(lake.lake(), t, target_size=size))
+
     return _op
 
 
@@ -74,30 +77,32 @@ def _zorder_op(t: Target):
     @op(name=f"zorder_{t.op_name}", pool=t.pool, retry_policy=RETRY, tags={"table": t.label})
     def _op(context: OpExecutionContext, config: ZorderConfig, lake: LakeResource):
         return _report(context, t, zorder(lake.lake(), t, force=config.force))
+
     return _op
 
 
 def _vacuum_op(t: Target):
     @op(name=f"vacuum_{t.op_name}", pool=t.pool, retry_policy=RETRY, tags={"table": t.label})
     def _op(context: OpExecutionContext, config: VacuumConfig, lake: LakeResource):
-        return _report(context, t, vacuum(lake.lake(), t, config.retention_hours,
-                                          force=config.force, dry_run=config.dry_run))
+        return _report(
+            context,
+            t,
+            vacuum(lake.lake(), t, config.retention_hours, force=config.force, dry_run=config.dry_run),
+        )
+
     return _op
 
 
 @op(description="Delete raw DMS files applied more than keep_days ago.")
-def purge_applied_raw_files_op(context: OpExecutionContext, config: RawRetentionConfig,
-                               lake: LakeResource):
+def purge_applied_raw_files_op(context: OpExecutionContext, config: RawRetentionConfig, lake: LakeResource):
     the_lake = lake.lake()
     total: dict[str, int] = {"files_deleted": 0, "bytes_deleted": 0}
     for c in CONTRACTS.values():
         r = purge_applied_raw_files(the_lake, c, config.keep_days, dry_run=config.dry_run)
-        context.log_event(AssetObservation(asset_key=AssetKey(["raw", c.name]),
-                                           metadata=r.metadata()))
+        context.log_event(AssetObservation(asset_key=AssetKey(["raw", c.name]), metadata=r.metadata()))
         total["files_deleted"] += len(r.deleted)
         total["bytes_deleted"] += r.bytes_deleted
-    return Output(None, metadata={**total, "keep_days": config.keep_days,
-                                  "dry_run": config.dry_run})
+    return Output(None, metadata={**total, "keep_days": config.keep_days, "dry_run": config.dry_run})
 
 
 _ALL = targets()
@@ -107,36 +112,47 @@ _ZORDER_OPS = [_zorder_op(t) for t in _CLUSTERED]
 _VACUUM_OPS = [_vacuum_op(t) for t in _ALL]
 
 
-@job(description="OPTIMIZE: compact small files of every Delta table.",
-     tags={"lakehouse/kind": "maintenance"})
+@job(
+    description="OPTIMIZE: compact small files of every Delta table.", tags={"lakehouse/kind": "maintenance"}
+)
 def delta_compaction_job():
     for o in _COMPACT_OPS:
         o()
 
 
-@job(description="Z-order every table on its contract's clustering columns.",
-     tags={"lakehouse/kind": "maintenance"})
+@job(
+    description="Z-order every table on its contract's clustering columns.",
+    tags={"lakehouse/kind": "maintenance"},
+)
 def delta_zorder_job():
     for o in _ZORDER_OPS:
         o()
 
 
-@job(description="VACUUM every Delta table with its contract's retention.",
-     tags={"lakehouse/kind": "maintenance"})
+@job(
+    description="VACUUM every Delta table with its contract's retention.",
+    tags={"lakehouse/kind": "maintenance"},
+)
 def delta_vacuum_job():
     for o in _VACUUM_OPS:
         o()
 
 
-@job(description="Raw-zone retention: delete applied DMS files older than keep_days.",
-     tags={"lakehouse/kind": "maintenance"})
+@job(
+    description="Raw-zone retention: delete applied DMS files older than keep_days.",
+    tags={"lakehouse/kind": "maintenance"},
+)
 def raw_retention_job():
     purge_applied_raw_files_op()
 
 
 def _daily(job_def, cron: str) -> ScheduleDefinition:
-    return ScheduleDefinition(job=job_def, cron_schedule=cron, execution_timezone="UTC",
-                              default_status=DefaultScheduleStatus.RUNNING)
+    return ScheduleDefinition(
+        job=job_def,
+        cron_schedule=cron,
+        execution_timezone="UTC",
+        default_status=DefaultScheduleStatus.RUNNING,
+    )
 
 
 maintenance_jobs = [delta_compaction_job, delta_zorder_job, delta_vacuum_job, raw_retention_job]

@@ -28,6 +28,10 @@ class Layout:
 def layout(lake: Lake, table_uri: str, dt: DeltaTable) -> Layout:
     actions = pa.table(dt.get_add_actions())
     stored = stored_files(lake, table_uri)
-    return Layout(version=dt.version(), files=actions.num_rows,
-                  bytes=int(pc.sum(actions["size_bytes"]).as_py() or 0),
-                  stored_files=len(stored), stored_bytes=sum(stored.values()))
+    return Layout(
+        version=dt.version(),
+        files=actions.num_rows,
+        bytes=int(pc.sum(actions["size_bytes"]).as_py() or 0),
+        stored_files=len(stored),
+        stored_bytes=sum(stored.values()),
+    )

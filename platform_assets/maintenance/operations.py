@@ -40,13 +40,21 @@ class MaintenanceReport:
     def metadata(self) -> dict:
         b, a = self.before, self.after
         return {
-            "table": self.table, "operation": self.operation,
-            "files_before": b.files, "files_after": a.files,
-            "bytes_before": b.bytes, "bytes_after": a.bytes,
-            "stored_files_before": b.stored_files, "stored_files_after": a.stored_files,
-            "stored_bytes_before": b.stored_bytes, "stored_bytes_after": a.stored_bytes,
-            "delta_version_before": b.version, "delta_version": a.version,
-            "skipped": self.skipped, **self.details}
+            "table": self.table,
+            "operation": self.operation,
+            "files_before": b.files,
+            "files_after": a.files,
+            "bytes_before": b.bytes,
+            "bytes_after": a.bytes,
+            "stored_files_before": b.stored_files,
+            "stored_files_after": a.stored_files,
+            "stored_bytes_before": b.stored_bytes,
+            "stored_bytes_after": a.stored_bytes,
+            "delta_version_before": b.version,
+            "delta_version": a.version,
+            "skipped": self.skipped,
+            **self.details,
+        }
 
 
 def _open(lake: Lake, uri: str) -> DeltaTable | None:
@@ -57,8 +65,7 @@ def _open(lake: Lake, uri: str) -> DeltaTable | None:
 
 
 def _carried(lake: Lake, uri: str, dt: DeltaTable, extra: dict | None = None) -> CommitProperties:
-    return CommitProperties(custom_metadata={**carried_state(lake, uri, dt.version()),
-                                             **(extra or {})})
+    return CommitProperties(custom_metadata={**carried_state(lake, uri, dt.version()), **(extra or {})})
 
 
 def compact(lake: Lake, target: Target, target_size: int | None = None) -> MaintenanceReport | None:
@@ -69,10 +76,18 @@ def compact(lake: Lake, target: Target, target_size: int | None = None) -> Maint
     before = layout(lake, uri, dt)
     m = dt.optimize.compact(target_size=target_size, commit_properties=_carried(lake, uri, dt))
     after = layout(lake, uri, dt)
-    return MaintenanceReport(target.label, "compact", before, after, {
-        "files_added": m["numFilesAdded"], "files_removed": m["numFilesRemoved"],
-        "partitions_optimized": m["partitionsOptimized"]},
-        skipped="" if m["numFilesRemoved"] else "nothing to compact")
+    return MaintenanceReport(
+        target.label,
+        "compact",
+        before,
+        after,
+        {
+            "files_added": m["numFilesAdded"],
+            "files_removed": m["numFilesRemoved"],
+            "partitions_optimized": m["partitionsOptimized"],
+        },
+        skipped="" if m["numFilesRemoved"] else "nothing to compact",
+    )
 
 
 def _zordered_since_last_change(lake: Lake, uri: str, dt: DeltaTable, by: str) -> bool:
@@ -84,8 +99,13 @@ def _zordered_since_last_change(lake: Lake, uri: str, dt: DeltaTable, by: str) -
     return False
 
 
-def zorder(lake: Lake, target: Target, columns: tuple[str, ...] | None = None,
-           target_size: int | None = None, force: bool = False) -> MaintenanceReport | None:
+def zorder(
+    lake: Lake,
+    target: Target,
+    columns: tuple[str, ...] | None = None,
+    target_size: int | None = None,
+    force: bool = False,
+) -> MaintenanceReport | None:
     """Rewrite the table clustered on its contract's clustering columns, so that a query
     filtered on them skips files by their min/max statistics. Z-order rewrites every file, so
     it is skipped when nothing changed since the last one (unless `force`)."""
@@ -96,14 +116,26 @@ def zorder(lake: Lake, target: Target, columns: tuple[str, ...] | None = None,
     by = ",".join(columns)
     before = layout(lake, uri, dt)
     if not force and _zordered_since_last_change(lake, uri, dt, by):
-        return MaintenanceReport(target.label, "zorder", before, before, {"zorder_by": by},
-                                 skipped="unchanged since the last Z-order")
-    m = dt.optimize.z_order(list(columns), target_size=target_size,
-                            commit_properties=_carried(lake, uri, dt, {ZORDER_MARK: by}))
+        return MaintenanceReport(
+            target.label,
+            "zorder",
+            before,
+            before,
+            {"zorder_by": by},
+            skipped="unchanged since the last Z-order",
+        )
+    m = dt.optimize.z_order(
+        list(columns), target_size=target_size, commit_properties=_carried(lake, uri, dt, {ZORDER_MARK: by})
+    )
     after = layout(lake, uri, dt)
-    return MaintenanceReport(target.label, "zorder", before, after, {
-        "zorder_by": by, "files_added": m["numFilesAdded"], "files_removed": m["numFilesRemoved"]},
-        skipped="" if m["numFilesRemoved"] else "empty table")
+    return MaintenanceReport(
+        target.label,
+        "zorder",
+        before,
+        after,
+        {"zorder_by": by, "files_added": m["numFilesAdded"], "files_removed": m["numFilesRemoved"]},
+        skipped="" if m["numFilesRemoved"] else "empty table",
+    )
 
 
 def vacuum_retention(target: Target, retention_hours: int | None = None, force: bool = False) -> int:
@@ -112,8 +144,9 @@ def vacuum_retention(target: Target, retention_hours: int | None = None, force: 
     return hours if force else max(hours, SAFE_MIN_RETENTION_HOURS)
 
 
-def vacuum(lake: Lake, target: Target, retention_hours: int | None = None, force: bool = False,
-           dry_run: bool = False) -> MaintenanceReport | None:
+def vacuum(
+    lake: Lake, target: Target, retention_hours: int | None = None, force: bool = False, dry_run: bool = False
+) -> MaintenanceReport | None:
     """Delete files no version within the retention needs. Time travel to versions older than
     the retention stops working for the files removed."""
     hours = vacuum_retention(target, retention_hours, force)
@@ -123,15 +156,31 @@ def vacuum(lake: Lake, target: Target, retention_hours: int | None = None, force
     before = layout(lake, uri, dt)
     stored = stored_files(lake, uri)
     # delta-rs lists tombstones again after they were deleted: count only files still stored
-    candidates = {relative(lake, uri, p) for p in dt.vacuum(
-        retention_hours=hours, dry_run=True, enforce_retention_duration=not force)}
+    candidates = {
+        relative(lake, uri, p)
+        for p in dt.vacuum(retention_hours=hours, dry_run=True, enforce_retention_duration=not force)
+    }
     doomed = sorted(candidates & set(stored))
-    details = {"retention_hours": hours, "retention_hours_contract": target.retention_hours,
-               "forced": force, "files_deleted": len(doomed),
-               "bytes_deleted": sum(stored[p] for p in doomed)}
+    details = {
+        "retention_hours": hours,
+        "retention_hours_contract": target.retention_hours,
+        "forced": force,
+        "files_deleted": len(doomed),
+        "bytes_deleted": sum(stored[p] for p in doomed),
+    }
     if dry_run or not doomed:
-        return MaintenanceReport(target.label, "vacuum", before, before, details,
-                                 skipped="dry run" if dry_run else "nothing to delete")
-    dt.vacuum(retention_hours=hours, dry_run=False, enforce_retention_duration=not force,
-              commit_properties=_carried(lake, uri, dt))
+        return MaintenanceReport(
+            target.label,
+            "vacuum",
+            before,
+            before,
+            details,
+            skipped="dry run" if dry_run else "nothing to delete",
+        )
+    dt.vacuum(
+        retention_hours=hours,
+        dry_run=False,
+        enforce_retention_duration=not force,
+        commit_properties=_carried(lake, uri, dt),
+    )
     return MaintenanceReport(target.label, "vacuum", before, layout(lake, uri, dt), details)

@@ -38,14 +38,24 @@ class RetentionReport:
     dry_run: bool = False
 
     def metadata(self) -> dict:
-        return {"table": self.table, "keep_days": self.keep_days,
-                "files_deleted": len(self.deleted), "bytes_deleted": self.bytes_deleted,
-                "files_kept_not_applied": self.kept_unapplied,
-                "files_kept_recent": self.kept_recent, "dry_run": self.dry_run}
+        return {
+            "table": self.table,
+            "keep_days": self.keep_days,
+            "files_deleted": len(self.deleted),
+            "bytes_deleted": self.bytes_deleted,
+            "files_kept_not_applied": self.kept_unapplied,
+            "files_kept_recent": self.kept_recent,
+            "dry_run": self.dry_run,
+        }
 
 
-def purge_applied_raw_files(lake: Lake, c: TableContract, keep_days: float = DEFAULT_KEEP_DAYS,
-                            now: datetime | None = None, dry_run: bool = False) -> RetentionReport:
+def purge_applied_raw_files(
+    lake: Lake,
+    c: TableContract,
+    keep_days: float = DEFAULT_KEEP_DAYS,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> RetentionReport:
     """Delete the table's raw DMS files older than `keep_days` whose logged state is applied."""
     if keep_days < 0:
         raise ValueError("keep_days must be zero or more")

@@ -53,5 +53,8 @@ def _clustering(c: TableContract, zone: str) -> tuple[str, ...]:
 
 
 def targets(zones: tuple[str, ...] = ("processed", "curated", "applied_log")) -> list[Target]:
-    return [Target(zone, c.name, _clustering(c, zone), c.vacuum_retention_hours)
-            for zone in zones for c in CONTRACTS.values()]
+    return [
+        Target(zone, c.name, _clustering(c, zone), c.vacuum_retention_hours)
+        for zone in zones
+        for c in CONTRACTS.values()
+    ]

@@ -19,14 +19,22 @@ from platform_assets.metadata.dynamo_stream import DynamoStreamReader
 from platform_assets.metadata.store import ANY, Change, ConcurrentUpdate, Item, MetadataStore, now_iso
 
 
-def aws_clients(endpoint_url: str | None = None, region: str = "us-east-1",
-                access_key_id: str | None = None, secret_access_key: str | None = None):
+def aws_clients(
+    endpoint_url: str | None = None,
+    region: str = "us-east-1",
+    access_key_id: str | None = None,
+    secret_access_key: str | None = None,
+):
     """DynamoDB and its streams with the platform's timeouts and retries (platform_assets/aws.py);
     the profile's resource passes its own clients instead."""
     from platform_assets.aws import AwsResource
 
-    aws = AwsResource(region_name=region, endpoint_url=endpoint_url,
-                      aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key)
+    aws = AwsResource(
+        region_name=region,
+        endpoint_url=endpoint_url,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+    )
     return aws.client("dynamodb"), aws.client("dynamodbstreams")
 
 
@@ -51,12 +59,18 @@ class DynamoMetadataStore(MetadataStore):
         except self.ddb.exceptions.ResourceNotFoundException:
             pass
         self.ddb.create_table(
-            TableName=self.table, BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                       {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+            TableName=self.table,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
         for _ in range(60):
             if self.ddb.describe_table(TableName=self.table)["Table"]["TableStatus"] == "ACTIVE":
                 return
@@ -64,8 +78,13 @@ class DynamoMetadataStore(MetadataStore):
 
     @staticmethod
     def _item(attrs: dict) -> Item:
-        return Item(attrs["pk"]["S"], attrs["sk"]["S"], json.loads(attrs["doc"]["S"]),
-                    int(attrs["version"]["N"]), attrs["updated_at"]["S"])
+        return Item(
+            attrs["pk"]["S"],
+            attrs["sk"]["S"],
+            json.loads(attrs["doc"]["S"]),
+            int(attrs["version"]["N"]),
+            attrs["updated_at"]["S"],
+        )
 
     def _key(self, pk: str, sk: str) -> dict:
         return {"pk": {"S": pk}, "sk": {"S": sk}}
@@ -75,8 +94,12 @@ class DynamoMetadataStore(MetadataStore):
         return self._item(out["Item"]) if "Item" in out else None
 
     def put(self, pk: str, sk: str, doc: dict, expected_version: Any = ANY) -> Item:
-        values = {":d": {"S": json.dumps(doc, sort_keys=True, default=str)},
-                  ":u": {"S": now_iso()}, ":zero": {"N": "0"}, ":one": {"N": "1"}}
+        values = {
+            ":d": {"S": json.dumps(doc, sort_keys=True, default=str)},
+            ":u": {"S": now_iso()},
+            ":zero": {"N": "0"},
+            ":one": {"N": "1"},
+        }
         kwargs: dict[str, Any] = {}
         if expected_version is None:
             kwargs["ConditionExpression"] = "attribute_not_exists(pk)"
@@ -85,14 +108,17 @@ class DynamoMetadataStore(MetadataStore):
             values[":expected"] = {"N": str(expected_version)}
         try:
             out = self.ddb.update_item(
-                TableName=self.table, Key=self._key(pk, sk), ReturnValues="ALL_NEW",
+                TableName=self.table,
+                Key=self._key(pk, sk),
+                ReturnValues="ALL_NEW",
                 UpdateExpression="SET #d = :d, #u = :u, #v = if_not_exists(#v, :zero) + :one",
                 ExpressionAttributeNames={"#d": "doc", "#u": "updated_at", "#v": "version"},
-                ExpressionAttributeValues=values, **kwargs)
+                ExpressionAttributeValues=values,
+                **kwargs,
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ConcurrentUpdate(f"{pk}/{sk}: expected version {expected_version}") \
-                    from exc
+                raise ConcurrentUpdate(f"{pk}/{sk}: expected version {expected_version}") from exc
             raise
         return self._item(out["Attributes"])
 
@@ -111,13 +137,17 @@ class DynamoMetadataStore(MetadataStore):
         if sk_prefix:
             condition += " AND begins_with(sk, :p)"
             values[":p"] = {"S": sk_prefix}
-        return self._pages("query", KeyConditionExpression=condition, ConsistentRead=True,
-                           ExpressionAttributeValues=values)
+        return self._pages(
+            "query", KeyConditionExpression=condition, ConsistentRead=True, ExpressionAttributeValues=values
+        )
 
     def scan(self, pk_prefix: str) -> list[Item]:
-        items = self._pages("scan", FilterExpression="begins_with(pk, :p)",
-                            ExpressionAttributeValues={":p": {"S": pk_prefix}},
-                            ConsistentRead=True)
+        items = self._pages(
+            "scan",
+            FilterExpression="begins_with(pk, :p)",
+            ExpressionAttributeValues={":p": {"S": pk_prefix}},
+            ConsistentRead=True,
+        )
         return sorted(items, key=lambda i: (i.pk, i.sk))
 
     def read_changes(self, cursor: str | None, limit: int = 1000) -> tuple[list[Change], str]:

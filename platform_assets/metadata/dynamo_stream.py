@@ -68,16 +68,19 @@ class DynamoStreamReader:
         state["seq"] = {k: v for k, v in state["seq"].items() if k in known}
         return changes, json.dumps(state)
 
-    def _read_shard(self, arn: str, sid: str, seqs: dict, out: list[Change], limit: int
-                    ) -> bool:
+    def _read_shard(self, arn: str, sid: str, seqs: dict, out: list[Change], limit: int) -> bool:
         """Append the shard's new records to `out`; True when the shard is closed and read."""
         if sid in seqs:
             it = self.streams.get_shard_iterator(
-                StreamArn=arn, ShardId=sid, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-                SequenceNumber=seqs[sid])["ShardIterator"]
+                StreamArn=arn,
+                ShardId=sid,
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                SequenceNumber=seqs[sid],
+            )["ShardIterator"]
         else:
             it = self.streams.get_shard_iterator(
-                StreamArn=arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                StreamArn=arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
         while it and len(out) < limit:
             page = self.streams.get_records(ShardIterator=it, Limit=min(1000, limit - len(out)))
             for rec in page.get("Records", []):
@@ -89,8 +92,9 @@ class DynamoStreamReader:
                 if new is None and rec["eventName"] != "REMOVE":
                     continue  # an image without a document is no store write (moto emits
                     # one, keys only, before the real INSERT of an UpdateItem)
-                out.append(Change(rec["eventName"], keys.get("pk", ""), keys.get("sk", ""),
-                                  old, new, version))
+                out.append(
+                    Change(rec["eventName"], keys.get("pk", ""), keys.get("sk", ""), old, new, version)
+                )
             it = page.get("NextShardIterator")
             if not page.get("Records"):
                 break  # caught up with an open shard

@@ -18,8 +18,16 @@ from platform_assets.metadata.store import MetadataStore
 def table_contract_doc(c: TableContract) -> dict:
     doc = asdict(c)
     doc["kind"] = "table"
-    doc["columns"] = [{"name": col.name, "type": col.type, "nullable": col.nullable,
-                       "pii": col.pii, "description": col.description} for col in c.columns]
+    doc["columns"] = [
+        {
+            "name": col.name,
+            "type": col.type,
+            "nullable": col.nullable,
+            "pii": col.pii,
+            "description": col.description,
+        }
+        for col in c.columns
+    ]
     return doc
 
 
@@ -38,11 +46,11 @@ def publish_contracts(store: MetadataStore) -> dict[str, tuple[int, bool]]:
         datasets = table_datasets(c)
         published[c.name] = store.publish_contract(c.name, table_contract_doc(c), datasets)
         for ds in datasets:
-            store.describe_dataset(ds, c.description, c.owner, contract=c.name,
-                                   zone=ds.split("/")[0])
+            store.describe_dataset(ds, c.description, c.owner, contract=c.name, zone=ds.split("/")[0])
     datasets = event_datasets(EVENTS)
     published[EVENTS.name] = store.publish_contract(EVENTS.name, EVENTS.to_doc(), datasets)
     for ds in datasets:
-        store.describe_dataset(ds, EVENTS.description, EVENTS.owner, contract=EVENTS.name,
-                               zone=ds.split("/")[0])
+        store.describe_dataset(
+            ds, EVENTS.description, EVENTS.owner, contract=EVENTS.name, zone=ds.split("/")[0]
+        )
     return published

@@ -29,11 +29,9 @@ class MetadataStoreResource(AwsResource):
 
         if not self.table_name:
             raise ValueError("MetadataStoreResource(kind='dynamodb') needs table_name")
-        return DynamoMetadataStore(self.table_name, self.client("dynamodb"),
-                                   self.client("dynamodbstreams"))
+        return DynamoMetadataStore(self.table_name, self.client("dynamodb"), self.client("dynamodbstreams"))
 
 
 def local_metadata_store(home) -> MetadataStoreResource:
     """The `local` profile's store, under the platform's home (.platform/metadata.sqlite)."""
-    return MetadataStoreResource(kind="sqlite", sqlite_path=str(home / ".platform" /
-                                                                 "metadata.sqlite"))
+    return MetadataStoreResource(kind="sqlite", sqlite_path=str(home / ".platform" / "metadata.sqlite"))

@@ -9,7 +9,6 @@
   Dagster's event log into the store (dataset -> run, partition, time, row count).
 """
 
-
 import json
 
 from dagster import (
@@ -37,8 +36,11 @@ def changed_contracts(changes: list[Change]) -> dict[str, dict]:
     for ch in changes:
         if not (ch.pk.startswith("contract#") and ch.sk == "current" and ch.new):
             continue
-        if ch.old and ch.old.get("fingerprint") == ch.new.get("fingerprint") \
-                and ch.old.get("datasets") == ch.new.get("datasets"):
+        if (
+            ch.old
+            and ch.old.get("fingerprint") == ch.new.get("fingerprint")
+            and ch.old.get("datasets") == ch.new.get("datasets")
+        ):
             continue
         changed[ch.new["name"]] = ch.new
     return changed
@@ -47,29 +49,39 @@ def changed_contracts(changes: list[Change]) -> dict[str, dict]:
 def recheck_requests(changed: dict[str, dict]) -> list[RunRequest]:
     requests = []
     for name, doc in sorted(changed.items()):
-        keys = [AssetCheckKey(AssetKey(ds.split("/")), CHECK_NAME) for ds in doc["datasets"]
-                if ds in CHECKED_DATASETS]
+        keys = [
+            AssetCheckKey(AssetKey(ds.split("/")), CHECK_NAME)
+            for ds in doc["datasets"]
+            if ds in CHECKED_DATASETS
+        ]
         if keys:
-            requests.append(RunRequest(
-                run_key=f"contract:{name}:v{doc['schema_version']}:{doc['fingerprint'][:12]}",
-                asset_selection=[], asset_check_keys=keys,
-                tags={"lakehouse/trigger": "contract_change", "lakehouse/contract": name}))
+            requests.append(
+                RunRequest(
+                    run_key=f"contract:{name}:v{doc['schema_version']}:{doc['fingerprint'][:12]}",
+                    asset_selection=[],
+                    asset_check_keys=keys,
+                    tags={"lakehouse/trigger": "contract_change", "lakehouse/contract": name},
+                )
+            )
     return requests
 
 
-@sensor(name="contract_change_sensor", minimum_interval_seconds=30,
-        asset_selection=AssetSelection.checks(*CHECK_KEYS),
-        default_status=DefaultSensorStatus.RUNNING,
-        description="Follows the metadata store's change stream; a changed contract re-runs "
-                    "the `matches_contract` checks of the datasets it affects.")
-def contract_change_sensor(context: SensorEvaluationContext,
-                           metadata_store: MetadataStoreResource):
+@sensor(
+    name="contract_change_sensor",
+    minimum_interval_seconds=30,
+    asset_selection=AssetSelection.checks(*CHECK_KEYS),
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Follows the metadata store's change stream; a changed contract re-runs "
+    "the `matches_contract` checks of the datasets it affects.",
+)
+def contract_change_sensor(context: SensorEvaluationContext, metadata_store: MetadataStoreResource):
     store = metadata_store.store()
     changes, cursor = store.read_changes(context.cursor, limit=1000)
     requests = recheck_requests(changed_contracts(changes))
     if not requests:
-        return SensorResult(skip_reason=SkipReason(
-            f"{len(changes)} store changes, no contract changed"), cursor=cursor)
+        return SensorResult(
+            skip_reason=SkipReason(f"{len(changes)} store changes, no contract changed"), cursor=cursor
+        )
     return SensorResult(run_requests=requests, cursor=cursor)
 
 
@@ -78,14 +90,15 @@ def _plain(value):
     return value if isinstance(value, str | int | float | bool) or value is None else str(value)
 
 
-@sensor(name="metadata_materializations_sensor", minimum_interval_seconds=60,
-        default_status=DefaultSensorStatus.RUNNING,
-        description="Records the last materialization of every asset in the metadata store.")
-def metadata_materializations_sensor(context: SensorEvaluationContext,
-                                     metadata_store: MetadataStoreResource):
+@sensor(
+    name="metadata_materializations_sensor",
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Records the last materialization of every asset in the metadata store.",
+)
+def metadata_materializations_sensor(context: SensorEvaluationContext, metadata_store: MetadataStoreResource):
     seen: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
-    keys = list(context.repository_def.asset_graph.get_all_asset_keys()) \
-        if context.repository_def else []
+    keys = list(context.repository_def.asset_graph.get_all_asset_keys()) if context.repository_def else []
     store = None
     written = 0
     for record in context.instance.get_asset_records(keys):
@@ -95,14 +108,22 @@ def metadata_materializations_sensor(context: SensorEvaluationContext,
             continue
         mat = last.asset_materialization
         store = store or metadata_store.store()
-        store.record_materialization(name, {
-            "run_id": last.run_id, "partition": mat.partition if mat else None,
-            "timestamp": last.timestamp, "storage_id": last.storage_id,
-            "metadata": {k: _plain(v) for k, v in (mat.metadata if mat else {}).items()
-                         if k in ("dagster/row_count", "rows", "delta_version", "path")}})
+        store.record_materialization(
+            name,
+            {
+                "run_id": last.run_id,
+                "partition": mat.partition if mat else None,
+                "timestamp": last.timestamp,
+                "storage_id": last.storage_id,
+                "metadata": {
+                    k: _plain(v)
+                    for k, v in (mat.metadata if mat else {}).items()
+                    if k in ("dagster/row_count", "rows", "delta_version", "path")
+                },
+            },
+        )
         seen[name] = last.storage_id
         written += 1
     if not written:
-        return SensorResult(skip_reason=SkipReason("no new materializations"),
-                            cursor=json.dumps(seen))
+        return SensorResult(skip_reason=SkipReason("no new materializations"), cursor=json.dumps(seen))
     return SensorResult(cursor=json.dumps(seen))

@@ -54,8 +54,9 @@ class SqliteMetadataStore(MetadataStore):
 
     def get(self, pk: str, sk: str) -> Item | None:
         with self._db() as db:
-            row = db.execute("SELECT pk, sk, doc, version, updated_at FROM items "
-                             "WHERE pk = ? AND sk = ?", (pk, sk)).fetchone()
+            row = db.execute(
+                "SELECT pk, sk, doc, version, updated_at FROM items WHERE pk = ? AND sk = ?", (pk, sk)
+            ).fetchone()
         return self._item(row) if row else None
 
     def put(self, pk: str, sk: str, doc: dict, expected_version: Any = ANY) -> Item:
@@ -63,23 +64,24 @@ class SqliteMetadataStore(MetadataStore):
         db = self._connect()
         try:
             db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT doc, version FROM items WHERE pk = ? AND sk = ?",
-                             (pk, sk)).fetchone()
+            row = db.execute("SELECT doc, version FROM items WHERE pk = ? AND sk = ?", (pk, sk)).fetchone()
             version = row[1] if row else None
             if expected_version is not ANY and expected_version != version:
                 db.execute("ROLLBACK")
-                raise ConcurrentUpdate(f"{pk}/{sk}: expected version {expected_version}, "
-                                       f"found {version}")
+                raise ConcurrentUpdate(f"{pk}/{sk}: expected version {expected_version}, found {version}")
             new_version = (version or 0) + 1
             at = now_iso()
-            db.execute("INSERT INTO items (pk, sk, doc, version, updated_at) "
-                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (pk, sk) DO UPDATE SET "
-                       "doc = excluded.doc, version = excluded.version, "
-                       "updated_at = excluded.updated_at", (pk, sk, body, new_version, at))
-            db.execute("INSERT INTO changes (kind, pk, sk, old, new, new_version, at) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       ("MODIFY" if row else "INSERT", pk, sk, row[0] if row else None, body,
-                        new_version, at))
+            db.execute(
+                "INSERT INTO items (pk, sk, doc, version, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (pk, sk) DO UPDATE SET "
+                "doc = excluded.doc, version = excluded.version, "
+                "updated_at = excluded.updated_at",
+                (pk, sk, body, new_version, at),
+            )
+            db.execute(
+                "INSERT INTO changes (kind, pk, sk, old, new, new_version, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ("MODIFY" if row else "INSERT", pk, sk, row[0] if row else None, body, new_version, at),
+            )
             db.execute("COMMIT")
         finally:
             db.close()
@@ -92,32 +94,42 @@ class SqliteMetadataStore(MetadataStore):
             row = db.execute("SELECT doc FROM items WHERE pk = ? AND sk = ?", (pk, sk)).fetchone()
             if row:
                 db.execute("DELETE FROM items WHERE pk = ? AND sk = ?", (pk, sk))
-                db.execute("INSERT INTO changes (kind, pk, sk, old, new, at) "
-                           "VALUES ('REMOVE', ?, ?, ?, NULL, ?)", (pk, sk, row[0], now_iso()))
+                db.execute(
+                    "INSERT INTO changes (kind, pk, sk, old, new, at) VALUES ('REMOVE', ?, ?, ?, NULL, ?)",
+                    (pk, sk, row[0], now_iso()),
+                )
             db.execute("COMMIT")
         finally:
             db.close()
 
     def query(self, pk: str, sk_prefix: str = "") -> list[Item]:
         with self._db() as db:
-            rows = db.execute("SELECT pk, sk, doc, version, updated_at FROM items "
-                              "WHERE pk = ? AND substr(sk, 1, ?) = ? ORDER BY sk",
-                              (pk, len(sk_prefix), sk_prefix)).fetchall()
+            rows = db.execute(
+                "SELECT pk, sk, doc, version, updated_at FROM items "
+                "WHERE pk = ? AND substr(sk, 1, ?) = ? ORDER BY sk",
+                (pk, len(sk_prefix), sk_prefix),
+            ).fetchall()
         return [self._item(r) for r in rows]
 
     def scan(self, pk_prefix: str) -> list[Item]:
         with self._db() as db:
-            rows = db.execute("SELECT pk, sk, doc, version, updated_at FROM items "
-                              "WHERE substr(pk, 1, ?) = ? ORDER BY pk, sk",
-                              (len(pk_prefix), pk_prefix)).fetchall()
+            rows = db.execute(
+                "SELECT pk, sk, doc, version, updated_at FROM items "
+                "WHERE substr(pk, 1, ?) = ? ORDER BY pk, sk",
+                (len(pk_prefix), pk_prefix),
+            ).fetchall()
         return [self._item(r) for r in rows]
 
     def read_changes(self, cursor: str | None, limit: int = 1000) -> tuple[list[Change], str]:
         after = int(cursor or 0)
         with self._db() as db:
-            rows = db.execute("SELECT seq, kind, pk, sk, old, new, new_version FROM changes "
-                              "WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)).fetchall()
-        changes = [Change(kind, pk, sk, json.loads(old) if old else None,
-                          json.loads(new) if new else None, nv)
-                   for _, kind, pk, sk, old, new, nv in rows]
+            rows = db.execute(
+                "SELECT seq, kind, pk, sk, old, new, new_version FROM changes "
+                "WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, limit),
+            ).fetchall()
+        changes = [
+            Change(kind, pk, sk, json.loads(old) if old else None, json.loads(new) if new else None, nv)
+            for _, kind, pk, sk, old, new, nv in rows
+        ]
         return changes, str(rows[-1][0] if rows else after)

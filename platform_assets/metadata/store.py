@@ -95,12 +95,17 @@ class MetadataStore(ABC):
         pk = f"contract#{name}"
         digest = fingerprint(doc)
         current = self.get(pk, "current")
-        if current and current.doc.get("fingerprint") == digest \
-                and current.doc.get("datasets") == datasets:
+        if current and current.doc.get("fingerprint") == digest and current.doc.get("datasets") == datasets:
             return current.doc["schema_version"], False
         version = (current.doc["schema_version"] + 1) if current else 1
-        body = {"name": name, "schema_version": version, "fingerprint": digest,
-                "datasets": datasets, "contract": doc, "published_at": now_iso()}
+        body = {
+            "name": name,
+            "schema_version": version,
+            "fingerprint": digest,
+            "datasets": datasets,
+            "contract": doc,
+            "published_at": now_iso(),
+        }
         self.put(pk, f"v{version:06d}", body)
         self.put(pk, "current", body, expected_version=current.version if current else None)
         return version, True
@@ -116,10 +121,10 @@ class MetadataStore(ABC):
         return {i.doc["name"]: i.doc for i in self.scan("contract#") if i.sk == "current"}
 
     # -- datasets ----------------------------------------------------------------------------
-    def describe_dataset(self, dataset: str, description: str, owner: str,
-                         contract: str | None = None, **extra: Any) -> None:
-        doc = {"dataset": dataset, "description": description, "owner": owner,
-               "contract": contract, **extra}
+    def describe_dataset(
+        self, dataset: str, description: str, owner: str, contract: str | None = None, **extra: Any
+    ) -> None:
+        doc = {"dataset": dataset, "description": description, "owner": owner, "contract": contract, **extra}
         current = self.get(f"dataset#{dataset}", "description")
         if current is None or current.doc != doc:
             self.put(f"dataset#{dataset}", "description", doc)

@@ -55,16 +55,26 @@ def failure_summary(context: RunFailureSensorContext) -> dict:
     """What the alert says: job, run id, failed steps with the first line of their error."""
     steps = []
     for event in context.get_step_failure_events():
-        steps.append({"step": event.step_key, "error": _masked(_first_line(
-            _root_message(event.step_failure_data.error)))})
+        steps.append(
+            {
+                "step": event.step_key,
+                "error": _masked(_first_line(_root_message(event.step_failure_data.error))),
+            }
+        )
     run = context.dagster_run
-    return {"event": "run_failure", "job": run.job_name, "run_id": run.run_id,
-            "steps": steps, "message": _masked(_first_line(context.failure_event.message or ""))}
+    return {
+        "event": "run_failure",
+        "job": run.job_name,
+        "run_id": run.run_id,
+        "steps": steps,
+        "message": _masked(_first_line(context.failure_event.message or "")),
+    }
 
 
 def post_json(url: str, body: dict, timeout_s: float) -> None:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     host = urlsplit(url).netloc or "?"
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
@@ -72,20 +82,19 @@ def post_json(url: str, body: dict, timeout_s: float) -> None:
     except urllib.error.HTTPError as exc:
         raise PlatformError(f"alert webhook at {host} answered HTTP {exc.code}") from None
     except (OSError, TimeoutError) as exc:  # refused, unreachable, timed out
-        raise PlatformError(f"alert webhook at {host} did not answer within {timeout_s:g} s: "
-                            f"{exc}") from None
+        raise PlatformError(f"alert webhook at {host} did not answer within {timeout_s:g} s: {exc}") from None
 
 
 def alert(summary: dict, alerts: AlertResource) -> None:
-    steps = "; ".join(f"{s['step']}: {s['error']}" for s in summary["steps"]) or \
-        summary["message"]
+    steps = "; ".join(f"{s['step']}: {s['error']}" for s in summary["steps"]) or summary["message"]
     log.error("run failed: job %s, run %s: %s", summary["job"], summary["run_id"], steps)
     if alerts.webhook_url:
         post_json(alerts.webhook_url, summary, alerts.timeout_s)
 
 
-@run_failure_sensor(default_status=DefaultSensorStatus.RUNNING,
-                    description="Logs every failed run and posts it to PLATFORM_ALERT_WEBHOOK_URL "
-                                "when that is set.")
+@run_failure_sensor(
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Logs every failed run and posts it to PLATFORM_ALERT_WEBHOOK_URL when that is set.",
+)
 def run_failure_alert(context: RunFailureSensorContext, alerts: AlertResource):
     alert(failure_summary(context), alerts)

@@ -29,8 +29,13 @@ class Metric:
     at: datetime
 
     def datum(self) -> dict:
-        return {"MetricName": self.name, "Value": self.value, "Unit": self.unit,
-                "Timestamp": self.at, "Dimensions": [{"Name": "Table", "Value": self.table}]}
+        return {
+            "MetricName": self.name,
+            "Value": self.value,
+            "Unit": self.unit,
+            "Timestamp": self.at,
+            "Dimensions": [{"Name": "Table", "Value": self.table}],
+        }
 
 
 class MetricsResource(AwsResource):
@@ -40,8 +45,7 @@ class MetricsResource(AwsResource):
     def put(self, metrics: list[Metric]) -> int:
         """Put (or log) every metric; raises PlatformError naming CloudWatch if a call fails."""
         for m in metrics:
-            log.info("metric %s %s=%s %s at %s", m.table, m.name, m.value, m.unit,
-                     m.at.isoformat())
+            log.info("metric %s %s=%s %s at %s", m.table, m.name, m.value, m.unit, m.at.isoformat())
         if self.kind == "log" or not metrics:
             return len(metrics)
         from botocore.exceptions import BotoCoreError, ClientError
@@ -50,9 +54,10 @@ class MetricsResource(AwsResource):
         for i in range(0, len(metrics), PUT_BATCH):
             try:
                 cloudwatch.put_metric_data(
-                    Namespace=self.namespace,
-                    MetricData=[m.datum() for m in metrics[i:i + PUT_BATCH]])
+                    Namespace=self.namespace, MetricData=[m.datum() for m in metrics[i : i + PUT_BATCH]]
+                )
             except (BotoCoreError, ClientError) as exc:
-                raise PlatformError(f"CloudWatch PutMetricData to namespace {self.namespace!r} "
-                                    f"failed: {exc}") from exc
+                raise PlatformError(
+                    f"CloudWatch PutMetricData to namespace {self.namespace!r} failed: {exc}"
+                ) from exc
         return len(metrics)

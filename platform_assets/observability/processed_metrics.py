@@ -47,18 +47,22 @@ def metrics_of(table: str, metadata: dict, materialized_at: float) -> list[Metri
     return out
 
 
-@sensor(minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING,
-        description="Puts rows applied and source-to-processed lag of each processed table's "
-                    "new materializations (CloudWatch in prod, the log locally).")
+@sensor(
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Puts rows applied and source-to-processed lag of each processed table's "
+    "new materializations (CloudWatch in prod, the log locally).",
+)
 def processed_metrics_sensor(context: SensorEvaluationContext, metrics: MetricsResource):
     cursor: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
     found: list[Metric] = []
     seen = 0
     for name, contract in CONTRACTS.items():
         records = context.instance.fetch_materializations(
-            AssetRecordsFilter(asset_key=processed_key(contract),
-                               after_storage_id=cursor.get(name)),
-            limit=PAGE, ascending=True).records
+            AssetRecordsFilter(asset_key=processed_key(contract), after_storage_id=cursor.get(name)),
+            limit=PAGE,
+            ascending=True,
+        ).records
         for record in records:
             materialization = record.asset_materialization
             if materialization is not None:

@@ -6,7 +6,6 @@ capture run waits to start, ticks request nothing more: it will capture whatever
 meanwhile.
 """
 
-
 from dagster import (
     AssetKey,
     AssetSelection,
@@ -31,11 +30,14 @@ from platform_assets.resources import OltpResource
 RAW_KEYS = [AssetKey(["raw", name]) for name in CONTRACTS]
 
 
-@sensor(name="cdc_capture_sensor", minimum_interval_seconds=3,
-        asset_selection=AssetSelection.assets(*RAW_KEYS) | chain_selection(CONTRACTS),
-        default_status=DefaultSensorStatus.RUNNING,
-        description="Requests a CDC capture, and the refresh of the changed tables down to the "
-                    "facts, when the pgoutput slot holds unread changes.")
+@sensor(
+    name="cdc_capture_sensor",
+    minimum_interval_seconds=3,
+    asset_selection=AssetSelection.assets(*RAW_KEYS) | chain_selection(CONTRACTS),
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Requests a CDC capture, and the refresh of the changed tables down to the "
+    "facts, when the pgoutput slot holds unread changes.",
+)
 def cdc_capture_sensor(context: SensorEvaluationContext, oltp: OltpResource):
     from platform_assets.raw.cdc_capture.slot import pending_tables, slot_position
 
@@ -49,11 +51,13 @@ def cdc_capture_sensor(context: SensorEvaluationContext, oltp: OltpResource):
         wal_end = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
     waiting = cdc_runs(context.instance, NOT_YET_STARTED, triggers=["cdc"])
     if waiting:
-        return SkipReason(f"capture run {waiting[0].run_id} has not started yet; it will "
-                          "capture these changes")
+        return SkipReason(
+            f"capture run {waiting[0].run_id} has not started yet; it will capture these changes"
+        )
     tables = sorted(changed) if changed is not None else sorted(CONTRACTS)
     # the capture writes every table's changes; the chain covers the tables that changed
     return RunRequest(
         run_key=f"capture-{position}-{wal_end}",  # a failed capture is retried on new WAL
         **chain_run(context.repository_def.asset_graph, tables, also=RAW_KEYS),
-        tags={TRIGGER_TAG: "cdc"})
+        tags={TRIGGER_TAG: "cdc"},
+    )

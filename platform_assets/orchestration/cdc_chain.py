@@ -23,10 +23,13 @@ from platform_assets.warehouse.assets import dbt_fact_assets, dbt_mart_assets
 from platform_assets.warehouse.keys import PREFIX, curated_copy_key
 from platform_assets.warehouse.partitions import FACT_PARTITIONS
 
-IN_FLIGHT = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
-             DagsterRunStatus.STARTED]
-NOT_YET_STARTED = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED,
-                   DagsterRunStatus.STARTING]
+IN_FLIGHT = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+]
+NOT_YET_STARTED = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING]
 DOCS_KEY = AssetKey([PREFIX, "dbt_docs"])
 RECONCILIATION_CHECK = "matches_postgres"
 
@@ -34,11 +37,11 @@ RECONCILIATION_CHECK = "matches_postgres"
 def chain_selection(tables: Iterable[str]) -> AssetSelection:
     """processed, curated and warehouse raw of `tables`, and the dbt models downstream."""
     tables = sorted(set(tables))
-    lake = AssetSelection.assets(*[AssetKey([zone, t]) for t in tables
-                                   for zone in ("processed", "curated")])
+    lake = AssetSelection.assets(*[AssetKey([zone, t]) for t in tables for zone in ("processed", "curated")])
     loaded = AssetSelection.assets(*[curated_copy_key(t) for t in tables])
-    models = (loaded.downstream(include_self=False) & AssetSelection.key_prefixes([PREFIX])
-              ) - AssetSelection.assets(DOCS_KEY, dbt_mart_assets)
+    models = (
+        loaded.downstream(include_self=False) & AssetSelection.key_prefixes([PREFIX])
+    ) - AssetSelection.assets(DOCS_KEY, dbt_mart_assets)
     return lake | loaded | models
 
 
@@ -48,8 +51,10 @@ def chain_run(asset_graph, tables: Iterable[str], also: Iterable[AssetKey] = ())
     on its own schedule (processed/assets.py) rather than in the freshness path."""
     keys = sorted((AssetSelection.assets(*also) | chain_selection(tables)).resolve(asset_graph))
     checks = AssetSelection.checks_for_assets(*keys).resolve_checks(asset_graph)
-    request = {"asset_selection": keys,
-               "asset_check_keys": sorted(k for k in checks if k.name != RECONCILIATION_CHECK)}
+    request = {
+        "asset_selection": keys,
+        "asset_check_keys": sorted(k for k in checks if k.name != RECONCILIATION_CHECK),
+    }
     if set(keys) & set(dbt_fact_assets.keys):
         # The facts are daily-partitioned: the run materializes today's partition, so Dagster
         # (and the marts' automation) sees them updated. It applies the loaded changes of
@@ -58,8 +63,13 @@ def chain_run(asset_graph, tables: Iterable[str], also: Iterable[AssetKey] = ())
     return request
 
 
-def cdc_runs(instance: DagsterInstance, statuses: list[DagsterRunStatus],
-             triggers: Iterable[str] = CDC_TRIGGERS) -> list:
-    return [r for trigger in triggers for r in instance.get_runs(
-        filters=RunsFilter(tags={TRIGGER_TAG: trigger}, statuses=statuses), limit=20)]
-
+def cdc_runs(
+    instance: DagsterInstance, statuses: list[DagsterRunStatus], triggers: Iterable[str] = CDC_TRIGGERS
+) -> list:
+    return [
+        r
+        for trigger in triggers
+        for r in instance.get_runs(
+            filters=RunsFilter(tags={TRIGGER_TAG: trigger}, statuses=statuses), limit=20
+        )
+    ]

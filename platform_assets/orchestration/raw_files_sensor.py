@@ -5,7 +5,6 @@ Files already applied (the local capture run applies what it writes) request not
 local capture run is in flight the tick waits, since that run applies the files it wrote.
 """
 
-
 import json
 
 from dagster import (
@@ -25,11 +24,14 @@ from platform_assets.raw.listing import FAMILIES, new_files
 from platform_assets.resources import LakeResource
 
 
-@sensor(name="raw_cdc_files_sensor", minimum_interval_seconds=5,
-        asset_selection=chain_selection(CONTRACTS),
-        default_status=DefaultSensorStatus.RUNNING,
-        description="Watches the raw zone for new DMS files (local capture or a real DMS "
-                    "task) and requests the refresh of the tables they change, down to the facts.")
+@sensor(
+    name="raw_cdc_files_sensor",
+    minimum_interval_seconds=5,
+    asset_selection=chain_selection(CONTRACTS),
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Watches the raw zone for new DMS files (local capture or a real DMS "
+    "task) and requests the refresh of the tables they change, down to the facts.",
+)
 def raw_cdc_files_sensor(context: SensorEvaluationContext, lake: LakeResource):
     capturing = cdc_runs(context.instance, IN_FLIGHT, triggers=["cdc"])
     if capturing:
@@ -59,8 +61,12 @@ def raw_cdc_files_sensor(context: SensorEvaluationContext, lake: LakeResource):
     # the run key names exactly the files it covers: a repeated tick launches nothing twice
     run_key = ";".join(f"{t}:{names[0]}..{names[-1]}" for t, names in sorted(changed.items()))
     return SensorResult(
-        run_requests=[RunRequest(
-            run_key=run_key,
-            **chain_run(context.repository_def.asset_graph, changed),
-            tags={TRIGGER_TAG: "raw_cdc_files"})],
-        cursor=json.dumps(cursor))
+        run_requests=[
+            RunRequest(
+                run_key=run_key,
+                **chain_run(context.repository_def.asset_graph, changed),
+                tags={TRIGGER_TAG: "raw_cdc_files"},
+            )
+        ],
+        cursor=json.dumps(cursor),
+    )

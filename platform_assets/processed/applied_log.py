@@ -33,8 +33,7 @@ APPLIED, QUARANTINED, REQUEUED, ROLLED_BACK = "applied", "quarantined", "requeue
 # the states whose files the apply must not read again
 SKIPPED_BY_APPLY = frozenset({APPLIED, ROLLED_BACK})
 
-SCHEMA = pa.schema([("file", pa.string()), ("outcome", pa.string()), *STAMP_FIELDS,
-                    ("note", pa.string())])
+SCHEMA = pa.schema([("file", pa.string()), ("outcome", pa.string()), *STAMP_FIELDS, ("note", pa.string())])
 
 
 @dataclass(frozen=True)
@@ -55,12 +54,12 @@ def file_states(lake: Lake, table: str, as_of_version: int | None = None) -> dic
         rows = rows.filter(pc.less_equal(rows["delta_version"], as_of_version))
     notes = rows["note"].to_pylist() if "note" in rows.column_names else [None] * rows.num_rows
     states: dict[str, FileState] = {}
-    for r, note in zip(rows.select(["file", "outcome", "applied_at", "delta_version"]).to_pylist(),
-                       notes, strict=True):
+    for r, note in zip(
+        rows.select(["file", "outcome", "applied_at", "delta_version"]).to_pylist(), notes, strict=True
+    ):
         old = states.get(r["file"])
         if old is None or r["applied_at"] >= old.at:
-            states[r["file"]] = FileState(r["file"], r["outcome"], r["applied_at"],
-                                          r["delta_version"], note)
+            states[r["file"]] = FileState(r["file"], r["outcome"], r["applied_at"], r["delta_version"], note)
     return states
 
 
@@ -74,10 +73,16 @@ def files_in_state(lake: Lake, table: str, outcome: str) -> set[str]:
     return {f for f, s in file_states(lake, table).items() if s.outcome == outcome}
 
 
-def record(lake: Lake, table: str, outcomes: dict[str, str], delta_version: int,
-           note: str | None = None) -> None:
+def record(
+    lake: Lake, table: str, outcomes: dict[str, str], delta_version: int, note: str | None = None
+) -> None:
     """Append one row per file: outcome is one of the states above."""
     if not outcomes:
         return
-    append_log(lake, table, {"file": list(outcomes), "outcome": list(outcomes.values()),
-                             "note": [note] * len(outcomes)}, SCHEMA, delta_version)
+    append_log(
+        lake,
+        table,
+        {"file": list(outcomes), "outcome": list(outcomes.values()), "note": [note] * len(outcomes)},
+        SCHEMA,
+        delta_version,
+    )

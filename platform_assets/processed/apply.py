@@ -56,8 +56,9 @@ class ApplyResult:
     watermark: str = ""
 
 
-def _read_pending(lake: Lake, c: TableContract, files: list[RawFile], pending: list[RawFile],
-                  result: ApplyResult) -> list[pa.Table]:
+def _read_pending(
+    lake: Lake, c: TableContract, files: list[RawFile], pending: list[RawFile], result: ApplyResult
+) -> list[pa.Table]:
     read: dict[str, pa.Table] = {}
     extras: dict[str, list[str]] = {}
     for f in pending:
@@ -66,8 +67,7 @@ def _read_pending(lake: Lake, c: TableContract, files: list[RawFile], pending: l
         except MalformedFile as exc:
             result.files_quarantined[f.name] = str(exc)
     usable = [f for f in files if f.name not in result.files_quarantined]
-    result.files_quarantined |= repeated_files(c, usable, read,
-                                               lambda f: read_changes(lake, c, f)[0])
+    result.files_quarantined |= repeated_files(c, usable, read, lambda f: read_changes(lake, c, f)[0])
     for f in pending:
         if f.name in result.files_quarantined:
             quarantine(lake, c.schema, c.name, f, result.files_quarantined[f.name])
@@ -78,8 +78,7 @@ def _read_pending(lake: Lake, c: TableContract, files: list[RawFile], pending: l
     return list(read.values())
 
 
-def _history_of_keys(lake: Lake, c: TableContract, files: list[RawFile], keys: pa.Array
-                     ) -> pa.Table:
+def _history_of_keys(lake: Lake, c: TableContract, files: list[RawFile], keys: pa.Array) -> pa.Table:
     parts = []
     for f in files:
         changes, _ = read_changes(lake, c, f)
@@ -99,11 +98,9 @@ def _drop_deletes_of_absent_keys(dt, c: TableContract, source: pa.Table) -> pa.T
     return source.filter(pc.invert(absent))
 
 
-def _drop_unchanged_upserts(dt, c: TableContract, source: pa.Table, keys: pa.Array
-                            ) -> pa.Table:
+def _drop_unchanged_upserts(dt, c: TableContract, source: pa.Table, keys: pa.Array) -> pa.Table:
     """Recomputed keys whose final row is already in the table need no write at all."""
-    current = read_keys(dt, c, keys.combine_chunks() if isinstance(keys, pa.ChunkedArray)
-                        else keys)
+    current = read_keys(dt, c, keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys)
     cols = [n for n in source.column_names if n in current.column_names and n != "_key_bucket"]
     have = {tuple(r.values()) for r in current.select(cols).to_pylist()}
     rows = source.select(cols).to_pylist()
@@ -115,11 +112,15 @@ def _drop_unchanged_upserts(dt, c: TableContract, source: pa.Table, keys: pa.Arr
 def _add_new_columns(dt: DeltaTable, source: pa.Table, watermark: str) -> None:
     """Evolve the schema in a metadata-only commit (nullable columns, no rows rewritten)."""
     have = set(dt.schema().to_arrow().names)
-    new = [Field.from_arrow(pa.field(f.name, f.type, nullable=True)) for f in source.schema
-           if f.name not in have and f.name not in ("_op", "_pos")]
+    new = [
+        Field.from_arrow(pa.field(f.name, f.type, nullable=True))
+        for f in source.schema
+        if f.name not in have and f.name not in ("_op", "_pos")
+    ]
     if new:  # the commit carries the unchanged watermark: readers look for the newest one
-        dt.alter.add_columns(new, commit_properties=CommitProperties(
-            custom_metadata={WATERMARK_KEY: watermark}))
+        dt.alter.add_columns(
+            new, commit_properties=CommitProperties(custom_metadata={WATERMARK_KEY: watermark})
+        )
 
 
 def _merge(dt, c: TableContract, source: pa.Table, watermark: str) -> dict:
@@ -132,34 +133,37 @@ def _merge(dt, c: TableContract, source: pa.Table, watermark: str) -> dict:
     merger = dt.merge(
         source,
         predicate=f"t.{c.key} = s.{c.key} AND t.{KEY_BUCKET_COLUMN} = s.{KEY_BUCKET_COLUMN}"
-                  f" AND t.{KEY_BUCKET_COLUMN} IN ({buckets})",
-        source_alias="s", target_alias="t", streamed_exec=True,
-        commit_properties=CommitProperties(custom_metadata={WATERMARK_KEY: watermark}))
-    return (merger
-            .when_matched_delete(predicate="s._op = 'D'")
-            .when_matched_update_all(predicate="s._op <> 'D'", except_cols=["_op", "_pos"])
-            .when_not_matched_insert_all(predicate="s._op <> 'D'", except_cols=["_op", "_pos"])
-            .execute())
+        f" AND t.{KEY_BUCKET_COLUMN} IN ({buckets})",
+        source_alias="s",
+        target_alias="t",
+        streamed_exec=True,
+        commit_properties=CommitProperties(custom_metadata={WATERMARK_KEY: watermark}),
+    )
+    return (
+        merger.when_matched_delete(predicate="s._op = 'D'")
+        .when_matched_update_all(predicate="s._op <> 'D'", except_cols=["_op", "_pos"])
+        .when_not_matched_insert_all(predicate="s._op <> 'D'", except_cols=["_op", "_pos"])
+        .execute()
+    )
 
 
 def _with_table_columns(dt: DeltaTable, source: pa.Table) -> pa.Table:
     """Columns the table has and this batch's files lack (added by earlier files) are null."""
     for f in dt.schema().to_arrow():
         if f.name not in source.column_names and f.name != KEY_BUCKET_COLUMN:
-            source = source.append_column(pa.field(f.name, f.type), pa.nulls(
-                source.num_rows, f.type))
+            source = source.append_column(pa.field(f.name, f.type), pa.nulls(source.num_rows, f.type))
     return source
 
 
-def _applied_watermark(lake: Lake, c: TableContract, dt: DeltaTable, files: list[RawFile],
-                       done: set[str]) -> str:
+def _applied_watermark(
+    lake: Lake, c: TableContract, dt: DeltaTable, files: list[RawFile], done: set[str]
+) -> str:
     """The committed watermark; one written before raw/positions.py is derived again, once,
     from the files already applied (their greatest position)."""
     watermark = committed_value(lake, dt, WATERMARK_KEY)
     if positions.is_position(watermark):
         return watermark
-    maxima = [pc.max(read_changes(lake, c, f)[0]["_pos"]).as_py()
-              for f in files if f.name in done]
+    maxima = [pc.max(read_changes(lake, c, f)[0]["_pos"]).as_py() for f in files if f.name in done]
     return max([m for m in maxima if m is not None], default="")
 
 
@@ -180,7 +184,8 @@ class PendingBatch:
         ones and a restore's rolled-back ones (those stay out until reapplied on purpose,
         tables/reapply.py)."""
         left_out = set(self.result.files_quarantined) | applied_log.files_in_state(
-            lake, c.name, applied_log.ROLLED_BACK)
+            lake, c.name, applied_log.ROLLED_BACK
+        )
         return [f for f in self.files if f.name not in left_out]
 
 
@@ -226,8 +231,13 @@ def _fold(lake: Lake, c: TableContract, batch: PendingBatch) -> Folded:
     return Folded(source, watermark, changes.num_rows, keys)
 
 
-def commit_folded(lake: Lake, c: TableContract, batch: PendingBatch, folded: Folded,
-                  after_merge: Callable[[], None] | None = None) -> ApplyResult:
+def commit_folded(
+    lake: Lake,
+    c: TableContract,
+    batch: PendingBatch,
+    folded: Folded,
+    after_merge: Callable[[], None] | None = None,
+) -> ApplyResult:
     """MERGE the folded changes with the watermark in the same commit, then the applied log."""
     result, dt = batch.result, batch.dt
     if folded.source is not None:
@@ -239,8 +249,7 @@ def commit_folded(lake: Lake, c: TableContract, batch: PendingBatch, folded: Fol
         if source.num_rows or folded.watermark != batch.committed:
             if result.new_columns:
                 _add_new_columns(dt, source, batch.committed)
-            result.merge_metrics = _merge(dt, c, _with_table_columns(dt, source),
-                                          folded.watermark)
+            result.merge_metrics = _merge(dt, c, _with_table_columns(dt, source), folded.watermark)
             dt.update_incremental()
     if after_merge:  # fault-injection point for tests: a crash between data and log
         after_merge()
@@ -252,8 +261,7 @@ def commit_folded(lake: Lake, c: TableContract, batch: PendingBatch, folded: Fol
     return result
 
 
-def apply_pending(lake: Lake, c: TableContract,
-                  after_merge: Callable[[], None] | None = None) -> ApplyResult:
+def apply_pending(lake: Lake, c: TableContract, after_merge: Callable[[], None] | None = None) -> ApplyResult:
     """Apply every pending raw file of one table. Raises SchemaDriftError on breaking drift."""
     batch = read_pending(lake, c)
     return commit_folded(lake, c, batch, _fold(lake, c, batch), after_merge)

@@ -10,5 +10,9 @@ from platform_assets.processed.assets import (
     reconcile_schedule,
 )
 
-defs = Definitions(assets=processed_assets, asset_checks=processed_checks, jobs=[reconcile_job],
-                   schedules=[reconcile_schedule])
+defs = Definitions(
+    assets=processed_assets,
+    asset_checks=processed_checks,
+    jobs=[reconcile_job],
+    schedules=[reconcile_schedule],
+)

@@ -26,13 +26,18 @@ def open_or_create_processed(lake: Lake, c: TableContract) -> DeltaTable:
     if dt is not None:
         return dt
     return DeltaTable.create(
-        lake.delta_uri("processed", c.name), c.processed_schema(), mode="ignore",
-        partition_by=[KEY_BUCKET_COLUMN], name=c.name, description=c.description,
-        configuration=TABLE_PROPERTIES, storage_options=lake.storage_options)
+        lake.delta_uri("processed", c.name),
+        c.processed_schema(),
+        mode="ignore",
+        partition_by=[KEY_BUCKET_COLUMN],
+        name=c.name,
+        description=c.description,
+        configuration=TABLE_PROPERTIES,
+        storage_options=lake.storage_options,
+    )
 
 
-def read_keys(dt: DeltaTable, c: TableContract, keys: pa.Array,
-              columns: list[str] | None = None) -> pa.Table:
+def read_keys(dt: DeltaTable, c: TableContract, keys: pa.Array, columns: list[str] | None = None) -> pa.Table:
     """Current rows for some keys, opening only the partitions that can hold them."""
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
@@ -41,5 +46,6 @@ def read_keys(dt: DeltaTable, c: TableContract, keys: pa.Array,
     if not buckets:
         return dt.schema().to_arrow().empty_table() if columns is None else pa.table({})
     dataset = dt.to_pyarrow_dataset(
-        file_pruning_predicate=f"{KEY_BUCKET_COLUMN} IN ({', '.join(map(str, buckets))})")
+        file_pruning_predicate=f"{KEY_BUCKET_COLUMN} IN ({', '.join(map(str, buckets))})"
+    )
     return dataset.to_table(filter=ds.field(c.key).isin(keys), columns=columns)

@@ -28,27 +28,31 @@ class Reconciliation:
 
     @property
     def matches(self) -> bool:
-        return (self.source_rows == self.lake_rows and self.source_hash == self.lake_hash
-                and not self.differing_keys)
+        return (
+            self.source_rows == self.lake_rows
+            and self.source_hash == self.lake_hash
+            and not self.differing_keys
+        )
 
 
-def reconcile(conn: psycopg.Connection, lake: Lake, c: TableContract, sample: int = 20
-              ) -> Reconciliation:
+def reconcile(conn: psycopg.Connection, lake: Lake, c: TableContract, sample: int = 20) -> Reconciliation:
     source = read_table(conn, c)
     dt = open_table(lake, "processed", c.name)
-    lake_rows = (dt.to_pyarrow_table(columns=c.column_names) if dt is not None
-                 else source.schema.empty_table())
+    lake_rows = dt.to_pyarrow_table(columns=c.column_names) if dt is not None else source.schema.empty_table()
     cols = ", ".join(f'"{n}"' for n in c.column_names)
     db = duckdb.connect()
     db.register("src", source)
     db.register("lk", lake_rows.select(c.column_names).cast(source.schema))
     row_hash = f"hash({cols})"
-    (n_src, h_src), = db.execute(f"SELECT count(*), coalesce(sum({row_hash} % 1000000007), 0)"
-                                 f" FROM src").fetchall()
-    (n_lk, h_lk), = db.execute(f"SELECT count(*), coalesce(sum({row_hash} % 1000000007), 0)"
-                               f" FROM lk").fetchall()
+    ((n_src, h_src),) = db.execute(
+        f"SELECT count(*), coalesce(sum({row_hash} % 1000000007), 0) FROM src"
+    ).fetchall()
+    ((n_lk, h_lk),) = db.execute(
+        f"SELECT count(*), coalesce(sum({row_hash} % 1000000007), 0) FROM lk"
+    ).fetchall()
     diff = db.execute(
-        f"SELECT DISTINCT \"{c.key}\" FROM ((SELECT {cols} FROM src EXCEPT ALL SELECT {cols} FROM lk)"
+        f'SELECT DISTINCT "{c.key}" FROM ((SELECT {cols} FROM src EXCEPT ALL SELECT {cols} FROM lk)'
         f" UNION ALL (SELECT {cols} FROM lk EXCEPT ALL SELECT {cols} FROM src))"
-        f" ORDER BY 1 LIMIT {sample}").fetchall()
+        f" ORDER BY 1 LIMIT {sample}"
+    ).fetchall()
     return Reconciliation(c.name, n_src, n_lk, int(h_src), int(h_lk), [k for (k,) in diff])

@@ -10,5 +10,11 @@ from platform_assets.provision.report import ProvisionError, ProvisionReport
 from platform_assets.provision.run import further_provisioners, provision_all
 from platform_assets.provision.settings import ProvisionSettings
 
-__all__ = ["ProvisionError", "ProvisionReport", "ProvisionSettings", "further_provisioners",
-           "provision_all", "provision_aws"]
+__all__ = [
+    "ProvisionError",
+    "ProvisionReport",
+    "ProvisionSettings",
+    "further_provisioners",
+    "provision_all",
+    "provision_aws",
+]

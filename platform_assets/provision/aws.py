@@ -21,10 +21,11 @@ from platform_assets.provision.settings import ProvisionSettings
 from platform_assets.tables.refs import DELTA_ZONES
 
 # the key schema platform_assets/metadata/dynamo_store.py reads and writes
-METADATA_KEYS = [{"AttributeName": "pk", "KeyType": "HASH"},
-                 {"AttributeName": "sk", "KeyType": "RANGE"}]
-METADATA_ATTRIBUTES = [{"AttributeName": "pk", "AttributeType": "S"},
-                       {"AttributeName": "sk", "AttributeType": "S"}]
+METADATA_KEYS = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+METADATA_ATTRIBUTES = [
+    {"AttributeName": "pk", "AttributeType": "S"},
+    {"AttributeName": "sk", "AttributeType": "S"},
+]
 METADATA_STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
 ACTIVE_WAIT_S = 120
 
@@ -48,29 +49,35 @@ def ensure_bucket(s3, bucket: str, region: str | None, report: ProvisionReport) 
                 raise
             exists = False
         if not exists:
-            kwargs = {} if region in (None, "us-east-1") else {
-                "CreateBucketConfiguration": {"LocationConstraint": region}}
+            kwargs = (
+                {}
+                if region in (None, "us-east-1")
+                else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+            )
             s3.create_bucket(Bucket=bucket, **kwargs)
-            s3.put_bucket_versioning(Bucket=bucket,
-                                     VersioningConfiguration={"Status": "Enabled"})
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
             _put_encryption(s3, bucket)
             report.created.append(what)
             return
         changed = []
         if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
-            s3.put_bucket_versioning(Bucket=bucket,
-                                     VersioningConfiguration={"Status": "Enabled"})
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
             changed.append("versioning")
         if not _has_encryption(s3, bucket):
             _put_encryption(s3, bucket)
             changed.append("default encryption")
         (report.updated if changed else report.found).append(
-            what + (f" ({', '.join(changed)} switched on)" if changed else ""))
+            what + (f" ({', '.join(changed)} switched on)" if changed else "")
+        )
 
 
 def _put_encryption(s3, bucket: str) -> None:
-    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
-        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
 
 
 def _has_encryption(s3, bucket: str) -> bool:
@@ -89,21 +96,27 @@ def ensure_metadata_table(ddb, table: str, report: ProvisionReport) -> None:
         try:
             desc = ddb.describe_table(TableName=table)["Table"]
         except ddb.exceptions.ResourceNotFoundException:
-            ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
-                             KeySchema=METADATA_KEYS, AttributeDefinitions=METADATA_ATTRIBUTES,
-                             StreamSpecification=METADATA_STREAM)
-            _wait_active(what, lambda: ddb.describe_table(TableName=table)["Table"]
-                         ["TableStatus"])
+            ddb.create_table(
+                TableName=table,
+                BillingMode="PAY_PER_REQUEST",
+                KeySchema=METADATA_KEYS,
+                AttributeDefinitions=METADATA_ATTRIBUTES,
+                StreamSpecification=METADATA_STREAM,
+            )
+            _wait_active(what, lambda: ddb.describe_table(TableName=table)["Table"]["TableStatus"])
             report.created.append(what)
             return
         if sorted(desc["KeySchema"], key=str) != sorted(METADATA_KEYS, key=str):
-            raise ProvisionError(f"{what} has the key schema {desc['KeySchema']}; the metadata "
-                                 "store needs pk (HASH, string) and sk (RANGE, string)")
+            raise ProvisionError(
+                f"{what} has the key schema {desc['KeySchema']}; the metadata "
+                "store needs pk (HASH, string) and sk (RANGE, string)"
+            )
         stream = desc.get("StreamSpecification") or {}
-        if stream.get("StreamEnabled") and stream.get("StreamViewType") != \
-                METADATA_STREAM["StreamViewType"]:
-            raise ProvisionError(f"{what} streams {stream.get('StreamViewType')}; the metadata "
-                                 "store reads NEW_AND_OLD_IMAGES (disable its stream first)")
+        if stream.get("StreamEnabled") and stream.get("StreamViewType") != METADATA_STREAM["StreamViewType"]:
+            raise ProvisionError(
+                f"{what} streams {stream.get('StreamViewType')}; the metadata "
+                "store reads NEW_AND_OLD_IMAGES (disable its stream first)"
+            )
         if not stream.get("StreamEnabled"):
             ddb.update_table(TableName=table, StreamSpecification=METADATA_STREAM)
             report.updated.append(what + " (stream switched on)")
@@ -121,8 +134,12 @@ def ensure_stream(kinesis, stream: str, shards: int, report: ProvisionReport) ->
         except kinesis.exceptions.ResourceNotFoundException:
             pass
         kinesis.create_stream(StreamName=stream, ShardCount=shards)
-        _wait_active(what, lambda: kinesis.describe_stream_summary(StreamName=stream)
-                     ["StreamDescriptionSummary"]["StreamStatus"])
+        _wait_active(
+            what,
+            lambda: kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"][
+                "StreamStatus"
+            ],
+        )
         report.created.append(what)
 
 
@@ -136,8 +153,9 @@ def ensure_glue_database(glue, name: str, report: ProvisionReport) -> None:
         except glue.exceptions.EntityNotFoundException:
             pass
         try:
-            glue.create_database(DatabaseInput={
-                "Name": name, "Description": "Delta tables of the lakehouse (catalog/)"})
+            glue.create_database(
+                DatabaseInput={"Name": name, "Description": "Delta tables of the lakehouse (catalog/)"}
+            )
             report.created.append(what)
         except glue.exceptions.AlreadyExistsException:
             report.found.append(what)  # created meanwhile by someone else

@@ -28,11 +28,15 @@ def s3_filesystem():
     class S3(ArrowFSWrapper):
         protocol = "s3"
 
-    return S3(fs.S3FileSystem(
-        endpoint_override=host or None, scheme=scheme or "https",
-        access_key=os.environ.get("AWS_ACCESS_KEY_ID"),
-        secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY"),
-        region=os.environ.get("AWS_REGION", "us-east-1")))
+    return S3(
+        fs.S3FileSystem(
+            endpoint_override=host or None,
+            scheme=scheme or "https",
+            access_key=os.environ.get("AWS_ACCESS_KEY_ID"),
+            secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY"),
+            region=os.environ.get("AWS_REGION", "us-east-1"),
+        )
+    )
 
 
 def patch_fakesnow() -> None:

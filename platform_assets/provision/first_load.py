@@ -26,10 +26,15 @@ class FirstLoad:
     slot: bool
 
     def lines(self) -> list[str]:
-        out = [f"full load of {name}: {rows} rows in {len(self.result.files[name])} file(s)"
-               for name, rows in self.result.rows.items()]
-        out += [f"full load of {name}: already in the raw zone (LOAD files under "
-                f"{self.lake_root}/raw/cdc/), not loaded again" for name in self.result.skipped]
+        out = [
+            f"full load of {name}: {rows} rows in {len(self.result.files[name])} file(s)"
+            for name, rows in self.result.rows.items()
+        ]
+        out += [
+            f"full load of {name}: already in the raw zone (LOAD files under "
+            f"{self.lake_root}/raw/cdc/), not loaded again"
+            for name in self.result.skipped
+        ]
         return out
 
 

@@ -20,13 +20,16 @@ class ProvisionReport:
     found: list[str] = field(default_factory=list)
 
     def merge(self, other: ProvisionReport) -> ProvisionReport:
-        return ProvisionReport(self.created + other.created, self.updated + other.updated,
-                               self.found + other.found)
+        return ProvisionReport(
+            self.created + other.created, self.updated + other.updated, self.found + other.found
+        )
 
     def __str__(self) -> str:
-        lines = [f"{what}: {name}" for what, names in
-                 (("created", self.created), ("updated", self.updated), ("found", self.found))
-                 for name in names]
+        lines = [
+            f"{what}: {name}"
+            for what, names in (("created", self.created), ("updated", self.updated), ("found", self.found))
+            for name in names
+        ]
         return "\n".join(lines) or "nothing to provision"
 
 
@@ -39,7 +42,8 @@ def calling(service: str, resource: str) -> Iterator[None]:
         yield
     except ClientError as exc:
         err = exc.response.get("Error", {})
-        raise ProvisionError(f"{service} {resource}: {err.get('Code', '?')}: "
-                             f"{err.get('Message', exc)}") from exc
+        raise ProvisionError(
+            f"{service} {resource}: {err.get('Code', '?')}: {err.get('Message', exc)}"
+        ) from exc
     except BotoCoreError as exc:
         raise ProvisionError(f"{service} {resource}: {exc}") from exc

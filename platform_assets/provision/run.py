@@ -20,8 +20,9 @@ def further_provisioners() -> list[Provisioner]:
     return [provision_snowflake]
 
 
-def provision_all(settings: ProvisionSettings | None = None,
-                  provisioners: list[Provisioner] | None = None) -> ProvisionReport:
+def provision_all(
+    settings: ProvisionSettings | None = None, provisioners: list[Provisioner] | None = None
+) -> ProvisionReport:
     settings = settings or ProvisionSettings.from_env()
     report = provision_aws(settings)
     for provision in further_provisioners() if provisioners is None else provisioners:

@@ -63,6 +63,7 @@ def _http_answers(path: str) -> Callable[[int], bool]:
             return True
         except OSError:
             return False
+
     return ready
 
 
@@ -75,13 +76,27 @@ def _accepts(port: int) -> bool:
 
 
 MOTO = ServerSpec(
-    "moto", lambda port: [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
-    _http_answers("/moto-api/"), "moto.server")
+    "moto",
+    lambda port: [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
+    _http_answers("/moto-api/"),
+    "moto.server",
+)
 # fakesnow through the launcher that lets its DuckDB read moto's S3 (see fakesnow_s3.py)
 FAKESNOW = ServerSpec(
-    "fakesnow", lambda port: [sys.executable, "-m", "platform_assets.provision.fakesnow_s3", "-s",
-                              "--host", HOST, "--port", str(port)],
-    _accepts, "fakesnow")
+    "fakesnow",
+    lambda port: [
+        sys.executable,
+        "-m",
+        "platform_assets.provision.fakesnow_s3",
+        "-s",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+    ],
+    _accepts,
+    "fakesnow",
+)
 
 
 def write_private(path: Path, text: str) -> None:
@@ -108,8 +123,7 @@ def _alive(server: RunningServer) -> bool:
     """The recorded process still runs (same pid *and* start time, not a zombie)."""
     try:
         proc = psutil.Process(server.pid)
-        return abs(proc.create_time() - server.started) < 1 and \
-            proc.status() != psutil.STATUS_ZOMBIE
+        return abs(proc.create_time() - server.started) < 1 and proc.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
 
@@ -122,8 +136,9 @@ def recorded(state_dir: Path, name: str) -> RunningServer | None:
     try:
         return RunningServer(**json.loads(path.read_text()))
     except (ValueError, TypeError) as exc:
-        raise PlatformError(f"{path} is not a server record ({exc}); delete it if no server "
-                            "from it is running") from None
+        raise PlatformError(
+            f"{path} is not a server record ({exc}); delete it if no server from it is running"
+        ) from None
 
 
 def running(state_dir: Path, name: str) -> RunningServer | None:
@@ -138,8 +153,7 @@ def _log_tail(log: Path, lines: int = 5) -> str:
         return ""
 
 
-def start(spec: ServerSpec, state_dir: Path, env: dict[str, str] | None = None
-          ) -> tuple[RunningServer, bool]:
+def start(spec: ServerSpec, state_dir: Path, env: dict[str, str] | None = None) -> tuple[RunningServer, bool]:
     """The running server `spec.name` (started now if it was not, with `env` added to this
     process's environment): (server, started_now)."""
     server = running(state_dir, spec.name)
@@ -148,24 +162,32 @@ def start(spec: ServerSpec, state_dir: Path, env: dict[str, str] | None = None
     try:
         __import__(spec.needs)
     except ImportError:
-        raise PlatformError(f"{spec.name} is not installed (module {spec.needs}); `make install` "
-                            "installs it with the dev extra") from None
+        raise PlatformError(
+            f"{spec.name} is not installed (module {spec.needs}); `make install` "
+            "installs it with the dev extra"
+        ) from None
     state_dir.mkdir(parents=True, exist_ok=True)
     port, log = free_port(), state_dir / f"{spec.name}.log"
     with open(log, "ab") as out:
-        proc = subprocess.Popen(spec.argv(port), stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True,
-                                env={**os.environ, **(env or {})})
-    server = RunningServer(spec.name, proc.pid, port, psutil.Process(proc.pid).create_time(),
-                           str(log))
+        proc = subprocess.Popen(
+            spec.argv(port),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
+        )
+    server = RunningServer(spec.name, proc.pid, port, psutil.Process(proc.pid).create_time(), str(log))
     deadline = time.monotonic() + READY_WAIT_S
     while not spec.ready(port):
         if proc.poll() is not None or time.monotonic() > deadline:
             _stop_group(server)
-            why = f"exited with {proc.returncode}" if proc.returncode is not None else \
-                f"did not answer on port {port} within {READY_WAIT_S} s"
-            raise PlatformError(f"the {spec.name} server {why}; its log ({log}): "
-                                f"{_log_tail(log)}")
+            why = (
+                f"exited with {proc.returncode}"
+                if proc.returncode is not None
+                else f"did not answer on port {port} within {READY_WAIT_S} s"
+            )
+            raise PlatformError(f"the {spec.name} server {why}; its log ({log}): {_log_tail(log)}")
         time.sleep(0.1)
     write_private(_state_file(state_dir, spec.name), json.dumps(asdict(server)))
     return server, True
@@ -197,8 +219,7 @@ def _reap(pid: int) -> None:
 def _group_alive(pgid: int) -> bool:
     for proc in psutil.process_iter(["pid", "status"]):
         try:
-            if os.getpgid(proc.info["pid"]) == pgid and \
-                    proc.info["status"] != psutil.STATUS_ZOMBIE:
+            if os.getpgid(proc.info["pid"]) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
                 return True
         except (ProcessLookupError, PermissionError, psutil.Error):
             continue

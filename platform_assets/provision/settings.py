@@ -22,15 +22,18 @@ class ProvisionSettings:
     def bucket(self) -> str:
         if not self.lake_uri.startswith("s3://"):
             raise PlatformError(f"PLATFORM_LAKE_URI={self.lake_uri!r} is not s3://bucket/prefix")
-        return self.lake_uri[len("s3://"):].split("/", 1)[0]
+        return self.lake_uri[len("s3://") :].split("/", 1)[0]
 
     @classmethod
     def from_env(cls) -> ProvisionSettings:
         lake_uri = value("PLATFORM_LAKE_URI")
         if not lake_uri:
             raise PlatformError("PLATFORM_LAKE_URI is not set; set it to s3://bucket/prefix")
-        return cls(lake_uri=lake_uri, metadata_table=value("PLATFORM_METADATA_TABLE") or "",
-                   events_stream=value("PLATFORM_EVENTS_STREAM") or "",
-                   events_shards=int(number("PLATFORM_EVENTS_SHARDS")),
-                   glue_database_prefix=value("PLATFORM_GLUE_DATABASE_PREFIX") or "",
-                   aws=AwsResource(**aws_settings()).process_config_and_initialize())
+        return cls(
+            lake_uri=lake_uri,
+            metadata_table=value("PLATFORM_METADATA_TABLE") or "",
+            events_stream=value("PLATFORM_EVENTS_STREAM") or "",
+            events_shards=int(number("PLATFORM_EVENTS_SHARDS")),
+            glue_database_prefix=value("PLATFORM_GLUE_DATABASE_PREFIX") or "",
+            aws=AwsResource(**aws_settings()).process_config_and_initialize(),
+        )

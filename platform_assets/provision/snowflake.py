@@ -91,21 +91,20 @@ def provision_snowflake(settings: ProvisionSettings) -> ProvisionReport:
             with _calling(f"schema {database}.{schema}"):
                 cur.execute(f"create schema if not exists {database}.{schema}")
             (report.found if schema.lower() in existing else report.created).append(
-                f"Snowflake schema {database}.{schema}")
+                f"Snowflake schema {database}.{schema}"
+            )
         schema, name = FILE_FORMAT.split(".")
         with _calling(f"file format {FILE_FORMAT}"):
             formats = _names(cur, f"show file formats in schema {database}.{schema}")
             cur.execute(file_format_sql(FILE_FORMAT))
         (report.found if name.lower() in formats else report.created).append(
-            f"Snowflake file format {FILE_FORMAT}")
-        stages = SnowflakeStages(stage_lake_url(), value("SNOWFLAKE_STORAGE_INTEGRATION"),
-                                 FILE_FORMAT)
+            f"Snowflake file format {FILE_FORMAT}"
+        )
+        stages = SnowflakeStages(stage_lake_url(), value("SNOWFLAKE_STORAGE_INTEGRATION"), FILE_FORMAT)
         session = _Session(cur)
-        for stage in stages.for_tables([*(curated_copy(c) for c in CONTRACTS.values()),
-                                        events_copy(EVENTS)]):
+        for stage in stages.for_tables([*(curated_copy(c) for c in CONTRACTS.values()), events_copy(EVENTS)]):
             with _calling(f"stage {stage.name}"):
                 done = sync_stage(session, stage)
             what = f"Snowflake stage {stage.name} ({stage.url})"
-            {"created": report.created, "replaced": report.updated,
-             "found": report.found}[done].append(what)
+            {"created": report.created, "replaced": report.updated, "found": report.found}[done].append(what)
     return report

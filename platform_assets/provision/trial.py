@@ -86,8 +86,10 @@ def _start_servers(loc: Locations, report: UpReport) -> dict[str, servers.Runnin
         env = aws_environment(running["moto"].url) if "moto" in running else {}
         server, started = servers.start(spec, state_dir(loc), env)
         running[spec.name] = server
-        report.add(f"{spec.name} server: {server.url} (pid {server.pid}, "
-                   f"{'started' if started else 'already running'})")
+        report.add(
+            f"{spec.name} server: {server.url} (pid {server.pid}, "
+            f"{'started' if started else 'already running'})"
+        )
     return running
 
 
@@ -101,8 +103,9 @@ def _embedded_postgres(loc: Locations, report: UpReport) -> str:
     dsn = start_embedded(loc.oltp_data_dir)
     if not was_running:
         servers.write_private(state_dir(loc) / POSTGRES_MARK, str(loc.oltp_data_dir))
-    report.add(f"postgres: embedded in {loc.oltp_data_dir} "
-               f"({'already running' if was_running else 'started'})")
+    report.add(
+        f"postgres: embedded in {loc.oltp_data_dir} ({'already running' if was_running else 'started'})"
+    )
     return dsn
 
 
@@ -151,12 +154,18 @@ def _land_events(lake, dsn: str, orders: int) -> str:
         customers, products, order_ids, prices = shop_ids(conn)
     day = 86_400
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
-    stats = produce(FirehoseFileSink(lake), config_from_ids(customers, products, order_ids,
-                                                            prices, seed=7),
-                    rate=4 * orders / day, duration=day, start=start)
-    return (f"clickstream: {stats.records} records landed under raw/events/{EVENTS.stream}/ "
-            f"({stats.valid} distinct valid events, {stats.duplicates} duplicates, "
-            f"{stats.malformed} malformed, to be quarantined)")
+    stats = produce(
+        FirehoseFileSink(lake),
+        config_from_ids(customers, products, order_ids, prices, seed=7),
+        rate=4 * orders / day,
+        duration=day,
+        start=start,
+    )
+    return (
+        f"clickstream: {stats.records} records landed under raw/events/{EVENTS.stream}/ "
+        f"({stats.valid} distinct valid events, {stats.duplicates} duplicates, "
+        f"{stats.malformed} malformed, to be quarantined)"
+    )
 
 
 def _prod_lake():
@@ -165,8 +174,11 @@ def _prod_lake():
     return resources_for("prod")["lake"].process_config_and_initialize().lake()
 
 
-def up(orders: int = 5_000, local_servers: bool | None = None,
-       progress: Callable[[str], None] = lambda line: None) -> UpReport:
+def up(
+    orders: int = 5_000,
+    local_servers: bool | None = None,
+    progress: Callable[[str], None] = lambda line: None,
+) -> UpReport:
     """Bring `prod` up (see the module's docstring); the report of every step."""
     from platform_assets.demo import run_pipeline
     from platform_assets.provision.first_load import take_full_load
@@ -208,8 +220,7 @@ def down() -> list[str]:
     lines = []
     for spec in LOCAL_SERVERS:
         stopped = servers.stop(state, spec.name)
-        lines.append(f"{spec.name} server: " + (f"stopped (pid {stopped.pid})" if stopped
-                                                 else "not running"))
+        lines.append(f"{spec.name} server: " + (f"stopped (pid {stopped.pid})" if stopped else "not running"))
     mark = state / POSTGRES_MARK
     if mark.exists():
         stopped_pg = stop_embedded(Path(mark.read_text()))
@@ -226,9 +237,10 @@ def status() -> list[str]:
     lines = []
     for spec in LOCAL_SERVERS:
         server = servers.running(state_dir(loc), spec.name)
-        lines.append(f"{spec.name} server: " + (f"running at {server.url} (pid {server.pid})"
-                                                 if server else "not running"))
+        lines.append(
+            f"{spec.name} server: "
+            + (f"running at {server.url} (pid {server.pid})" if server else "not running")
+        )
     path = env_file(loc)
-    lines.append(f"environment: {path}" if path.exists() else
-                 "environment: none (run `lakehouse prod up`)")
+    lines.append(f"environment: {path}" if path.exists() else "environment: none (run `lakehouse prod up`)")
     return lines

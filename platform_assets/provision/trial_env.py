@@ -35,12 +35,17 @@ def state_dir(loc: Locations) -> Path:
 
 def aws_environment(aws_endpoint: str) -> dict[str, str]:
     """AWS at moto's server, with its test credentials (moto takes any key)."""
-    return {"AWS_ENDPOINT_URL": aws_endpoint, "AWS_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    return {
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
 
 
-def trial_environment(loc: Locations, aws_endpoint: str, snowflake_port: int, oltp_dsn: str,
-                      pii_key: str) -> dict[str, str]:
+def trial_environment(
+    loc: Locations, aws_endpoint: str, snowflake_port: int, oltp_dsn: str, pii_key: str
+) -> dict[str, str]:
     """What `PLATFORM_ENV=prod` needs, pointed at the local servers (every name declared in
     variables.py). The stages read the lake on S3 itself (fakesnow_s3.py)."""
     env = {
@@ -73,8 +78,10 @@ def new_pii_key() -> str:
 
 
 def write_env_file(path: Path, env: dict[str, str]) -> None:
-    lines = ["# The `prod` trial's environment (lakehouse prod up); test credentials only.",
-             "# Open the UI on it: set -a; . " + str(path) + "; make dev"]
+    lines = [
+        "# The `prod` trial's environment (lakehouse prod up); test credentials only.",
+        "# Open the UI on it: set -a; . " + str(path) + "; make dev",
+    ]
     lines += [f"{k}={shlex.quote(v)}" for k, v in env.items()]
     write_private(path, "\n".join(lines) + "\n")
 
@@ -91,10 +98,8 @@ def read_env_file(path: Path) -> dict[str, str]:
         try:
             values = shlex.split(quoted)
         except ValueError as exc:
-            raise PlatformError(f"{path}:{n}: {exc}; delete the file to start the trial "
-                                "afresh") from None
+            raise PlatformError(f"{path}:{n}: {exc}; delete the file to start the trial afresh") from None
         if not sep or len(values) > 1:
-            raise PlatformError(f"{path}:{n} is not NAME='value'; delete the file to start "
-                                "the trial afresh")
+            raise PlatformError(f"{path}:{n} is not NAME='value'; delete the file to start the trial afresh")
         env[name.strip()] = values[0] if values else ""
     return env

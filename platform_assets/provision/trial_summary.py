@@ -49,8 +49,10 @@ def mart_states() -> list[TableState]:
     resource = snowflake_resource().process_config_and_initialize()
     with resource.get_connection() as con:
         cur = con.cursor()
-        cur.execute("select table_schema, table_name from information_schema.tables "
-                    "where lower(table_name) in (" + ", ".join(f"'{n}'" for n in names) + ")")
+        cur.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where lower(table_name) in (" + ", ".join(f"'{n}'" for n in names) + ")"
+        )
         where = {name.lower(): schema for schema, name in cur.fetchall()}
         out = []
         for name in names:
@@ -74,5 +76,9 @@ def _table(title: str, states: list[TableState], with_version: bool) -> list[str
 
 
 def summary(lake: Lake) -> str:
-    return "\n".join([*_table(f"Delta tables under {lake.root}:", delta_states(lake), True),
-                      *_table("marts in the warehouse:", mart_states(), False)])
+    return "\n".join(
+        [
+            *_table(f"Delta tables under {lake.root}:", delta_states(lake), True),
+            *_table("marts in the warehouse:", mart_states(), False),
+        ]
+    )

@@ -6,7 +6,6 @@ non-subsettable multi-asset materializes all raw tables together. In `prod` a re
 writes the same files and these assets are external (see profile.py).
 """
 
-
 import psycopg
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
 
@@ -20,23 +19,31 @@ SLOT, PUBLICATION = "lakehouse", "lakehouse_pub"
 
 def raw_spec(c: TableContract) -> AssetSpec:
     return AssetSpec(
-        ["raw", c.name], group_name="raw", owners=[c.owner], kinds={"parquet"},
-        description=f"{c.description} DMS-format full load and CDC files "
-                    f"(raw/cdc/{c.schema}/{c.name}/).",
-        metadata={"dms_prefix": f"raw/cdc/{c.schema}/{c.name}/"})
+        ["raw", c.name],
+        group_name="raw",
+        owners=[c.owner],
+        kinds={"parquet"},
+        description=f"{c.description} DMS-format full load and CDC files (raw/cdc/{c.schema}/{c.name}/).",
+        metadata={"dms_prefix": f"raw/cdc/{c.schema}/{c.name}/"},
+    )
 
 
 def check_source_tables(conn: psycopg.Connection) -> None:
     """Every contract table exists in the source, or one error naming the first missing."""
     for c in CONTRACTS.values():
-        if conn.execute("SELECT to_regclass(%s)", (f'"{c.schema}"."{c.name}"',)).fetchone()[0] \
-                is None:
-            raise PlatformError(f"table {c.schema}.{c.name} does not exist in the OLTP database;"
-                                f" run `lakehouse oltp seed` (or create it) first")
+        if conn.execute("SELECT to_regclass(%s)", (f'"{c.schema}"."{c.name}"',)).fetchone()[0] is None:
+            raise PlatformError(
+                f"table {c.schema}.{c.name} does not exist in the OLTP database;"
+                f" run `lakehouse oltp seed` (or create it) first"
+            )
 
 
-@multi_asset(specs=[raw_spec(c) for c in CONTRACTS.values()], name="dms_replication",
-             can_subset=False, pool="cdc_capture")
+@multi_asset(
+    specs=[raw_spec(c) for c in CONTRACTS.values()],
+    name="dms_replication",
+    can_subset=False,
+    pool="cdc_capture",
+)
 def dms_replication(context: AssetExecutionContext, lake: LakeResource, oltp: OltpResource):
     """Full load of tables that have none yet, then one CDC capture batch."""
     from platform_assets.raw.cdc_capture.capture import capture_once
@@ -49,15 +56,18 @@ def dms_replication(context: AssetExecutionContext, lake: LakeResource, oltp: Ol
         ensure_replication(conn, slot=SLOT, publication=PUBLICATION)
     loaded = full_load(dsn, the_lake, list(CONTRACTS.values()))
     captured = capture_once(dsn, the_lake, slot=SLOT, publication=PUBLICATION)
-    context.log.info(f"full load: {loaded.rows or 'none needed'}; captured "
-                     f"{sum(captured.changes.values())} changes")
+    context.log.info(
+        f"full load: {loaded.rows or 'none needed'}; captured {sum(captured.changes.values())} changes"
+    )
     for c in CONTRACTS.values():
-        files = loaded.files.get(c.name, []) + [
-            f for f in captured.files if f"/{c.schema}/{c.name}/" in f]
-        yield MaterializeResult(asset_key=["raw", c.name], metadata={
-            "full_load_rows": loaded.rows.get(c.name, 0),
-            "cdc_changes": captured.changes.get(c.name, 0),
-            "files_written": len(files),
-            "last_file": files[-1] if files else "",
-            "slot_lsn": captured.end_lsn or "",
-        })
+        files = loaded.files.get(c.name, []) + [f for f in captured.files if f"/{c.schema}/{c.name}/" in f]
+        yield MaterializeResult(
+            asset_key=["raw", c.name],
+            metadata={
+                "full_load_rows": loaded.rows.get(c.name, 0),
+                "cdc_changes": captured.changes.get(c.name, 0),
+                "files_written": len(files),
+                "last_file": files[-1] if files else "",
+                "slot_lsn": captured.end_lsn or "",
+            },
+        )

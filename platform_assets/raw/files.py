@@ -69,5 +69,6 @@ def list_quarantined(lake: Lake, schema: str, table: str) -> list[str]:
     fs = lake.filesystem()
     base = lake.fs_path(lake.quarantine_prefix(schema, table))
     infos = fs.get_file_info(pafs.FileSelector(base, allow_not_found=True))
-    return sorted(i.base_name for i in infos if i.type == pafs.FileType.File
-                  and not i.base_name.endswith(REASON_SUFFIX))
+    return sorted(
+        i.base_name for i in infos if i.type == pafs.FileType.File and not i.base_name.endswith(REASON_SUFFIX)
+    )

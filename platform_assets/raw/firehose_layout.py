@@ -43,8 +43,10 @@ def hour_path(hour: datetime) -> str:
 
 def object_name(stream: str, delivered_at: datetime, unique: str | None = None) -> str:
     """Firehose's object name; `unique` replaces its random suffix to make writes idempotent."""
-    return f"{stream}-{VERSION}-{delivered_at.astimezone(UTC):%Y-%m-%d-%H-%M-%S}-" \
-           f"{unique or uuid.uuid4()}.json.gz"
+    return (
+        f"{stream}-{VERSION}-{delivered_at.astimezone(UTC):%Y-%m-%d-%H-%M-%S}-"
+        f"{unique or uuid.uuid4()}.json.gz"
+    )
 
 
 @dataclass(frozen=True, order=True)
@@ -87,6 +89,7 @@ class GzipLines:
     `lines` holds every complete line before the break and `tail` the unfinished one (b"" if
     the break fell on a line end). An object that is not gzip at all has no lines.
     """
+
     lines: list[bytes]
     tail: bytes = b""
     broken: str | None = None
@@ -120,8 +123,7 @@ def read_lines(lake: Lake, uri: str) -> GzipLines:
     with lake.filesystem().open_input_stream(lake.fs_path(uri), compression=None) as stream:
         data = stream.read()
     if not data.startswith(GZIP_MAGIC):
-        return GzipLines([], data[:200], "it does not start with the gzip magic bytes",
-                         not_gzip=True)
+        return GzipLines([], data[:200], "it does not start with the gzip magic bytes", not_gzip=True)
     text, broken = _inflate(data)
     parts = text.split(b"\n")
     tail = b""
@@ -136,6 +138,7 @@ def exists(lake: Lake, uri: str) -> bool:
 
 # -- listing ---------------------------------------------------------------------------------
 
+
 def _local_after(lake: Lake, base: str, after: str) -> Iterator[str]:
     """Keys under `base` sorting after `after`, in order, pruning whole folders before it."""
     fs = lake.filesystem()
@@ -145,7 +148,7 @@ def _local_after(lake: Lake, base: str, after: str) -> Iterator[str]:
         for info in sorted(infos, key=lambda i: i.base_name):
             key = f"{rel}{info.base_name}"
             if depth < 4:
-                if info.type == pafs.FileType.Directory and key >= after[:len(key)]:
+                if info.type == pafs.FileType.Directory and key >= after[: len(key)]:
                     yield from walk(info.path, depth + 1, key + "/")
             elif info.type == pafs.FileType.File and key > after:
                 yield key
@@ -156,25 +159,29 @@ def _local_after(lake: Lake, base: str, after: str) -> Iterator[str]:
 def _s3_after(lake: Lake, base: str, after: str, page_size: int) -> Iterator[str]:
     s3 = lake.s3_client()  # the lake's AWS settings: credentials, timeouts, retries
     bucket, _, prefix = base.partition("/")
-    kwargs = {"Bucket": bucket, "Prefix": prefix + "/",
-              "PaginationConfig": {"PageSize": page_size}}
+    kwargs = {"Bucket": bucket, "Prefix": prefix + "/", "PaginationConfig": {"PageSize": page_size}}
     if after:
         kwargs["StartAfter"] = f"{prefix}/{after}"
     for page in s3.get_paginator("list_objects_v2").paginate(**kwargs):
         for obj in page.get("Contents", []):
-            yield obj["Key"][len(prefix) + 1:]
+            yield obj["Key"][len(prefix) + 1 :]
 
 
-def list_after(lake: Lake, stream: str, after: str = "", limit: int | None = None,
-               until: str | None = None, page_size: int = 1000) -> list[LandedFile]:
+def list_after(
+    lake: Lake,
+    stream: str,
+    after: str = "",
+    limit: int | None = None,
+    until: str | None = None,
+    page_size: int = 1000,
+) -> list[LandedFile]:
     """Landed files whose key sorts after `after` (and before `until`), oldest hour first.
 
     Paginated on S3 (`list_objects_v2` with StartAfter) and pruned locally, so a sensor
     pays for what is new, not for the stream's history.
     """
     base = lake.fs_path(stream_prefix(lake, stream))
-    keys = (_s3_after(lake, base, after, page_size) if lake.is_s3
-            else _local_after(lake, base, after))
+    keys = _s3_after(lake, base, after, page_size) if lake.is_s3 else _local_after(lake, base, after)
     found: list[LandedFile] = []
     for key in keys:
         if until is not None and key >= until:
@@ -186,8 +193,7 @@ def list_after(lake: Lake, stream: str, after: str = "", limit: int | None = Non
     return found
 
 
-def list_hours(lake: Lake, stream: str, first_hour: datetime, end_hour: datetime
-               ) -> list[LandedFile]:
+def list_hours(lake: Lake, stream: str, first_hour: datetime, end_hour: datetime) -> list[LandedFile]:
     """Landed files of the arrival hours [first_hour, end_hour)."""
     if end_hour <= first_hour:
         return []

@@ -36,8 +36,9 @@ def _file_schema(c: TableContract) -> pa.Schema:
     return c.arrow_schema().insert(0, pa.field(TIMESTAMP_COLUMN, pa.timestamp("us", tz="UTC")))
 
 
-def _copy_table(conn: psycopg.Connection, lake: Lake, c: TableContract, loaded_at: datetime
-                ) -> tuple[list[str], int]:
+def _copy_table(
+    conn: psycopg.Connection, lake: Lake, c: TableContract, loaded_at: datetime
+) -> tuple[list[str], int]:
     schema = _file_schema(c)
     files, rows, buffer = [], 0, []
 

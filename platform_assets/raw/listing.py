@@ -22,24 +22,29 @@ def _local_names(lake: Lake, prefix: str) -> list[str]:
     return sorted(i.base_name for i in infos if i.type == pafs.FileType.File)
 
 
-def _s3_pages(lake: Lake, prefix: str, family: str, start_after: str, page_size: int
-              ) -> Iterator[list[str]]:
+def _s3_pages(lake: Lake, prefix: str, family: str, start_after: str, page_size: int) -> Iterator[list[str]]:
     s3 = lake.s3_client()  # the lake's AWS settings: credentials, timeouts, retries
     bucket, _, key_prefix = prefix.partition("/")
     pages = s3.get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=f"{key_prefix}/{FAMILIES[family]}",
+        Bucket=bucket,
+        Prefix=f"{key_prefix}/{FAMILIES[family]}",
         StartAfter=f"{key_prefix}/{start_after}",
-        PaginationConfig={"PageSize": page_size})
+        PaginationConfig={"PageSize": page_size},
+    )
     for page in pages:
         yield [o["Key"].rsplit("/", 1)[-1] for o in page.get("Contents", [])]
 
 
-def new_files(lake: Lake, schema: str, table: str, family: str, after: str,
-              page_size: int = 1000, limit: int = 10_000) -> list[str]:
+def new_files(
+    lake: Lake, schema: str, table: str, family: str, after: str, page_size: int = 1000, limit: int = 10_000
+) -> list[str]:
     """Names of DMS files of one family (`load` or `cdc`) sorting after `after`."""
     prefix = lake.fs_path(lake.raw_cdc_prefix(schema, table))
-    pages = (_s3_pages(lake, prefix, family, after, page_size) if lake.is_s3
-             else [[n for n in _local_names(lake, prefix) if n > after]])
+    pages = (
+        _s3_pages(lake, prefix, family, after, page_size)
+        if lake.is_s3
+        else [[n for n in _local_names(lake, prefix) if n > after]]
+    )
     found: list[str] = []
     for page in pages:
         for name in page:

@@ -84,8 +84,7 @@ def sequenced(commit_ts: pa.ChunkedArray, seq_digits: pa.ChunkedArray) -> pa.Chu
 def file_ordered(commit_ts: pa.ChunkedArray, file_time: str) -> pa.ChunkedArray:
     n = len(commit_ts)
     rows = pa.chunked_array([_rows(n)])
-    return pc.binary_join_element_wise(CDC, _commit_micros(commit_ts), f"{FILE_ORDERED}{file_time}",
-                                       rows, "")
+    return pc.binary_join_element_wise(CDC, _commit_micros(commit_ts), f"{FILE_ORDERED}{file_time}", rows, "")
 
 
 def is_file_ordered(positions: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:

@@ -60,8 +60,9 @@ def _contract(table: str) -> TableContract:
     try:
         return CONTRACTS[table]
     except KeyError:
-        raise PlatformError(f"no table contract named {table!r}; known: "
-                            f"{', '.join(sorted(CONTRACTS))}") from None
+        raise PlatformError(
+            f"no table contract named {table!r}; known: {', '.join(sorted(CONTRACTS))}"
+        ) from None
 
 
 def _parse_reason(text: str) -> tuple[str, str, list[str]]:
@@ -82,8 +83,9 @@ def _entry(lake: Lake, c: TableContract, name: str) -> QuarantinedFile:
             text = f.read().decode()
         at = info.mtime if info.mtime.tzinfo else info.mtime.replace(tzinfo=UTC)
     original, reason, earlier = _parse_reason(text)
-    return QuarantinedFile(c.name, name, uri, original or "(unknown)",
-                           reason or "(no reason recorded)", at, earlier)
+    return QuarantinedFile(
+        c.name, name, uri, original or "(unknown)", reason or "(no reason recorded)", at, earlier
+    )
 
 
 def list_files(lake: Lake, tables: Iterable[str] | None = None) -> list[QuarantinedFile]:
@@ -98,8 +100,10 @@ def _find(lake: Lake, table: str, name: str) -> tuple[TableContract, Quarantined
     c = _contract(table)
     names = list_quarantined(lake, c.schema, c.name)
     if name not in names:
-        raise PlatformError(f"{c.name} has no quarantined file {name!r}; quarantined: "
-                            f"{', '.join(names) or 'none'} (lakehouse quarantine list)")
+        raise PlatformError(
+            f"{c.name} has no quarantined file {name!r}; quarantined: "
+            f"{', '.join(names) or 'none'} (lakehouse quarantine list)"
+        )
     return c, _entry(lake, c, name)
 
 
@@ -120,8 +124,11 @@ def _summary(lake: Lake, uri: str) -> dict:
     if OP_COLUMN in table.column_names:
         counts = pc.value_counts(table[OP_COLUMN].cast(pa.string())).to_pylist()
         ops = {str(v["values"]): v["counts"] for v in counts}
-    return {"rows": table.num_rows, "ops": ops,
-            "columns": [(fld.name, str(fld.type)) for fld in table.schema]}
+    return {
+        "rows": table.num_rows,
+        "ops": ops,
+        "columns": [(fld.name, str(fld.type)) for fld in table.schema],
+    }
 
 
 def explain(lake: Lake, table: str, name: str) -> Explanation:
@@ -129,10 +136,17 @@ def explain(lake: Lake, table: str, name: str) -> Explanation:
     c, entry = _find(lake, table, name)
     fs = lake.filesystem()
     replaced_dir = f"{lake.fs_path(lake.quarantine_prefix(c.schema, c.name))}/{REPLACED_FOLDER}"
-    replaced = sorted(i.path for i in fs.get_file_info(
-        pafs.FileSelector(replaced_dir, allow_not_found=True)) if i.base_name.startswith(name))
-    return Explanation(**vars(entry), size=fs.get_file_info(lake.fs_path(entry.uri)).size or 0,
-                       replaced_copies=replaced, **_summary(lake, entry.uri))
+    replaced = sorted(
+        i.path
+        for i in fs.get_file_info(pafs.FileSelector(replaced_dir, allow_not_found=True))
+        if i.base_name.startswith(name)
+    )
+    return Explanation(
+        **vars(entry),
+        size=fs.get_file_info(lake.fs_path(entry.uri)).size or 0,
+        replaced_copies=replaced,
+        **_summary(lake, entry.uri),
+    )
 
 
 def requeue(lake: Lake, table: str, name: str, who: str, why: str = "") -> Requeued:
@@ -142,13 +156,16 @@ def requeue(lake: Lake, table: str, name: str, who: str, why: str = "") -> Reque
     fs = lake.filesystem()
     raw_uri = f"{lake.raw_cdc_prefix(c.schema, c.name)}/{name}"
     if fs.get_file_info(lake.fs_path(raw_uri)).type != pafs.FileType.NotFound:
-        raise PlatformError(f"{c.name}: {name} is already in the raw folder ({raw_uri}); the "
-                            "next apply reads that copy. Remove one of the two first")
+        raise PlatformError(
+            f"{c.name}: {name} is already in the raw folder ({raw_uri}); the "
+            "next apply reads that copy. Remove one of the two first"
+        )
     fs.create_dir(lake.fs_path(lake.raw_cdc_prefix(c.schema, c.name)), recursive=True)
     fs.copy_file(lake.fs_path(entry.uri), lake.fs_path(raw_uri))
     fs.delete_file(lake.fs_path(entry.uri))  # the reason stays: a new failure adds to it
     dt = open_table(lake, "processed", c.name)
     note = f"requeued by {who}" + (f": {why}" if why else "")
-    applied_log.record(lake, c.name, {name: applied_log.REQUEUED},
-                       dt.version() if dt is not None else -1, note=note)
+    applied_log.record(
+        lake, c.name, {name: applied_log.REQUEUED}, dt.version() if dt is not None else -1, note=note
+    )
     return Requeued(c.name, name, raw_uri, who)

@@ -60,8 +60,7 @@ def _load(lake: Lake, f: RawFile) -> pa.Table:
     try:
         if f.fmt == "parquet":
             return pq.read_table(lake.fs_path(f.uri), filesystem=fs)
-        with fs.open_input_stream(lake.fs_path(f.uri), compression="gzip" if f.gzip else None
-                                  ) as stream:
+        with fs.open_input_stream(lake.fs_path(f.uri), compression="gzip" if f.gzip else None) as stream:
             return _read_csv_as_text(stream.read())
     except (pa.ArrowInvalid, OSError, EOFError) as exc:
         raise MalformedFile(f"{f.name}: cannot read {f.fmt}: {exc}") from exc
@@ -70,9 +69,15 @@ def _load(lake: Lake, f: RawFile) -> pa.Table:
 def _read_csv_as_text(data: bytes) -> pa.Table:
     """DMS CSV with AddColumnName=true: a header row, every value as text, empty means null."""
     header = pacsv.read_csv(pa.BufferReader(data)).schema.names
-    return pacsv.read_csv(pa.BufferReader(data), convert_options=pacsv.ConvertOptions(
-        column_types={n: pa.string() for n in header}, strings_can_be_null=True,
-        null_values=[""], quoted_strings_can_be_null=False))
+    return pacsv.read_csv(
+        pa.BufferReader(data),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in header},
+            strings_can_be_null=True,
+            null_values=[""],
+            quoted_strings_can_be_null=False,
+        ),
+    )
 
 
 def _parse_text(arr: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
@@ -94,8 +99,9 @@ def _checked_cast(arr: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
     return pc.cast(arr, target, safe=True)
 
 
-def _cast_column(f: RawFile, c: TableContract, name: str, arr: pa.ChunkedArray,
-                 from_text: bool) -> pa.ChunkedArray:
+def _cast_column(
+    f: RawFile, c: TableContract, name: str, arr: pa.ChunkedArray, from_text: bool
+) -> pa.ChunkedArray:
     col = c.column(name)
     target = col.arrow_type
     if arr.type == target:
@@ -106,19 +112,20 @@ def _cast_column(f: RawFile, c: TableContract, name: str, arr: pa.ChunkedArray,
         try:
             return _parse_text(arr, target)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise MalformedFile(
-                f"{f.name}: column {name!r}: cannot parse as {target}: {exc}") from exc
+            raise MalformedFile(f"{f.name}: column {name!r}: cannot parse as {target}: {exc}") from exc
     if not file_type_accepted(arr.type, col.type):
         raise SchemaDriftError(
             f"table {c.name}: column {name!r} is {arr.type} in {f.name} but the contract says "
             f"{col.type} ({target}); an incompatible type change: update the contract and "
-            f"reload the table")
+            f"reload the table"
+        )
     try:
         return _checked_cast(arr, target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise SchemaDriftError(
             f"table {c.name}: column {name!r} in {f.name} holds values that do not fit the "
-            f"contract's {col.type} ({target}): {exc}; widen the contract") from exc
+            f"contract's {col.type} ({target}): {exc}; widen the contract"
+        ) from exc
 
 
 def _ops(f: RawFile, raw: pa.Table) -> pa.ChunkedArray:
@@ -136,13 +143,14 @@ def _ops(f: RawFile, raw: pa.Table) -> pa.ChunkedArray:
 def _commit_times(f: RawFile, raw: pa.Table) -> pa.ChunkedArray:
     if TIMESTAMP_COLUMN not in raw.column_names:
         if f.kind == "cdc":
-            raise MalformedFile(f"{f.name}: a CDC file without {TIMESTAMP_COLUMN!r} (set the "
-                                f"DMS endpoint's TimestampColumnName={TIMESTAMP_COLUMN})")
+            raise MalformedFile(
+                f"{f.name}: a CDC file without {TIMESTAMP_COLUMN!r} (set the "
+                f"DMS endpoint's TimestampColumnName={TIMESTAMP_COLUMN})"
+            )
         return pa.chunked_array([pa.nulls(raw.num_rows, TS_TYPE)])
     ts = raw[TIMESTAMP_COLUMN]
     try:
-        ts = _parse_text(ts, TS_TYPE) if pa.types.is_string(ts.type) else _checked_cast(
-            ts, TS_TYPE)
+        ts = _parse_text(ts, TS_TYPE) if pa.types.is_string(ts.type) else _checked_cast(ts, TS_TYPE)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise MalformedFile(f"{f.name}: column {TIMESTAMP_COLUMN!r}: {exc}") from exc
     if f.kind == "cdc" and ts.null_count:
@@ -172,7 +180,8 @@ def _check_nulls(f: RawFile, c: TableContract, op: pa.ChunkedArray, out: dict) -
         if count := pc.sum(nulls).as_py():
             raise MalformedFile(
                 f"{f.name}: table {c.name}: column {col.name!r} is NOT NULL in the contract "
-                f"but {count} {'changes' if col.name == c.key else 'inserts/updates'} have null")
+                f"but {count} {'changes' if col.name == c.key else 'inserts/updates'} have null"
+            )
 
 
 def read_changes(lake: Lake, c: TableContract, f: RawFile) -> tuple[pa.Table, list[str]]:
@@ -183,7 +192,8 @@ def read_changes(lake: Lake, c: TableContract, f: RawFile) -> tuple[pa.Table, li
     if c.key not in names:
         raise SchemaDriftError(
             f"table {c.name}: key column {c.key!r} is missing from {f.name}; the source dropped "
-            f"its primary key — fix the source or the contract")
+            f"its primary key — fix the source or the contract"
+        )
     op = _ops(f, raw)
     ts = _commit_times(f, raw)
     out = {"_op": op, "_pos": _positions(f, raw, ts), "_commit_ts": ts}
@@ -193,8 +203,7 @@ def read_changes(lake: Lake, c: TableContract, f: RawFile) -> tuple[pa.Table, li
         elif col.nullable:
             out[col.name] = pa.nulls(n, col.arrow_type)
         else:
-            raise SchemaDriftError(
-                f"table {c.name}: required column {col.name!r} is missing from {f.name}")
+            raise SchemaDriftError(f"table {c.name}: required column {col.name!r} is missing from {f.name}")
     _check_nulls(f, c, op, out)
     extra = [x for x in names if x not in out and x not in DMS_COLUMNS]
     for x in extra:

@@ -12,8 +12,9 @@ import logging
 from urllib.parse import parse_qsl, urlencode
 
 ACCESS_LOGGER = "uvicorn.access"
-SECRET_PARAMS = frozenset({"sig", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
-                           "token", "access_token"})
+SECRET_PARAMS = frozenset(
+    {"sig", "x-amz-signature", "x-amz-credential", "x-amz-security-token", "token", "access_token"}
+)
 
 
 def redact(path: str) -> str:
@@ -21,8 +22,10 @@ def redact(path: str) -> str:
     base, sep, query = path.partition("?")
     if not sep:
         return path
-    pairs = [(k, "REDACTED" if k.lower() in SECRET_PARAMS else v)
-             for k, v in parse_qsl(query, keep_blank_values=True)]
+    pairs = [
+        (k, "REDACTED" if k.lower() in SECRET_PARAMS else v)
+        for k, v in parse_qsl(query, keep_blank_values=True)
+    ]
     return f"{base}?{urlencode(pairs, safe='/:')}"
 
 

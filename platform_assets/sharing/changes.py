@@ -40,14 +40,16 @@ class ChangeFile:
 
 def require_change_feed(dt: DeltaTable, name: str) -> None:
     if dt.metadata().configuration.get(CDF_ENABLED, "false").lower() != "true":
-        raise SharingError(400, "INVALID_PARAMETER_VALUE",
-                           f"{name} does not record a change data feed ({CDF_ENABLED} is off)")
+        raise SharingError(
+            400,
+            "INVALID_PARAMETER_VALUE",
+            f"{name} does not record a change data feed ({CDF_ENABLED} is off)",
+        )
 
 
 def _plain(table: pa.Table) -> pa.Table:
     """Parquet readers of every client know `string`, not delta-rs's `string_view`."""
-    fields = [pa.field(f.name, pa.string()) if f.type == pa.string_view() else f
-              for f in table.schema]
+    fields = [pa.field(f.name, pa.string()) if f.type == pa.string_view() else f for f in table.schema]
     return table.cast(pa.schema(fields))
 
 
@@ -63,13 +65,14 @@ class ChangeFeedCache:
 
     def _load(self, dt: DeltaTable, name: str, version: int) -> pa.Table:
         try:
-            return _plain(pa.table(dt.load_cdf(starting_version=version,
-                                               ending_version=version).read_all()))
+            return _plain(pa.table(dt.load_cdf(starting_version=version, ending_version=version).read_all()))
         except DeltaError as exc:
-            raise SharingError(400, "INVALID_PARAMETER_VALUE",
-                               f"the change data feed of {name} at version {version} cannot be "
-                               f"read (not recorded then, or its files were vacuumed): {exc}") \
-                from None
+            raise SharingError(
+                400,
+                "INVALID_PARAMETER_VALUE",
+                f"the change data feed of {name} at version {version} cannot be "
+                f"read (not recorded then, or its files were vacuumed): {exc}",
+            ) from None
 
     def _build(self, dt: DeltaTable, name: str, folder: Path, version: int) -> dict:
         feed = self._load(dt, name, version)
@@ -81,8 +84,9 @@ class ChangeFeedCache:
             path = folder / f"{version:020d}.parquet"
             _write_atomically(path, lambda p: pq.write_table(data, p))
             info["size"] = path.stat().st_size
-        _write_atomically(folder / f"{version:020d}.json",
-                          lambda p: p.write_text(json.dumps(info)))  # written last: complete
+        _write_atomically(
+            folder / f"{version:020d}.json", lambda p: p.write_text(json.dumps(info))
+        )  # written last: complete
         return info
 
     def files(self, dt: DeltaTable, name: str, start: int, end: int) -> list[ChangeFile]:
@@ -93,10 +97,15 @@ class ChangeFeedCache:
         out = []
         for version in range(start, end + 1):
             done = folder / f"{version:020d}.json"
-            info = (json.loads(done.read_text()) if done.is_file()
-                    else self._build(dt, name, folder, version))
+            info = json.loads(done.read_text()) if done.is_file() else self._build(dt, name, folder, version)
             if info["rows"]:
-                out.append(ChangeFile(version, info["timestamp_ms"],
-                                      f"{table_id}/{version:020d}.parquet", info["size"],
-                                      info["rows"]))
+                out.append(
+                    ChangeFile(
+                        version,
+                        info["timestamp_ms"],
+                        f"{table_id}/{version:020d}.parquet",
+                        info["size"],
+                        info["rows"],
+                    )
+                )
         return out

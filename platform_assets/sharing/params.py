@@ -28,8 +28,7 @@ def _version_text(name: str, text: str) -> int:
     try:
         return _version(name, int(text))
     except ValueError:
-        raise _bad(f"{name} must be a version number (an integer >= 0), not {text!r:.40}") \
-            from None
+        raise _bad(f"{name} must be a version number (an integer >= 0), not {text!r:.40}") from None
 
 
 def _time(name: str, value: object) -> datetime:
@@ -41,6 +40,7 @@ def _time(name: str, value: object) -> datetime:
 @dataclass(frozen=True)
 class Query:
     """The body of a table query (protocol: "Query Table")."""
+
     version: int | None = None
     timestamp: datetime | None = None
     limit_hint: int | None = None
@@ -52,14 +52,19 @@ def parse_query(body: bytes) -> Query:
     except (ValueError, UnicodeDecodeError):
         raise SharingError(400, "MALFORMED_REQUEST", "the body is not JSON") from None
     if not isinstance(q, dict):
-        raise SharingError(400, "MALFORMED_REQUEST",
-                           f"the body must be a JSON object, not {type(q).__name__}")
+        raise SharingError(
+            400, "MALFORMED_REQUEST", f"the body must be a JSON object, not {type(q).__name__}"
+        )
     if any(k in q for k in ("startingVersion", "endingVersion")):
-        raise SharingError(400, "UNSUPPORTED_OPERATION",
-                           "queries with startingVersion are not served; read the change data "
-                           "feed (GET .../changes) instead")
-    if "predicateHints" in q and not (isinstance(q["predicateHints"], list)
-                                      and all(isinstance(h, str) for h in q["predicateHints"])):
+        raise SharingError(
+            400,
+            "UNSUPPORTED_OPERATION",
+            "queries with startingVersion are not served; read the change data "
+            "feed (GET .../changes) instead",
+        )
+    if "predicateHints" in q and not (
+        isinstance(q["predicateHints"], list) and all(isinstance(h, str) for h in q["predicateHints"])
+    ):
         raise _bad("predicateHints must be a list of strings")
     if "jsonPredicateHints" in q and not isinstance(q["jsonPredicateHints"], str):
         raise _bad("jsonPredicateHints must be a string")
@@ -76,6 +81,7 @@ def parse_query(body: bytes) -> Query:
 @dataclass(frozen=True)
 class ChangesRange:
     """The parameters of a change data feed query (protocol: "Read Change Data Feed")."""
+
     starting_version: int | None = None
     starting_timestamp: datetime | None = None
     ending_version: int | None = None
@@ -93,4 +99,5 @@ def parse_changes(params: dict[str, str]) -> ChangesRange:
         None if sv is None else _version_text("startingVersion", sv),
         None if st is None else _time("startingTimestamp", st),
         None if ev is None else _version_text("endingVersion", ev),
-        None if et is None else _time("endingTimestamp", et))
+        None if et is None else _time("endingTimestamp", et),
+    )

@@ -55,8 +55,9 @@ class Recipients:
                 if not entry.get("token"):
                     raise ValueError(f"recipient {recipient}: a token entry has no token")
                 expires = entry.get("expires")
-                creds.append(Credential(recipient, _digest(entry["token"]),
-                                        parse_utc(expires) if expires else None))
+                creds.append(
+                    Credential(recipient, _digest(entry["token"]), parse_utc(expires) if expires else None)
+                )
         return cls(creds)
 
     @classmethod
@@ -74,9 +75,11 @@ class Recipients:
         except (ValueError, TypeError, AttributeError) as exc:
             # the message names the variable, never its value: the tokens are secrets
             detail = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-            raise PlatformError(f"{source} is not valid recipients JSON "
-                                f'({{"<recipient>": {{"token": ..., "expires": ...}}}}): '
-                                f"{detail}") from None
+            raise PlatformError(
+                f"{source} is not valid recipients JSON "
+                f'({{"<recipient>": {{"token": ..., "expires": ...}}}}): '
+                f"{detail}"
+            ) from None
 
     def authenticate(self, token: str | None, now: datetime | None = None) -> str:
         """The recipient a token belongs to; AuthError if it is unknown or expired."""

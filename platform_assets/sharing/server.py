@@ -59,8 +59,9 @@ def _page(items: list[dict], max_results: int | None, page_token: str | None) ->
     except ValueError:
         raise SharingError(400, "INVALID_PARAMETER_VALUE", "bad pageToken") from None
     if max_results is not None and max_results < 1:
-        raise SharingError(400, "INVALID_PARAMETER_VALUE",
-                           f"maxResults must be at least 1, not {max_results}")
+        raise SharingError(
+            400, "INVALID_PARAMETER_VALUE", f"maxResults must be at least 1, not {max_results}"
+        )
     end = len(items) if max_results is None else start + max_results
     out: dict = {"items": items[start:end]}
     if end < len(items):
@@ -69,9 +70,11 @@ def _page(items: list[dict], max_results: int | None, page_token: str | None) ->
 
 
 def _ndjson(lines: list[dict], version: int) -> Response:
-    return Response("".join(json.dumps(line) + "\n" for line in lines), media_type=NDJSON,
-                    headers={"delta-table-version": str(version),
-                             CAPABILITIES: "responseformat=parquet"})
+    return Response(
+        "".join(json.dumps(line) + "\n" for line in lines),
+        media_type=NDJSON,
+        headers={"delta-table-version": str(version), CAPABILITIES: "responseformat=parquet"},
+    )
 
 
 log = logging.getLogger(__name__)
@@ -80,8 +83,7 @@ HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "MALFORMED_REQUE
 
 def _error_body(status: int, code: str, message: str) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"errorCode": code, "message": message}, status_code=status,
-                        headers=headers)
+    return JSONResponse({"errorCode": code, "message": message}, status_code=status, headers=headers)
 
 
 def _install_error_bodies(app: FastAPI) -> None:
@@ -93,27 +95,37 @@ def _install_error_bodies(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: "
-                             f"{e.get('msg', 'invalid')}" for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: {e.get('msg', 'invalid')}"
+            for e in exc.errors()
+        )
         return _error_body(400, "INVALID_PARAMETER_VALUE", problems or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error_body(exc.status_code, HTTP_CODES.get(exc.status_code, "BAD_REQUEST"),
-                           str(exc.detail))
+        return _error_body(exc.status_code, HTTP_CODES.get(exc.status_code, "BAD_REQUEST"), str(exc.detail))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         incident = uuid.uuid4().hex[:12]
-        log.exception(f"sharing request failed (incident {incident}): {request.method} "
-                      f"{access_log.redact(request.url.path)}")
-        return _error_body(500, "INTERNAL_ERROR",
-                           f"the server failed; the operator can look up incident {incident}")
+        log.exception(
+            f"sharing request failed (incident {incident}): {request.method} "
+            f"{access_log.redact(request.url.path)}"
+        )
+        return _error_body(
+            500, "INTERNAL_ERROR", f"the server failed; the operator can look up incident {incident}"
+        )
 
 
-def create_app(lake: Lake, shares: Sequence[Share] = SHARES, recipients: Recipients | None = None,
-               url_ttl_seconds: int = 900, secret: bytes | None = None,
-               public_url: str | None = None, change_cache_dir: str | None = None) -> FastAPI:
+def create_app(
+    lake: Lake,
+    shares: Sequence[Share] = SHARES,
+    recipients: Recipients | None = None,
+    url_ttl_seconds: int = 900,
+    secret: bytes | None = None,
+    public_url: str | None = None,
+    change_cache_dir: str | None = None,
+) -> FastAPI:
     """The sharing server over `lake`'s curated zone; change files are cached under
     `change_cache_dir` (a temporary folder if not given)."""
     validate_shares(tuple(shares))
@@ -147,23 +159,28 @@ def create_app(lake: Lake, shares: Sequence[Share] = SHARES, recipients: Recipie
     def table_uri(share: str, schema: str, table: str, who: str) -> str:
         s = share_for(share, who)
         if schema != s.schema or table not in s.tables:
-            raise SharingError(404, "TABLE_NOT_FOUND",
-                               f"{share}.{schema}.{table} is not in the share")
+            raise SharingError(404, "TABLE_NOT_FOUND", f"{share}.{schema}.{table} is not in the share")
         return lake.delta_uri("curated", table)
 
     def table_item(s: Share, table: str) -> dict:
-        return {"name": table, "schema": s.schema, "share": s.name, "shareId": _id("share", s.name),
-                "id": _id("table", f"{s.name}.{s.schema}.{table}")}
+        return {
+            "name": table,
+            "schema": s.schema,
+            "share": s.name,
+            "shareId": _id("share", s.name),
+            "id": _id("table", f"{s.name}.{s.schema}.{table}"),
+        }
 
     def base_url(request: Request) -> str:
-        return (public_url or os.environ.get("PLATFORM_SHARING_PUBLIC_URL")
-                or str(request.base_url)).rstrip("/") + PREFIX
+        return (public_url or os.environ.get("PLATFORM_SHARING_PUBLIC_URL") or str(request.base_url)).rstrip(
+            "/"
+        ) + PREFIX
 
     @app.get(PREFIX + "/shares")
-    def list_shares(maxResults: int | None = None, pageToken: str | None = None,
-                    who: str = Depends(recipient)) -> dict:
-        items = [{"name": s.name, "id": _id("share", s.name)} for s in shares
-                 if who in s.recipients]
+    def list_shares(
+        maxResults: int | None = None, pageToken: str | None = None, who: str = Depends(recipient)
+    ) -> dict:
+        items = [{"name": s.name, "id": _id("share", s.name)} for s in shares if who in s.recipients]
         return _page(items, maxResults, pageToken)
 
     @app.get(PREFIX + "/shares/{share}")
@@ -172,29 +189,42 @@ def create_app(lake: Lake, shares: Sequence[Share] = SHARES, recipients: Recipie
         return {"share": {"name": s.name, "id": _id("share", s.name)}}
 
     @app.get(PREFIX + "/shares/{share}/schemas")
-    def list_schemas(share: str, maxResults: int | None = None, pageToken: str | None = None,
-                     who: str = Depends(recipient)) -> dict:
+    def list_schemas(
+        share: str, maxResults: int | None = None, pageToken: str | None = None, who: str = Depends(recipient)
+    ) -> dict:
         s = share_for(share, who)
         return _page([{"name": s.schema, "share": s.name}], maxResults, pageToken)
 
     @app.get(PREFIX + "/shares/{share}/schemas/{schema}/tables")
-    def list_tables(share: str, schema: str, maxResults: int | None = None,
-                    pageToken: str | None = None, who: str = Depends(recipient)) -> dict:
+    def list_tables(
+        share: str,
+        schema: str,
+        maxResults: int | None = None,
+        pageToken: str | None = None,
+        who: str = Depends(recipient),
+    ) -> dict:
         s = share_for(share, who)
         if schema != s.schema:
             raise SharingError(404, "SCHEMA_NOT_FOUND", f"{share}.{schema} does not exist")
         return _page([table_item(s, t) for t in s.tables], maxResults, pageToken)
 
     @app.get(PREFIX + "/shares/{share}/all-tables")
-    def list_all_tables(share: str, maxResults: int | None = None, pageToken: str | None = None,
-                        who: str = Depends(recipient)) -> dict:
+    def list_all_tables(
+        share: str, maxResults: int | None = None, pageToken: str | None = None, who: str = Depends(recipient)
+    ) -> dict:
         s = share_for(share, who)
         return _page([table_item(s, t) for t in s.tables], maxResults, pageToken)
 
-    @app.api_route(PREFIX + "/shares/{share}/schemas/{schema}/tables/{table}/version",
-                   methods=["GET", "HEAD"])
-    def table_version(share: str, schema: str, table: str, startingTimestamp: str | None = None,
-                      who: str = Depends(recipient)) -> Response:
+    @app.api_route(
+        PREFIX + "/shares/{share}/schemas/{schema}/tables/{table}/version", methods=["GET", "HEAD"]
+    )
+    def table_version(
+        share: str,
+        schema: str,
+        table: str,
+        startingTimestamp: str | None = None,
+        who: str = Depends(recipient),
+    ) -> Response:
         uri = table_uri(share, schema, table, who)
         snap = open_snapshot(lake, uri)
         version = snap.version
@@ -203,53 +233,75 @@ def create_app(lake: Lake, shares: Sequence[Share] = SHARES, recipients: Recipie
         return Response(headers={"delta-table-version": str(version)})
 
     @app.get(PREFIX + "/shares/{share}/schemas/{schema}/tables/{table}/metadata")
-    def table_metadata(share: str, schema: str, table: str,
-                       who: str = Depends(recipient)) -> Response:
+    def table_metadata(share: str, schema: str, table: str, who: str = Depends(recipient)) -> Response:
         snap = open_snapshot(lake, table_uri(share, schema, table, who))
         return _ndjson([snap.protocol_line(), snap.metadata_line(with_stats=True)], snap.version)
 
     @app.post(PREFIX + "/shares/{share}/schemas/{schema}/tables/{table}/query")
-    async def query_table(share: str, schema: str, table: str, request: Request,
-                          who: str = Depends(recipient)) -> Response:
+    async def query_table(
+        share: str, schema: str, table: str, request: Request, who: str = Depends(recipient)
+    ) -> Response:
         uri = table_uri(share, schema, table, who)
         q = parse_query(await request.body())
         snap = open_snapshot(lake, uri, q.version, q.timestamp)
         lines = [snap.protocol_line(), snap.metadata_line()]
         root = base_url(request)
-        table_rel = uri[len(lake.root.rstrip("/")) + 1:]
+        table_rel = uri[len(lake.root.rstrip("/")) + 1 :]
         for f in snap.files(q.limit_hint):
             url, exp = signer.url(root, f"{table_rel}/{f.pop('path')}", url_ttl_seconds)
-            f = {"url": url, **{k: v for k, v in f.items() if v is not None},
-                 "expirationTimestamp": exp * 1000}
+            f = {
+                "url": url,
+                **{k: v for k, v in f.items() if v is not None},
+                "expirationTimestamp": exp * 1000,
+            }
             lines.append({"file": f})
         return _ndjson(lines, snap.version)
 
     @app.get(PREFIX + "/shares/{share}/schemas/{schema}/tables/{table}/changes")
-    def table_changes(share: str, schema: str, table: str, request: Request,
-                      who: str = Depends(recipient)) -> Response:
+    def table_changes(
+        share: str, schema: str, table: str, request: Request, who: str = Depends(recipient)
+    ) -> Response:
         """The change data feed of versions start..end (both included), as `cdf` files."""
         uri = table_uri(share, schema, table, who)
         wanted = parse_changes(dict(request.query_params))
         snap = open_snapshot(lake, uri)
         name, latest = f"{share}.{schema}.{table}", snap.version
         require_change_feed(snap.dt, name)
-        start = (wanted.starting_version if wanted.starting_version is not None
-                 else version_at_or_after(lake, uri, latest, wanted.starting_timestamp))
-        end = (wanted.ending_version if wanted.ending_version is not None
-               else latest if wanted.ending_timestamp is None
-               else version_at_or_before(lake, uri, latest, wanted.ending_timestamp))
+        start = (
+            wanted.starting_version
+            if wanted.starting_version is not None
+            else version_at_or_after(lake, uri, latest, wanted.starting_timestamp)
+        )
+        end = (
+            wanted.ending_version
+            if wanted.ending_version is not None
+            else latest
+            if wanted.ending_timestamp is None
+            else version_at_or_before(lake, uri, latest, wanted.ending_timestamp)
+        )
         if not start <= end <= latest:
-            raise SharingError(400, "INVALID_PARAMETER_VALUE",
-                               f"the range of versions {start}..{end} is not within the table's "
-                               f"versions 0..{latest}")
+            raise SharingError(
+                400,
+                "INVALID_PARAMETER_VALUE",
+                f"the range of versions {start}..{end} is not within the table's versions 0..{latest}",
+            )
         lines = [snap.protocol_line(), snap.metadata_line()]
         root = base_url(request) + "/changes"
         for f in changes.files(snap.dt, name, start, end):
             url, exp = change_signer.url(root, f.rel, url_ttl_seconds)
-            lines.append({"cdf": {
-                "url": url, "id": hashlib.md5(f.rel.encode()).hexdigest(),  # noqa: S324 - an id
-                "partitionValues": {}, "size": f.size, "timestamp": f.timestamp_ms,
-                "version": f.version, "expirationTimestamp": exp * 1000}})
+            lines.append(
+                {
+                    "cdf": {
+                        "url": url,
+                        "id": hashlib.md5(f.rel.encode()).hexdigest(),  # noqa: S324 - an id
+                        "partitionValues": {},
+                        "size": f.size,
+                        "timestamp": f.timestamp_ms,
+                        "version": f.version,
+                        "expirationTimestamp": exp * 1000,
+                    }
+                }
+            )
         return _ndjson(lines, start)
 
     def _signed_file(by: LocalUrlSigner, token: str, exp: int, sig: str) -> Response:
@@ -286,5 +338,4 @@ def serve(host: str = "127.0.0.1", port: int = 8090) -> None:
 
     lake = resources_for()["lake"].process_config_and_initialize().lake()
     cache = locations().home / ".platform" / "sharing_changes"
-    uvicorn.run(create_app(lake, change_cache_dir=str(cache)), host=host, port=port,
-                log_level="info")
+    uvicorn.run(create_app(lake, change_cache_dir=str(cache)), host=host, port=port, log_level="info")

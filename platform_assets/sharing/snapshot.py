@@ -43,10 +43,13 @@ class Snapshot:
 
     def metadata_line(self, with_stats: bool = False) -> dict:
         meta = self.dt.metadata()
-        out = {"id": meta.id, "format": {"provider": "parquet"},
-               "schemaString": self.dt.schema().to_json(),
-               "partitionColumns": list(meta.partition_columns),
-               "configuration": dict(meta.configuration)}
+        out = {
+            "id": meta.id,
+            "format": {"provider": "parquet"},
+            "schemaString": self.dt.schema().to_json(),
+            "partitionColumns": list(meta.partition_columns),
+            "configuration": dict(meta.configuration),
+        }
         if meta.name:
             out["name"] = meta.name
         if meta.description:
@@ -70,13 +73,18 @@ class Snapshot:
                 break
             n = a.get("num_records")
             rows += n or 0
-            out.append({
-                "path": a["path"], "size": a["size_bytes"],
-                "id": hashlib.md5(a["path"].encode()).hexdigest(),  # noqa: S324 - an id, not security
-                "partitionValues": {p: (None if a.get(f"partition.{p}") is None
-                                        else str(a[f"partition.{p}"])) for p in partitions},
-                "stats": json.dumps({"numRecords": n}) if n is not None else None,
-            })
+            out.append(
+                {
+                    "path": a["path"],
+                    "size": a["size_bytes"],
+                    "id": hashlib.md5(a["path"].encode()).hexdigest(),  # noqa: S324 - an id, not security
+                    "partitionValues": {
+                        p: (None if a.get(f"partition.{p}") is None else str(a[f"partition.{p}"]))
+                        for p in partitions
+                    },
+                    "stats": json.dumps({"numRecords": n}) if n is not None else None,
+                }
+            )
         return out
 
 
@@ -84,14 +92,14 @@ def parse_timestamp(text: str) -> datetime:
     try:
         return parse_utc(text)
     except ValueError:
-        raise SharingError(400, "INVALID_PARAMETER_VALUE",
-                           f"timestamp {text!r} is not ISO 8601 (2026-11-27T08:00:00Z)") from None
+        raise SharingError(
+            400, "INVALID_PARAMETER_VALUE", f"timestamp {text!r} is not ISO 8601 (2026-11-27T08:00:00Z)"
+        ) from None
 
 
 def commit_times(lake: Lake, table_uri: str, latest: int) -> list[tuple[int, int]]:
     """(version, commit time in epoch ms), newest first, as far back as the log goes."""
-    return [(i["version"], int(i.get("timestamp", 0)))
-            for i in commit_infos(lake, table_uri, latest)]
+    return [(i["version"], int(i.get("timestamp", 0))) for i in commit_infos(lake, table_uri, latest)]
 
 
 def _ms(ts: datetime) -> float:
@@ -106,9 +114,11 @@ def version_at_or_after(lake: Lake, table_uri: str, latest: int, ts: datetime) -
             break
         found = version
     if found is None:
-        raise SharingError(400, "INVALID_PARAMETER_VALUE",
-                           f"no version was committed at or after {ts.isoformat()} (the latest "
-                           f"is version {latest})")
+        raise SharingError(
+            400,
+            "INVALID_PARAMETER_VALUE",
+            f"no version was committed at or after {ts.isoformat()} (the latest is version {latest})",
+        )
     return found
 
 
@@ -119,13 +129,16 @@ def version_at_or_before(lake: Lake, table_uri: str, latest: int, ts: datetime) 
         if committed <= _ms(ts):
             return version
     first = datetime.fromtimestamp(times[-1][1] / 1000, UTC).isoformat() if times else "?"
-    raise SharingError(400, "INVALID_PARAMETER_VALUE",
-                       f"timestamp {ts.isoformat()} is before the table's first version "
-                       f"(committed at {first})")
+    raise SharingError(
+        400,
+        "INVALID_PARAMETER_VALUE",
+        f"timestamp {ts.isoformat()} is before the table's first version (committed at {first})",
+    )
 
 
-def open_snapshot(lake: Lake, table_uri: str, version: int | None = None,
-                  timestamp: str | datetime | None = None) -> Snapshot:
+def open_snapshot(
+    lake: Lake, table_uri: str, version: int | None = None, timestamp: str | datetime | None = None
+) -> Snapshot:
     if version is not None and timestamp is not None:
         raise SharingError(400, "INVALID_PARAMETER_VALUE", "give version or timestamp, not both")
     try:
@@ -133,12 +146,14 @@ def open_snapshot(lake: Lake, table_uri: str, version: int | None = None,
     except TableNotFoundError:
         raise SharingError(404, "TABLE_NOT_FOUND", "the table has no data yet") from None
     if dt.protocol().min_reader_version > 1:
-        raise SharingError(400, "UNSUPPORTED_OPERATION",
-                           "the table needs Delta reader features this server does not share")
+        raise SharingError(
+            400, "UNSUPPORTED_OPERATION", "the table needs Delta reader features this server does not share"
+        )
     if version is not None:
         if not 0 <= version <= dt.version():
-            raise SharingError(400, "INVALID_PARAMETER_VALUE",
-                               f"version {version} does not exist (latest {dt.version()})")
+            raise SharingError(
+                400, "INVALID_PARAMETER_VALUE", f"version {version} does not exist (latest {dt.version()})"
+            )
         target: int | datetime = version
     elif timestamp is not None:
         target = parse_timestamp(timestamp) if isinstance(timestamp, str) else timestamp
@@ -149,6 +164,7 @@ def open_snapshot(lake: Lake, table_uri: str, version: int | None = None,
     try:
         dt.load_as_version(target)
     except (DeltaError, ValueError, OSError) as exc:
-        raise SharingError(400, "INVALID_PARAMETER_VALUE",
-                           f"the table cannot be read as of {version or timestamp}: {exc}") from None
+        raise SharingError(
+            400, "INVALID_PARAMETER_VALUE", f"the table cannot be read as of {version or timestamp}: {exc}"
+        ) from None
     return Snapshot(dt, table_uri)

@@ -55,8 +55,9 @@ class S3UrlSigner:
 
     def url(self, base_url: str, rel: str, ttl: int) -> tuple[str, int]:
         bucket, _, key = self.lake.fs_path(self.lake.uri(rel)).partition("/")
-        url = self.s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
-                                             ExpiresIn=ttl)
+        url = self.s3.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=ttl
+        )
         return url, int(time.time()) + ttl
 
 

@@ -17,8 +17,7 @@ from deltalake.exceptions import TableNotFoundError
 
 from platform_assets.lake import Lake
 
-STAMP_FIELDS = [pa.field("applied_at", pa.timestamp("us", tz="UTC")),
-                pa.field("delta_version", pa.int64())]
+STAMP_FIELDS = [pa.field("applied_at", pa.timestamp("us", tz="UTC")), pa.field("delta_version", pa.int64())]
 
 
 def read_log(lake: Lake, name: str, columns: list[str] | None = None) -> pa.Table | None:
@@ -30,12 +29,16 @@ def read_log(lake: Lake, name: str, columns: list[str] | None = None) -> pa.Tabl
     return dt.to_pyarrow_table(columns=columns)
 
 
-def append_log(lake: Lake, name: str, rows: dict[str, list], schema: pa.Schema,
-               delta_version: int) -> None:
+def append_log(lake: Lake, name: str, rows: dict[str, list], schema: pa.Schema, delta_version: int) -> None:
     """Append rows (columns of `schema` but the stamp), stamped now and with `delta_version`."""
     n = len(next(iter(rows.values()))) if rows else 0
     if n == 0:
         return
     stamped = {**rows, "applied_at": [datetime.now(UTC)] * n, "delta_version": [delta_version] * n}
-    write_deltalake(lake.applied_log_uri(name), pa.table(stamped, schema=schema), mode="append",
-                    schema_mode="merge", storage_options=lake.storage_options)
+    write_deltalake(
+        lake.applied_log_uri(name),
+        pa.table(stamped, schema=schema),
+        mode="append",
+        schema_mode="merge",
+        storage_options=lake.storage_options,
+    )

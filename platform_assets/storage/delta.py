@@ -21,8 +21,7 @@ def open_table(lake: Lake, zone: str, name: str) -> DeltaTable | None:
         return None
 
 
-def committed_value(lake: Lake, dt: DeltaTable, key: str, default: str = "",
-                    lookback: int = 200) -> str:
+def committed_value(lake: Lake, dt: DeltaTable, key: str, default: str = "", lookback: int = 200) -> str:
     """The table's current value of a state key (`lakehouse.*`), by the rule that keeps state
     from going backwards under concurrent maintenance commits (`delta_log.custom_values`)."""
     uri = dt.table_uri.rstrip("/")

@@ -62,8 +62,11 @@ def commit_infos(lake: Lake, table_uri: str, newest: int, limit: int | None = No
 
 def state_keys(info: dict) -> dict[str, str]:
     """The platform's state keys of one commit (not audit keys, not the carried marker)."""
-    return {k: str(v) for k, v in info.items() if k.startswith(CUSTOM_PREFIX)
-            and not k.startswith(AUDIT_PREFIX) and k != CARRIED_FROM_KEY}
+    return {
+        k: str(v)
+        for k, v in info.items()
+        if k.startswith(CUSTOM_PREFIX) and not k.startswith(AUDIT_PREFIX) and k != CARRIED_FROM_KEY
+    }
 
 
 def custom_values(lake: Lake, table_uri: str, at_version: int, scan: int = 200) -> dict[str, str]:

@@ -27,8 +27,7 @@ class Checkpoint:
     version: int | None = None  # the store item's version (None: never saved)
 
     def doc(self) -> dict:
-        return {"sequence": self.sequence, "pending_last": self.pending_last,
-                "finished": self.finished}
+        return {"sequence": self.sequence, "pending_last": self.pending_last, "finished": self.finished}
 
 
 class CheckpointStore:
@@ -36,9 +35,12 @@ class CheckpointStore:
         self.store, self.pk = store, f"checkpoint#{app}#{stream}"
 
     def load(self) -> dict[str, Checkpoint]:
-        return {i.sk: Checkpoint(i.sk, i.doc.get("sequence"), i.doc.get("pending_last"),
-                                 bool(i.doc.get("finished")), i.version)
-                for i in self.store.query(self.pk)}
+        return {
+            i.sk: Checkpoint(
+                i.sk, i.doc.get("sequence"), i.doc.get("pending_last"), bool(i.doc.get("finished")), i.version
+            )
+            for i in self.store.query(self.pk)
+        }
 
     def save(self, cp: Checkpoint, **changes) -> Checkpoint:
         new = replace(cp, **changes)

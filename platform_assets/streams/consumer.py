@@ -79,11 +79,18 @@ def _arrival(rec: dict) -> datetime:
 
 
 class KinesisConsumer:
-    def __init__(self, client, stream: str, lake: Lake, store: MetadataStore,
-                 app: str = "lakehouse-events", contract: EventContract = EVENTS,
-                 batch_size: int = 500,
-                 on_landed: Callable[[LandedBatch], None] | None = None,
-                 on_finished: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        client,
+        stream: str,
+        lake: Lake,
+        store: MetadataStore,
+        app: str = "lakehouse-events",
+        contract: EventContract = EVENTS,
+        batch_size: int = 500,
+        on_landed: Callable[[LandedBatch], None] | None = None,
+        on_finished: Callable[[str], None] | None = None,
+    ):
         self.client, self.stream, self.lake, self.contract = client, stream, lake, contract
         self.checkpoints = CheckpointStore(store, app, stream)
         self.batch_size = batch_size
@@ -94,8 +101,11 @@ class KinesisConsumer:
     def shards(self) -> list[dict]:
         shards, token = [], None
         while True:
-            out = (self.client.list_shards(NextToken=token) if token
-                   else self.client.list_shards(StreamName=self.stream))
+            out = (
+                self.client.list_shards(NextToken=token)
+                if token
+                else self.client.list_shards(StreamName=self.stream)
+            )
             shards += out.get("Shards", [])
             token = out.get("NextToken")
             if not token:
@@ -107,8 +117,7 @@ class KinesisConsumer:
         if cps.get(shard["ShardId"], Checkpoint(shard["ShardId"])).finished:
             return False
         parents = [shard.get("ParentShardId"), shard.get("AdjacentParentShardId")]
-        return all(p is None or p not in known or (p in cps and cps[p].finished)
-                   for p in parents)
+        return all(p is None or p not in known or (p in cps and cps[p].finished) for p in parents)
 
     # -- landing -----------------------------------------------------------------------------
     def _land(self, cp: Checkpoint, records: list[dict]) -> tuple[Checkpoint, LandedBatch]:
@@ -124,24 +133,38 @@ class KinesisConsumer:
             if t.data is not None:
                 good.setdefault(hour_of(arrival), []).append((rec, t.data))
             else:
-                line = json.dumps({
-                    "reason": t.reason, "source": f"kinesis:{self.stream}:{sid}:"
-                                                  f"{rec['SequenceNumber']}",
-                    "line": None, "record": rec["Data"].decode("utf-8", "replace")},
-                    ensure_ascii=False).encode()
+                line = json.dumps(
+                    {
+                        "reason": t.reason,
+                        "source": f"kinesis:{self.stream}:{sid}:{rec['SequenceNumber']}",
+                        "line": None,
+                        "record": rec["Data"].decode("utf-8", "replace"),
+                    },
+                    ensure_ascii=False,
+                ).encode()
                 bad.setdefault(hour_of(arrival), []).append((rec, line))
         files = []
-        for prefix, groups in ((stream_prefix(self.lake, self.contract.stream), good),
-                               (quarantine_prefix(self.lake, self.contract.stream), bad)):
+        for prefix, groups in (
+            (stream_prefix(self.lake, self.contract.stream), good),
+            (quarantine_prefix(self.lake, self.contract.stream), bad),
+        ):
             for hour, items in sorted(groups.items()):
                 seqs = f"{sid}:{items[0][0]['SequenceNumber']}:{items[-1][0]['SequenceNumber']}"
-                name = object_name(self.contract.stream, _arrival(items[0][0]),
-                                   unique=str(uuid.uuid5(NAMESPACE, seqs)))
+                name = object_name(
+                    self.contract.stream, _arrival(items[0][0]), unique=str(uuid.uuid5(NAMESPACE, seqs))
+                )
                 uri = f"{prefix}/{hour_path(hour)}/{name}"
                 write_ndjson_gz(self.lake, uri, [line for _, line in items])
                 files.append(uri)
-        batch = LandedBatch(sid, first, last, len(records), sum(map(len, good.values())),
-                            sum(map(len, bad.values())), tuple(files))
+        batch = LandedBatch(
+            sid,
+            first,
+            last,
+            len(records),
+            sum(map(len, good.values())),
+            sum(map(len, bad.values())),
+            tuple(files),
+        )
         if self.on_landed:
             self.on_landed(batch)
         cp = self.checkpoints.save(cp, sequence=last, pending_last=None)
@@ -150,8 +173,7 @@ class KinesisConsumer:
     def _iterator(self, cp: Checkpoint) -> str:
         kwargs = {"StreamName": self.stream, "ShardId": cp.shard_id}
         if cp.sequence:
-            kwargs |= {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
-                       "StartingSequenceNumber": cp.sequence}
+            kwargs |= {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": cp.sequence}
         else:
             kwargs["ShardIteratorType"] = "TRIM_HORIZON"
         return self.client.get_shard_iterator(**kwargs)["ShardIterator"]
@@ -161,7 +183,7 @@ class KinesisConsumer:
             try:
                 return self.client.get_records(ShardIterator=iterator, Limit=self.batch_size)
             except self.client.exceptions.ProvisionedThroughputExceededException:
-                time.sleep(min(5.0, 0.2 * 2 ** attempt))
+                time.sleep(min(5.0, 0.2 * 2**attempt))
         return self.client.get_records(ShardIterator=iterator, Limit=self.batch_size)
 
     def consume_shard(self, cp: Checkpoint, stats: ConsumeStats) -> Checkpoint:
@@ -172,11 +194,11 @@ class KinesisConsumer:
             page = self._get_records(iterator)
             iterator = page.get("NextShardIterator")
             buffer += page.get("Records", [])
-            at_end = iterator is None or (not page.get("Records")
-                                          and page.get("MillisBehindLatest", 0) == 0)
+            at_end = iterator is None or (not page.get("Records") and page.get("MillisBehindLatest", 0) == 0)
             if cp.pending_last and buffer:
-                cut = next((i for i, r in enumerate(buffer)
-                            if int(r["SequenceNumber"]) > int(cp.pending_last)), None)
+                cut = next(
+                    (i for i, r in enumerate(buffer) if int(r["SequenceNumber"]) > int(cp.pending_last)), None
+                )
                 if cut is None and not at_end:
                     continue  # keep reading until the pending batch is whole again
                 cp, batch = self._land(cp, buffer[:cut] if cut is not None else buffer)
@@ -211,8 +233,12 @@ class KinesisConsumer:
             if len(stats.shards_finished) == finished_before:
                 return stats
 
-    def run(self, idle_exit_seconds: float | None = None, poll_seconds: float = 1.0,
-            max_seconds: float | None = None) -> ConsumeStats:
+    def run(
+        self,
+        idle_exit_seconds: float | None = None,
+        poll_seconds: float = 1.0,
+        max_seconds: float | None = None,
+    ) -> ConsumeStats:
         """Consume until idle for `idle_exit_seconds` (None: forever) or `max_seconds`."""
         total = ConsumeStats()
         started = idle_since = time.monotonic()

@@ -30,8 +30,7 @@ def _iso(ts: datetime) -> str:
     return ts.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def transform_record(data: bytes, arrival: datetime, c: EventContract = EVENTS
-                     ) -> Transformed:
+def transform_record(data: bytes, arrival: datetime, c: EventContract = EVENTS) -> Transformed:
     try:
         obj = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -57,9 +56,20 @@ def lambda_handler(event: dict, context=None) -> dict:
         arrival = datetime.fromtimestamp(rec["approximateArrivalTimestamp"] / 1000, UTC)
         t = transform_record(base64.b64decode(rec["data"]), arrival)
         if t.data is not None:
-            out.append({"recordId": rec["recordId"], "result": "Ok",
-                        "data": base64.b64encode(t.data + b"\n").decode()})
+            out.append(
+                {
+                    "recordId": rec["recordId"],
+                    "result": "Ok",
+                    "data": base64.b64encode(t.data + b"\n").decode(),
+                }
+            )
         else:
-            out.append({"recordId": rec["recordId"], "result": "ProcessingFailed",
-                        "data": rec["data"], "metadata": {"reason": t.reason}})
+            out.append(
+                {
+                    "recordId": rec["recordId"],
+                    "result": "ProcessingFailed",
+                    "data": rec["data"],
+                    "metadata": {"reason": t.reason},
+                }
+            )
     return {"records": out}

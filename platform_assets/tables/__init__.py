@@ -9,5 +9,14 @@ from platform_assets.tables.history import Commit, table_history
 from platform_assets.tables.refs import TableRef, delta_tables
 from platform_assets.tables.restore import RestoreRecord, restore_table
 
-__all__ = ["Commit", "RestoreRecord", "TableRef", "delta_tables", "open_as_of", "parse_as_of",
-           "read_as_of", "restore_table", "table_history"]
+__all__ = [
+    "Commit",
+    "RestoreRecord",
+    "TableRef",
+    "delta_tables",
+    "open_as_of",
+    "parse_as_of",
+    "read_as_of",
+    "restore_table",
+    "table_history",
+]

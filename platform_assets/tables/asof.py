@@ -34,8 +34,9 @@ def parse_as_of(text: str | int | datetime | None) -> AsOf:
     try:
         return parse_utc(text)
     except ValueError:
-        raise PlatformError(f"--as-of {text!r} is neither a version number nor an ISO-8601 "
-                            "time such as 2026-11-27T08:00:00Z") from None
+        raise PlatformError(
+            f"--as-of {text!r} is neither a version number nor an ISO-8601 time such as 2026-11-27T08:00:00Z"
+        ) from None
 
 
 def _commit_time(info: dict | None) -> datetime | None:
@@ -63,7 +64,8 @@ def _version_at(lake: Lake, ref: TableRef, current: int, when: datetime) -> int:
     raise PlatformError(
         f"{ref} has no state at {when.isoformat()}: that is {side} commit; its history runs "
         f"from version {first[0]} at {first[1].isoformat() if first[1] else '?'} to version "
-        f"{current} at {last_t.isoformat() if last_t else '?'} (lakehouse table history {ref})")
+        f"{current} at {last_t.isoformat() if last_t else '?'} (lakehouse table history {ref})"
+    )
 
 
 def open_as_of(lake: Lake, ref: TableRef, as_of: AsOf | str = None) -> DeltaTable:
@@ -74,8 +76,9 @@ def open_as_of(lake: Lake, ref: TableRef, as_of: AsOf | str = None) -> DeltaTabl
     try:
         dt = DeltaTable(ref.uri(lake), storage_options=lake.storage_options)
     except TableNotFoundError:
-        raise PlatformError(f"{ref} has no Delta table at {ref.uri(lake)} yet; "
-                            f"materialize {'/'.join(ref.key_path)} first") from None
+        raise PlatformError(
+            f"{ref} has no Delta table at {ref.uri(lake)} yet; materialize {'/'.join(ref.key_path)} first"
+        ) from None
     if as_of is None:
         return dt
     current = dt.version()
@@ -90,9 +93,14 @@ def open_as_of(lake: Lake, ref: TableRef, as_of: AsOf | str = None) -> DeltaTabl
     return dt
 
 
-def read_as_of(lake: Lake, ref: TableRef, as_of: AsOf | str = None,
-               columns: list[str] | None = None, filter: ds.Expression | None = None,
-               limit: int | None = None) -> pa.Table:
+def read_as_of(
+    lake: Lake,
+    ref: TableRef,
+    as_of: AsOf | str = None,
+    columns: list[str] | None = None,
+    filter: ds.Expression | None = None,
+    limit: int | None = None,
+) -> pa.Table:
     """Rows of the table as of a version or time (all of them unless `limit`)."""
     dataset = open_as_of(lake, ref, as_of).to_pyarrow_dataset()
     if limit is not None:

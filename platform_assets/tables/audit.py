@@ -19,13 +19,21 @@ from deltalake.exceptions import TableNotFoundError
 
 from platform_assets.lake import Lake
 
-SCHEMA = pa.schema([
-    ("restored_at", pa.timestamp("us", tz="UTC")), ("table", pa.string()),
-    ("from_version", pa.int64()), ("to_version", pa.int64()), ("new_version", pa.int64()),
-    ("who", pa.string()), ("why", pa.string()), ("run_id", pa.string()),
-    ("files_removed", pa.int64()), ("files_restored", pa.int64()),
-    ("applied_files_rewound", pa.int64()),
-])
+SCHEMA = pa.schema(
+    [
+        ("restored_at", pa.timestamp("us", tz="UTC")),
+        ("table", pa.string()),
+        ("from_version", pa.int64()),
+        ("to_version", pa.int64()),
+        ("new_version", pa.int64()),
+        ("who", pa.string()),
+        ("why", pa.string()),
+        ("run_id", pa.string()),
+        ("files_removed", pa.int64()),
+        ("files_restored", pa.int64()),
+        ("applied_files_rewound", pa.int64()),
+    ]
+)
 # Dagster run tags that name the person behind a run, most specific first
 WHO_TAGS = ("lakehouse/requested_by", "dagster/user", "user")
 
@@ -51,8 +59,9 @@ def audit_uri(lake: Lake) -> str:
 
 def append(lake: Lake, record: RestoreRecord) -> None:
     row = {k: [v] for k, v in asdict(record).items()}
-    write_deltalake(audit_uri(lake), pa.table(row, schema=SCHEMA), mode="append",
-                    storage_options=lake.storage_options)
+    write_deltalake(
+        audit_uri(lake), pa.table(row, schema=SCHEMA), mode="append", storage_options=lake.storage_options
+    )
 
 
 def restores(lake: Lake) -> list[dict]:

@@ -16,10 +16,12 @@ from platform_assets.lake import Lake
 def stored_files(lake: Lake, table_uri: str) -> dict[str, int]:
     """Data files under the table's folder (not the log): path relative to it -> size."""
     base = lake.fs_path(table_uri).rstrip("/")
-    infos = lake.filesystem().get_file_info(pafs.FileSelector(base, recursive=True,
-                                                              allow_not_found=True))
-    return {i.path[len(base) + 1:]: i.size for i in infos if i.type == pafs.FileType.File
-            and not i.path[len(base):].startswith("/_delta_log/")}
+    infos = lake.filesystem().get_file_info(pafs.FileSelector(base, recursive=True, allow_not_found=True))
+    return {
+        i.path[len(base) + 1 :]: i.size
+        for i in infos
+        if i.type == pafs.FileType.File and not i.path[len(base) :].startswith("/_delta_log/")
+    }
 
 
 def missing_files(lake: Lake, table_uri: str, dt: DeltaTable) -> list[str]:
@@ -35,4 +37,4 @@ def relative(lake: Lake, table_uri: str, path: str) -> str:
 
     base = lake.fs_path(table_uri).rstrip("/")
     path = unquote(lake.fs_path(path.removeprefix("file://")))
-    return path[len(base) + 1:] if path.startswith(base + "/") else path
+    return path[len(base) + 1 :] if path.startswith(base + "/") else path

@@ -29,7 +29,8 @@ class Commit:
             operation=info.get("operation", "?"),
             parameters=info.get("operationParameters") or {},
             metrics=info.get("operationMetrics") or {},
-            custom={k: v for k, v in info.items() if k.startswith(CUSTOM_PREFIX)})
+            custom={k: v for k, v in info.items() if k.startswith(CUSTOM_PREFIX)},
+        )
 
 
 def table_history(lake: Lake, ref: TableRef, limit: int | None = 20) -> list[Commit]:

@@ -21,21 +21,28 @@ class RestoreConfig(Config):
     reason: str  # why: recorded in _audit/restores and in the Delta commit
 
 
-@op(description="Restore a Delta table to an earlier version, with an audit record.",
-    tags={"lakehouse/kind": "restore"})
+@op(
+    description="Restore a Delta table to an earlier version, with an audit record.",
+    tags={"lakehouse/kind": "restore"},
+)
 def restore_delta_table(context: OpExecutionContext, config: RestoreConfig, lake: LakeResource):
     ref = TableRef.parse(config.table)
     the_lake = lake.lake()
-    record = restore_table(the_lake, ref, config.to, who=who_am_i(context.run.tags),
-                           why=config.reason, run_id=context.run_id)
-    context.log.info(f"{ref}: restored version {record.to_version} as version "
-                     f"{record.new_version} for {record.who}: {record.why}")
+    record = restore_table(
+        the_lake, ref, config.to, who=who_am_i(context.run.tags), why=config.reason, run_id=context.run_id
+    )
+    context.log.info(
+        f"{ref}: restored version {record.to_version} as version "
+        f"{record.new_version} for {record.who}: {record.why}"
+    )
     for event in restore_materializations(the_lake, record):
         context.log_event(event)
 
 
-@job(description="Guarded restore of one Delta table (config: table, to, reason).",
-     tags={"lakehouse/kind": "restore"})
+@job(
+    description="Guarded restore of one Delta table (config: table, to, reason).",
+    tags={"lakehouse/kind": "restore"},
+)
 def restore_delta_table_job():
     restore_delta_table()
 

@@ -28,11 +28,13 @@ def materialized_version(instance: DagsterInstance, ref: TableRef) -> int | None
     return None if value is None else int(getattr(value, "value", value))
 
 
-def read_pinned(instance: DagsterInstance, lake: Lake, ref: TableRef,
-                columns: list[str] | None = None) -> tuple[pa.Table, int]:
+def read_pinned(
+    instance: DagsterInstance, lake: Lake, ref: TableRef, columns: list[str] | None = None
+) -> tuple[pa.Table, int]:
     """Rows of the table at its last materialized version, and that version."""
     version = materialized_version(instance, ref)
     if version is None:
-        raise PlatformError(f"{ref} has no materialization with a {VERSION_KEY}; "
-                            f"materialize {'/'.join(ref.key_path)} first")
+        raise PlatformError(
+            f"{ref} has no materialization with a {VERSION_KEY}; materialize {'/'.join(ref.key_path)} first"
+        )
     return read_as_of(lake, ref, version, columns=columns), version

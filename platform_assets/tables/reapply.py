@@ -18,11 +18,16 @@ from platform_assets.tables.refs import TableRef
 def reapply(lake: Lake, ref: TableRef, *, who: str, why: str) -> list[str]:
     """Queue the table's rolled-back raw files again; returns their names (none: nothing to do)."""
     if ref.zone != "processed":
-        raise PlatformError(f"{ref}: only processed tables are applied from raw files; "
-                            f"reapply processed.{ref.name}")
+        raise PlatformError(
+            f"{ref}: only processed tables are applied from raw files; reapply processed.{ref.name}"
+        )
     held = sorted(applied_log.files_in_state(lake, ref.name, applied_log.ROLLED_BACK))
     dt = open_table(lake, "processed", ref.name)
-    applied_log.record(lake, ref.name, dict.fromkeys(held, applied_log.REQUEUED),
-                       dt.version() if dt is not None else -1,
-                       note=f"reapplied by {who}: {why}")
+    applied_log.record(
+        lake,
+        ref.name,
+        dict.fromkeys(held, applied_log.REQUEUED),
+        dt.version() if dt is not None else -1,
+        note=f"reapplied by {who}: {why}",
+    )
     return held

@@ -26,8 +26,10 @@ class TableRef:
         """`processed.orders` or `curated/orders` (the asset key path)."""
         parts = text.replace("/", ".").split(".")
         if len(parts) != 2 or parts[0] not in DELTA_ZONES:
-            raise PlatformError(f"{text!r} is not a Delta table; write <zone>.<table> with zone one "
-                                f"of {', '.join(DELTA_ZONES)}, e.g. processed.orders")
+            raise PlatformError(
+                f"{text!r} is not a Delta table; write <zone>.<table> with zone one "
+                f"of {', '.join(DELTA_ZONES)}, e.g. processed.orders"
+            )
         ref = cls(parts[0], parts[1])
         ref.contract  # noqa: B018 - validates the name
         return ref
@@ -37,8 +39,9 @@ class TableRef:
         try:
             return CONTRACTS[self.name]
         except KeyError:
-            raise PlatformError(f"no table contract named {self.name!r}; known: "
-                                f"{', '.join(sorted(CONTRACTS))}") from None
+            raise PlatformError(
+                f"no table contract named {self.name!r}; known: {', '.join(sorted(CONTRACTS))}"
+            ) from None
 
     @property
     def declaration(self) -> TableContract | EventContract:

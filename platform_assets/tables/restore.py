@@ -41,17 +41,24 @@ from platform_assets.tables.refs import TableRef
 __all__ = ["RestoreRecord", "restore_table"]
 
 
-def _roll_back_applied_log(lake: Lake, table: str, to_version: int, restore_version: int,
-                           note: str) -> dict[str, str]:
+def _roll_back_applied_log(
+    lake: Lake, table: str, to_version: int, restore_version: int, note: str
+) -> dict[str, str]:
     """Log the files the restored state does not hold as rolled back (and those it holds
     again as applied), as of the restore's version. Returns what it logged."""
     now = applied_log.file_states(lake, table)
     then = applied_log.file_states(lake, table, as_of_version=to_version)
     held_then = {f for f, s in then.items() if s.outcome == applied_log.APPLIED}
-    changes = {f: applied_log.ROLLED_BACK for f, s in now.items()
-               if s.outcome == applied_log.APPLIED and f not in held_then}
-    changes |= {f: applied_log.APPLIED for f, s in now.items()
-                if s.outcome == applied_log.ROLLED_BACK and f in held_then}
+    changes = {
+        f: applied_log.ROLLED_BACK
+        for f, s in now.items()
+        if s.outcome == applied_log.APPLIED and f not in held_then
+    }
+    changes |= {
+        f: applied_log.APPLIED
+        for f, s in now.items()
+        if s.outcome == applied_log.ROLLED_BACK and f in held_then
+    }
     applied_log.record(lake, table, changes, restore_version, note=note)
     return changes
 
@@ -71,58 +78,82 @@ def _rebuild_curated(lake: Lake, ref: TableRef, processed_version: int) -> None:
     src = open_as_of(lake, ref, processed_version)
     key, key_state = pii_state(lake, c)
     rows = conform(src.to_pyarrow_table(columns=[*c.column_names, "_commit_ts"]), c, key)
-    write_deltalake(curated.uri(lake), rows, mode="overwrite", schema_mode="overwrite",
-                    storage_options=lake.storage_options,
-                    commit_properties=CommitProperties(custom_metadata={
-                        SOURCE_VERSION_KEY: str(processed_version), **key_state}))
+    write_deltalake(
+        curated.uri(lake),
+        rows,
+        mode="overwrite",
+        schema_mode="overwrite",
+        storage_options=lake.storage_options,
+        commit_properties=CommitProperties(
+            custom_metadata={SOURCE_VERSION_KEY: str(processed_version), **key_state}
+        ),
+    )
 
 
-def restore_table(lake: Lake, ref: TableRef, to: AsOf | str, *, who: str, why: str,
-                  run_id: str = "") -> RestoreRecord:
+def restore_table(
+    lake: Lake, ref: TableRef, to: AsOf | str, *, who: str, why: str, run_id: str = ""
+) -> RestoreRecord:
     """Restore `ref` to version/time `to`. Raises PlatformError when a guard refuses."""
     who, why = (who or "").strip(), (why or "").strip()
     if len(why) < 5:
-        raise PlatformError(f"restoring {ref} needs a reason (at least a few words); it is "
-                            "recorded with who asked in _audit/restores")
+        raise PlatformError(
+            f"restoring {ref} needs a reason (at least a few words); it is "
+            "recorded with who asked in _audit/restores"
+        )
     if not who:
-        raise PlatformError(f"restoring {ref} needs to know who asks; set $USER or the "
-                            "lakehouse/requested_by run tag")
+        raise PlatformError(
+            f"restoring {ref} needs to know who asks; set $USER or the lakehouse/requested_by run tag"
+        )
     uri = ref.uri(lake)
     current = open_as_of(lake, ref).version()
     old = open_as_of(lake, ref, to)
     target = old.version()
     if target >= current:
-        raise PlatformError(f"{ref} is at version {current}; restore to an earlier version "
-                            f"(asked for {target})")
+        raise PlatformError(
+            f"{ref} is at version {current}; restore to an earlier version (asked for {target})"
+        )
     if missing := missing_files(lake, uri, old):
-        raise PlatformError(f"{ref} cannot be restored to version {target}: {len(missing)} of "
-                            "its files were removed by VACUUM and cannot come back")
+        raise PlatformError(
+            f"{ref} cannot be restored to version {target}: {len(missing)} of "
+            "its files were removed by VACUUM and cannot come back"
+        )
     carried = custom_values(lake, uri, target)
-    audit = {f"{AUDIT_PREFIX}restored_by": who, f"{AUDIT_PREFIX}reason": why,
-             f"{AUDIT_PREFIX}run_id": run_id}
+    audit = {f"{AUDIT_PREFIX}restored_by": who, f"{AUDIT_PREFIX}reason": why, f"{AUDIT_PREFIX}run_id": run_id}
     marked: dict[str, str] = {}
     if ref.zone == "processed":
-        marked = _roll_back_applied_log(lake, ref.name, target, current + 1,
-                                        f"restore to version {target} by {who}: {why}")
+        marked = _roll_back_applied_log(
+            lake, ref.name, target, current + 1, f"restore to version {target} by {who}: {why}"
+        )
     dt = DeltaTable(uri, storage_options=lake.storage_options)
     try:
-        metrics = dt.restore(target, commit_properties=CommitProperties(
-            custom_metadata={**carried, **audit}))
+        metrics = dt.restore(target, commit_properties=CommitProperties(custom_metadata={**carried, **audit}))
     except DeltaError as exc:
-        undo = {applied_log.APPLIED: applied_log.ROLLED_BACK,
-                applied_log.ROLLED_BACK: applied_log.APPLIED}
-        applied_log.record(lake, ref.name, {f: undo[o] for f, o in marked.items()}, current,
-                           note=f"restore to version {target} failed")
-        raise PlatformError(f"{ref} cannot be restored to version {target}: {exc} (files "
-                            "removed by VACUUM cannot come back)") from None
+        undo = {applied_log.APPLIED: applied_log.ROLLED_BACK, applied_log.ROLLED_BACK: applied_log.APPLIED}
+        applied_log.record(
+            lake,
+            ref.name,
+            {f: undo[o] for f, o in marked.items()},
+            current,
+            note=f"restore to version {target} failed",
+        )
+        raise PlatformError(
+            f"{ref} cannot be restored to version {target}: {exc} (files removed by VACUUM cannot come back)"
+        ) from None
     new_version = DeltaTable(uri, storage_options=lake.storage_options).version()
     if ref.zone == "processed":
         _rebuild_curated(lake, ref, new_version)
     record = RestoreRecord(
-        restored_at=datetime.now(UTC), table=str(ref), from_version=current, to_version=target,
-        new_version=new_version, who=who, why=why, run_id=run_id,
+        restored_at=datetime.now(UTC),
+        table=str(ref),
+        from_version=current,
+        to_version=target,
+        new_version=new_version,
+        who=who,
+        why=why,
+        run_id=run_id,
         files_removed=int(metrics.get("numRemovedFile", 0)),
         files_restored=int(metrics.get("numRestoredFile", 0)),
-        applied_files_rewound=sum(o == applied_log.ROLLED_BACK for o in marked.values()))
+        applied_files_rewound=sum(o == applied_log.ROLLED_BACK for o in marked.values()),
+    )
     append(lake, record)
     return record

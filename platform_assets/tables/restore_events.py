@@ -22,24 +22,36 @@ def restore_materializations(lake: Lake, record: RestoreRecord) -> list[AssetMat
     """The restored table's materialization and, for a processed table, its rebuilt curated
     table's."""
     ref = TableRef.parse(record.table)
-    events = [AssetMaterialization(asset_key=AssetKey(ref.key_path), metadata={
-        "delta_version": record.new_version, "restored_to_version": record.to_version,
-        "restored_from_version": record.from_version, "restored_by": record.who,
-        "reason": record.why, "raw_files_rolled_back": record.applied_files_rewound},
-        description=f"restored to version {record.to_version} by {record.who}: {record.why}")]
+    events = [
+        AssetMaterialization(
+            asset_key=AssetKey(ref.key_path),
+            metadata={
+                "delta_version": record.new_version,
+                "restored_to_version": record.to_version,
+                "restored_from_version": record.from_version,
+                "restored_by": record.who,
+                "reason": record.why,
+                "raw_files_rolled_back": record.applied_files_rewound,
+            },
+            description=f"restored to version {record.to_version} by {record.who}: {record.why}",
+        )
+    ]
     if ref.zone == "processed":
         curated = TableRef("curated", ref.name)
         try:
             version = DeltaTable(curated.uri(lake), storage_options=lake.storage_options).version()
         except TableNotFoundError:
             return events
-        events.append(AssetMaterialization(asset_key=AssetKey(curated.key_path), metadata={
-            "delta_version": version, "rebuilt_after_restore_of": str(ref)}))
+        events.append(
+            AssetMaterialization(
+                asset_key=AssetKey(curated.key_path),
+                metadata={"delta_version": version, "rebuilt_after_restore_of": str(ref)},
+            )
+        )
     return events
 
 
-def report_restore(lake: Lake, record: RestoreRecord,
-                   instance: DagsterInstance | None = None) -> bool:
+def report_restore(lake: Lake, record: RestoreRecord, instance: DagsterInstance | None = None) -> bool:
     """Report a restore made outside a run to the Dagster instance (DAGSTER_HOME's, unless
     one is given). False when there is none to report to."""
     if instance is None:

@@ -66,8 +66,9 @@ def run_relation(credentials, node: dict) -> tuple[str, str, str]:
     return credentials.database, schema, node["alias"]
 
 
-def _describe(invocation: DbtCliInvocation, nodes: list[dict], duckdb_path: str | None
-              ) -> dict[str, tuple[int, list[tuple[str, str]]]]:
+def _describe(
+    invocation: DbtCliInvocation, nodes: list[dict], duckdb_path: str | None
+) -> dict[str, tuple[int, list[tuple[str, str]]]]:
     """Row count and (column, type) per unique_id, read after dbt exited (DuckDB's lock free)."""
     adapter = invocation.adapter
     if not nodes or (adapter is None and duckdb_path is None):
@@ -81,7 +82,8 @@ def _describe(invocation: DbtCliInvocation, nodes: list[dict], duckdb_path: str 
                 columns = con.execute(
                     "select column_name, data_type from information_schema.columns "
                     "where table_schema = ? and table_name = ? order by ordinal_position",
-                    [schema, alias]).fetchall()
+                    [schema, alias],
+                ).fetchall()
                 out[n["unique_id"]] = (count, columns)
         return out
     with adapter.connection_named("row_counts"):
@@ -91,14 +93,14 @@ def _describe(invocation: DbtCliInvocation, nodes: list[dict], duckdb_path: str 
             if relation is None:  # the caller warns: metadata only
                 raise LookupError(f"{'.'.join(where)} is not in the run's target")
             _, table = adapter.execute(f"select count(*) from {relation.render()}", fetch=True)
-            columns = [(c.name.lower(), c.data_type)
-                       for c in adapter.get_columns_in_relation(relation)]
+            columns = [(c.name.lower(), c.data_type) for c in adapter.get_columns_in_relation(relation)]
             out[n["unique_id"]] = (table[0][0], columns)
     return out
 
 
-def stream_with_table_metadata(context: AssetExecutionContext, invocation: DbtCliInvocation,
-                               duckdb_path: str | None = None) -> Iterator:
+def stream_with_table_metadata(
+    context: AssetExecutionContext, invocation: DbtCliInvocation, duckdb_path: str | None = None
+) -> Iterator:
     """The invocation's events in order; tables' materializations carry `dagster/row_count`
     and the built columns (`dagster/column_schema`)."""
     held: list = []
@@ -108,8 +110,7 @@ def stream_with_table_metadata(context: AssetExecutionContext, invocation: DbtCl
         else:
             yield event
     try:
-        described = _describe(invocation, [n for e in held if (n := _node(invocation, e))],
-                              duckdb_path)
+        described = _describe(invocation, [n for e in held if (n := _node(invocation, e))], duckdb_path)
     except Exception as exc:  # metadata only: never fail the build over it
         context.log.warning(f"row counts and columns unavailable: {exc}")
         described = {}
@@ -119,8 +120,9 @@ def stream_with_table_metadata(context: AssetExecutionContext, invocation: DbtCl
             count, columns = described[node["unique_id"]]
             extra = {ROW_COUNT: MetadataValue.int(count)}
             if columns:
-                extra[COLUMN_SCHEMA] = MetadataValue.table_schema(TableSchema(
-                    columns=[TableColumn(name, str(kind)) for name, kind in columns]))
+                extra[COLUMN_SCHEMA] = MetadataValue.table_schema(
+                    TableSchema(columns=[TableColumn(name, str(kind)) for name, kind in columns])
+                )
             event = event.with_metadata({**event.metadata, **extra})
         yield event
     if not invocation.is_successful():
@@ -128,15 +130,18 @@ def stream_with_table_metadata(context: AssetExecutionContext, invocation: DbtCl
 
 
 # what the three definitions share: one manifest, one project, one translator
-COMMON = {"manifest": manifest_path(), "project": lakehouse_project,
-          "dagster_dbt_translator": TRANSLATOR, "pool": POOL}
+COMMON = {
+    "manifest": manifest_path(),
+    "project": lakehouse_project,
+    "dagster_dbt_translator": TRANSLATOR,
+    "pool": POOL,
+}
 
 
 def _build(context: AssetExecutionContext, dbt: PlatformDbtCliResource, extra: list[str] = ()):
     # --no-write-json: the manifest is prepared once and events stream from dbt's log, so the
     # ~1 s of writing manifest.json and run_results.json per invocation buys nothing here
-    invocation = dbt.cli(["build", "--no-write-json", *extra], context=context,
-                         raise_on_error=False)
+    invocation = dbt.cli(["build", "--no-write-json", *extra], context=context, raise_on_error=False)
     yield from stream_with_table_metadata(context, invocation, dbt.local_duckdb_path())
     # dagster-dbt gives every invocation its own target folder (~4 MB with the partial-parse
     # copy), and CDC runs invoke dbt every few seconds: keep only the folders of failed builds
@@ -177,6 +182,7 @@ def dbt_mart_assets(context: AssetExecutionContext, dbt: DbtCliResource):
 
 # the marts after the facts refresh on their own clock (automation.py), not in CDC runs
 dbt_mart_assets = dbt_mart_assets.map_asset_specs(
-    lambda spec: spec.replace_attributes(automation_condition=automation.MARTS))
+    lambda spec: spec.replace_attributes(automation_condition=automation.MARTS)
+)
 
 dbt_assets_definitions = [dbt_warehouse_assets, dbt_fact_assets, dbt_mart_assets]

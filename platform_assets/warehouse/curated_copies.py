@@ -28,24 +28,33 @@ from platform_assets.warehouse.loader import CuratedLoader
 GROUP = f"{PREFIX}_{CURATED_SCHEMA}"
 # every copied table and its owner, by the copy's asset key
 COPIES: dict[AssetKey, tuple[CopiedTable, str]] = {
-    copy_key(t.schema, t.name): (t, owner) for t, owner in
-    [*((curated_copy(c), c.owner) for c in CONTRACTS.values()), (events_copy(EVENTS), EVENTS.owner)]}
+    copy_key(t.schema, t.name): (t, owner)
+    for t, owner in [
+        *((curated_copy(c), c.owner) for c in CONTRACTS.values()),
+        (events_copy(EVENTS), EVENTS.owner),
+    ]
+}
 
 
 def _spec(key: AssetKey) -> AssetSpec:
     t, owner = COPIES[key]
     return AssetSpec(
-        key, deps=[AssetKey([t.zone, t.name])], group_name=GROUP,
-        owners=[owner], kinds={"sql"},
-        automation_condition=AutomationCondition.eager(), skippable=True,
+        key,
+        deps=[AssetKey([t.zone, t.name])],
+        group_name=GROUP,
+        owners=[owner],
+        kinds={"sql"},
+        automation_condition=AutomationCondition.eager(),
+        skippable=True,
         description=f"{t.relation} in the warehouse: the live data files of the {t.zone} Delta "
-                    f"table {t.name}, each copied once (COPY INTO on Snowflake).")
+        f"table {t.name}, each copied once (COPY INTO on Snowflake).",
+    )
 
 
-@multi_asset(specs=[_spec(k) for k in COPIES], name=GROUP, can_subset=True,
-             pool=POOL)
-def warehouse_curated_copies(context: AssetExecutionContext, lake: LakeResource,
-                             warehouse_loader: CuratedLoader):
+@multi_asset(specs=[_spec(k) for k in COPIES], name=GROUP, can_subset=True, pool=POOL)
+def warehouse_curated_copies(
+    context: AssetExecutionContext, lake: LakeResource, warehouse_loader: CuratedLoader
+):
     tables = [t for k, (t, _) in COPIES.items() if k in context.selected_asset_keys]
     keys = {t.relation: copy_key(t.schema, t.name) for t in tables}
     skip = is_cdc_run(context)
@@ -53,11 +62,16 @@ def warehouse_curated_copies(context: AssetExecutionContext, lake: LakeResource,
         if skip and r.unchanged:
             context.log.info(f"{r.relation}: no new files in the lake; skipping what depends on it")
             continue
-        yield MaterializeResult(asset_key=keys[r.relation], metadata={
-            "mode": "unchanged" if r.unchanged else "loaded",
-            "delta_version": r.delta_version,
-            "load_id": MetadataValue.int(r.load_id) if r.load_id else MetadataValue.null(),
-            "files_added": r.files_added, "files_removed": r.files_removed,
-            "rows_added": r.rows_added, "rows_removed": r.rows_removed,
-            "dagster/row_count": MetadataValue.int(r.rows),
-        })
+        yield MaterializeResult(
+            asset_key=keys[r.relation],
+            metadata={
+                "mode": "unchanged" if r.unchanged else "loaded",
+                "delta_version": r.delta_version,
+                "load_id": MetadataValue.int(r.load_id) if r.load_id else MetadataValue.null(),
+                "files_added": r.files_added,
+                "files_removed": r.files_removed,
+                "rows_added": r.rows_added,
+                "rows_removed": r.rows_removed,
+                "dagster/row_count": MetadataValue.int(r.rows),
+            },
+        )

@@ -46,8 +46,11 @@ def _column_docs(contract: TableContract) -> dict[str, tuple[str, str, dict]]:
             docs[c.curated_name] = (c.curated_description, "varchar", {"pii": c.pii_tag})
         else:
             docs[c.name] = (c.curated_description, TYPES[c.type].warehouse, {})
-    docs["_commit_ts"] = ("Source commit time of the row's last change (null if unknown).",
-                          TYPES["timestamptz"].warehouse, {})
+    docs["_commit_ts"] = (
+        "Source commit time of the row's last change (null if unknown).",
+        TYPES["timestamptz"].warehouse,
+        {},
+    )
     for name, data_type, description in LOAD_COLUMNS:
         docs[name] = (description, data_type, {})
     return docs
@@ -55,9 +58,11 @@ def _column_docs(contract: TableContract) -> dict[str, tuple[str, str, dict]]:
 
 def _lineage(contract: TableContract) -> str:
     t = contract.name
-    return (f"Lineage: Postgres {contract.schema}.{t} -> CDC files raw/cdc/{contract.schema}/{t}/ "
-            f"(AWS DMS format) -> processed/{t} (Delta, MERGE) -> curated/{t} (Delta, PII "
-            f"masked) -> warehouse {CURATED_SCHEMA}.{t} (files loaded once).")
+    return (
+        f"Lineage: Postgres {contract.schema}.{t} -> CDC files raw/cdc/{contract.schema}/{t}/ "
+        f"(AWS DMS format) -> processed/{t} (Delta, MERGE) -> curated/{t} (Delta, PII "
+        f"masked) -> warehouse {CURATED_SCHEMA}.{t} (files loaded once)."
+    )
 
 
 def _table(contract: TableContract) -> dict:
@@ -74,8 +79,7 @@ def _table(contract: TableContract) -> dict:
     sla = contract.freshness_sla_minutes
     return {
         "name": contract.name,
-        "description": f"{contract.description} Curated (PII dropped or hashed). "
-                       f"{_lineage(contract)}",
+        "description": f"{contract.description} Curated (PII dropped or hashed). {_lineage(contract)}",
         "config": {
             "meta": {
                 "lake_delta_table": LAKE_PATH + contract.name,
@@ -96,14 +100,16 @@ def _table(contract: TableContract) -> dict:
 def render_sources_yml() -> str:
     doc = {
         "version": 2,
-        "sources": [{
-            "name": SOURCE_NAME,
-            "description": "The curated zone of the lake: one Delta table per table contract, "
-                           f"copied file by file into the warehouse schema {CURATED_SCHEMA}.",
-            "schema": CURATED_SCHEMA,
-            "loader": LOADER,
-            "tables": [_table(c) for c in CONTRACTS.values()],
-        }],
+        "sources": [
+            {
+                "name": SOURCE_NAME,
+                "description": "The curated zone of the lake: one Delta table per table contract, "
+                f"copied file by file into the warehouse schema {CURATED_SCHEMA}.",
+                "schema": CURATED_SCHEMA,
+                "loader": LOADER,
+                "tables": [_table(c) for c in CONTRACTS.values()],
+            }
+        ],
     }
     body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
     return HEADER + body

@@ -69,15 +69,19 @@ def snapshot_of(dt: DeltaTable, table: str) -> DeltaSnapshot:
         raise PlatformError(
             f"Delta table {table} uses Delta reader features "
             f"{sorted(features & UNSUPPORTED_READER_FEATURES)}; its data files cannot be copied "
-            f"file by file — disable them on the table or load it through a Delta reader")
+            f"file by file — disable them on the table or load it through a Delta reader"
+        )
     partition_columns = list(dt.metadata().partition_columns)
     actions = pa.table(dt.get_add_actions(flatten=True))
     paths = actions["path"].to_pylist()
     files = {p: int(n or 0) for p, n in zip(paths, actions["num_records"].to_pylist(), strict=True)}
     # the values of partition columns live in the Delta log, typed (`partition.<column>`)
     values = {c: actions[f"partition.{c}"].to_pylist() for c in partition_columns}
-    partitions = {p: {c: values[c][i] for c in partition_columns} for i, p in enumerate(paths)} \
-        if partition_columns else {}
+    partitions = (
+        {p: {c: values[c][i] for c in partition_columns} for i, p in enumerate(paths)}
+        if partition_columns
+        else {}
+    )
     return DeltaSnapshot(table, dt.version(), dt.table_uri, files, partitions)
 
 

@@ -30,23 +30,33 @@ def docs_dir() -> Path:
     return locations().home / ".platform" / "dbt_docs"
 
 
-def generate_docs(target: str = "local", out: Path | None = None,
-                  env: dict[str, str] | None = None) -> Path:
+def generate_docs(target: str = "local", out: Path | None = None, env: dict[str, str] | None = None) -> Path:
     """Run `dbt docs generate` for `target` into `out`; returns the folder."""
     out = Path(out or docs_dir())
     out.mkdir(parents=True, exist_ok=True)
     warehouse = locations().warehouse_path
     warehouse.parent.mkdir(parents=True, exist_ok=True)  # DuckDB creates the file, not folders
-    common = ["--quiet", "--profiles-dir", str(DBT_PROJECT_DIR), "--target", target,
-              "--target-path", str(out)]
+    common = [
+        "--quiet",
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target",
+        target,
+        "--target-path",
+        str(out),
+    ]
     full_env = {**os.environ, **locations().dbt_env(), **(env or {})}
     # parse writes manifest.json; generate --no-compile then needs no lake data: a model over
     # a source that is not there yet (the events' Delta table before the first run) would
     # fail compilation, and the docs must build on a fresh clone too.
     for step in (["parse"], ["docs", "generate", "--static", "--no-compile"]):
-        done = subprocess.run([dbt_executable(), *step, *common],
-                              cwd=lakehouse_project.project_dir, env=full_env,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [dbt_executable(), *step, *common],
+            cwd=lakehouse_project.project_dir,
+            env=full_env,
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             detail = (done.stdout + done.stderr).strip().splitlines()[-3:] or ["no output"]
             raise PlatformError(f"dbt {' '.join(step)} failed: {' | '.join(detail)}")
@@ -91,15 +101,21 @@ def serve_docs(port: int = 8080, host: str = "127.0.0.1", target: str = "local")
 def build_docs_asset(deps):
     """The docs site as an asset downstream of every dbt model, rebuilt hourly after builds."""
 
-    @asset(key=[PREFIX, "dbt_docs"], deps=deps, group_name=f"{PREFIX}_docs",
-           kinds={"dbt"}, pool=POOL, automation_condition=automation.DOCS,
-           description="The dbt docs site for analysts (models, columns, tests, lineage back "
-                       "to the lake); served by `make docs`.")
+    @asset(
+        key=[PREFIX, "dbt_docs"],
+        deps=deps,
+        group_name=f"{PREFIX}_docs",
+        kinds={"dbt"},
+        pool=POOL,
+        automation_condition=automation.DOCS,
+        description="The dbt docs site for analysts (models, columns, tests, lineage back "
+        "to the lake); served by `make docs`.",
+    )
     def dbt_docs(context: AssetExecutionContext, dbt: DbtCliResource) -> MaterializeResult:
         folder = generate_docs(dbt.target, env=getattr(dbt, "env", None))
-        return MaterializeResult(metadata={"path": str(folder),
-                                           "bytes": sum((folder / f).stat().st_size
-                                                        for f in DOCS_FILES)})
+        return MaterializeResult(
+            metadata={"path": str(folder), "bytes": sum((folder / f).stat().st_size for f in DOCS_FILES)}
+        )
 
     return dbt_docs
 

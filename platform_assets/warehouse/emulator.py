@@ -29,8 +29,10 @@ def emulator() -> str | None:
 class FakesnowDialect(SnowflakeDialect):
     name = "snowflake (fakesnow)"
 
-    def copy(self, c: CopiedTable, batch: LoadBatch, files: Sequence[str],
-             file_uri) -> list[str]:
+    def copy(self, c: CopiedTable, batch: LoadBatch, files: Sequence[str], file_uri) -> list[str]:
         copy = super().copy
-        return [stmt.replace("metadata$filename", quote(batch.zone_path(f)))
-                for f in files for stmt in copy(c, batch, [f], file_uri)]
+        return [
+            stmt.replace("metadata$filename", quote(batch.zone_path(f)))
+            for f in files
+            for stmt in copy(c, batch, [f], file_uri)
+        ]

@@ -43,8 +43,12 @@ COPY_FILES_LIMIT = 1000  # Snowflake accepts at most 1000 names in FILES = (...)
 
 # Columns the loader adds to every copied table: (name, warehouse type, description).
 LOAD_COLUMNS = (
-    ("_file", "varchar", "Data file of the curated Delta table the row was copied from "
-                         "(path under the curated zone, like Snowflake's METADATA$FILENAME)."),
+    (
+        "_file",
+        "varchar",
+        "Data file of the curated Delta table the row was copied from "
+        "(path under the curated zone, like Snowflake's METADATA$FILENAME).",
+    ),
     ("_load_id", "bigint", "Load batch that copied the row in; increases with every load."),
     ("_loaded_at", "timestamp", "When the row was copied into the warehouse (UTC)."),
 )
@@ -79,16 +83,24 @@ class CopiedTable:
 
 def curated_copy(c: TableContract) -> CopiedTable:
     """The warehouse copy of a curated table: `curated.<table>`."""
-    return CopiedTable("curated", c.name, CURATED_SCHEMA,
-                       tuple((f.name, _arrow_to_warehouse(f.type)) for f in c.curated_schema()))
+    return CopiedTable(
+        "curated",
+        c.name,
+        CURATED_SCHEMA,
+        tuple((f.name, _arrow_to_warehouse(f.type)) for f in c.curated_schema()),
+    )
 
 
 def events_copy(c: EventContract) -> CopiedTable:
     """The warehouse copy of the processed clickstream: `events.events`, partitioned as in the
     lake (the partition column's values come from the Delta log)."""
-    return CopiedTable("processed", c.name, EVENTS_SCHEMA,
-                       tuple((f.name, _arrow_to_warehouse(f.type)) for f in c.processed_schema()),
-                       (c.partition_column,))
+    return CopiedTable(
+        "processed",
+        c.name,
+        EVENTS_SCHEMA,
+        tuple((f.name, _arrow_to_warehouse(f.type)) for f in c.processed_schema()),
+        (c.partition_column,),
+    )
 
 
 def as_copy(t: CopiedTable | TableContract) -> CopiedTable:
@@ -110,7 +122,7 @@ def _in_list(values: Sequence[str]) -> str:
 
 def _chunks(values: Sequence[str], size: int) -> Iterable[Sequence[str]]:
     for i in range(0, len(values), size):
-        yield values[i:i + size]
+        yield values[i : i + size]
 
 
 @dataclass(frozen=True)
@@ -164,19 +176,22 @@ class Dialect:
                 f"create {self.table_kind} if not exists {schema}.{LOADED_FILES} ("
                 f"table_name varchar not null, file varchar not null, delta_version bigint not null, "
                 f"row_count bigint not null, load_id bigint not null, "
-                f"loaded_at {t('timestamp')} not null)")
+                f"loaded_at {t('timestamp')} not null)"
+            )
             stmts.append(
                 f"create {self.table_kind} if not exists {schema}.{LOADS} ("
                 f"load_id bigint not null, table_name varchar not null, "
                 f"delta_version bigint not null, files_added bigint not null, "
                 f"files_removed bigint not null, rows_added bigint not null, "
-                f"rows_removed bigint not null, loaded_at {t('timestamp')} not null)")
+                f"rows_removed bigint not null, loaded_at {t('timestamp')} not null)"
+            )
         for c in tables:
             cols = ", ".join(f"{n} {t(ty)}" for n, ty in c.all_columns())
             stmts.append(f"create {self.table_kind} if not exists {c.relation} ({cols})")
             # a column added to the contract later (additive schema evolution) reaches the copy too
-            stmts += [f"alter table {c.relation} add column if not exists {n} {t(ty)}"
-                      for n, ty in c.all_columns()]
+            stmts += [
+                f"alter table {c.relation} add column if not exists {n} {t(ty)}" for n, ty in c.all_columns()
+            ]
         return stmts
 
     def stages_of(self, tables: Iterable[CopiedTable]) -> list[SnowflakeStage]:
@@ -184,13 +199,11 @@ class Dialect:
         return []
 
     def loaded_files_query(self, c: CopiedTable) -> str:
-        return (f"select file, row_count from {c.schema}.{LOADED_FILES} "
-                f"where table_name = {quote(c.name)}")
+        return f"select file, row_count from {c.schema}.{LOADED_FILES} where table_name = {quote(c.name)}"
 
     def next_load_id_query(self, tables: Iterable[CopiedTable]) -> str:
         """One id for the whole call, above every id of the schemas it loads."""
-        logs = " union all ".join(f"select load_id from {s}.{LOADS}"
-                                  for s in _schemas(list(tables)))
+        logs = " union all ".join(f"select load_id from {s}.{LOADS}" for s in _schemas(list(tables)))
         return f"select coalesce(max(load_id), 0) + 1 from ({logs}) as loads"
 
     # -- one table's load, in one transaction --------------------------------------------
@@ -198,10 +211,13 @@ class Dialect:
         c = as_copy(c)
         stmts = ["begin"]
         for chunk in _chunks(list(batch.remove), COPY_FILES_LIMIT):
-            stmts.append(f"delete from {c.relation} where _file in "
-                         f"{_in_list([batch.zone_path(p) for p in chunk])}")
-            stmts.append(f"delete from {c.schema}.{LOADED_FILES} where table_name = "
-                         f"{quote(c.name)} and file in {_in_list(chunk)}")
+            stmts.append(
+                f"delete from {c.relation} where _file in {_in_list([batch.zone_path(p) for p in chunk])}"
+            )
+            stmts.append(
+                f"delete from {c.schema}.{LOADED_FILES} where table_name = "
+                f"{quote(c.name)} and file in {_in_list(chunk)}"
+            )
         for chunk in _chunks(list(batch.add), COPY_FILES_LIMIT):
             stmts += self.copy(c, batch, chunk, file_uri)
             stmts.append(self._record_files(c, batch, chunk))
@@ -209,14 +225,17 @@ class Dialect:
             f"insert into {c.schema}.{LOADS} values ({batch.load_id}, {quote(c.name)}, "
             f"{batch.delta_version}, {len(batch.add)}, {len(batch.remove)}, "
             f"{sum(batch.rows[p] for p in batch.add)}, {batch.rows_removed}, "
-            f"{self.ts_literal(batch.loaded_at)})")
+            f"{self.ts_literal(batch.loaded_at)})"
+        )
         stmts.append("commit")
         return stmts
 
     def _record_files(self, c: CopiedTable, batch: LoadBatch, files: Sequence[str]) -> str:
         rows = ", ".join(
             f"({quote(batch.table)}, {quote(p)}, {batch.delta_version}, {batch.rows[p]}, "
-            f"{batch.load_id}, {self.ts_literal(batch.loaded_at)})" for p in files)
+            f"{batch.load_id}, {self.ts_literal(batch.loaded_at)})"
+            for p in files
+        )
         return f"insert into {c.schema}.{LOADED_FILES} values {rows}"
 
     def file_columns(self, c: CopiedTable) -> list[tuple[str, str]]:
@@ -228,8 +247,7 @@ class Dialect:
         values = batch.partitions.get(path, {})
         return [sql_literal(values.get(p), self.type_of(types[p])) for p in c.partition_columns]
 
-    def copy(self, c: CopiedTable, batch: LoadBatch, files: Sequence[str],
-             file_uri) -> list[str]:
+    def copy(self, c: CopiedTable, batch: LoadBatch, files: Sequence[str], file_uri) -> list[str]:
         raise NotImplementedError
 
 
@@ -242,25 +260,29 @@ class DuckDBDialect(Dialect):
 
     name = "duckdb"
 
-    def copy(self, c: CopiedTable, batch: LoadBatch, files: Sequence[str],
-             file_uri) -> list[str]:
+    def copy(self, c: CopiedTable, batch: LoadBatch, files: Sequence[str], file_uri) -> list[str]:
         uris = "[" + ", ".join(quote(file_uri(p)) for p in files) + "]"
         parts = list(c.partition_columns)
         names = ", ".join(
-            "(" + ", ".join([quote(file_uri(p)), quote(batch.zone_path(p)),
-                             *self.partition_values(c, batch, p)]) + ")" for p in files)
+            "("
+            + ", ".join([quote(file_uri(p)), quote(batch.zone_path(p)), *self.partition_values(c, batch, p)])
+            + ")"
+            for p in files
+        )
         cols = [n for n, _ in self.file_columns(c)]
         select = ", ".join([*(f"src.{n}" for n in cols), *(f"names.{p}" for p in parts)])
         target = ", ".join([*cols, *parts, "_file", "_load_id", "_loaded_at"])
         # No cast: the Parquet columns already have the lake's types, and the insert stores
         # them in the table's (timestamptz -> timestamp in the session's UTC).
         # union_by_name: files written before an additive schema change lack the new column
-        return [f"insert into {c.relation} ({target}) "
-                f"select {select}, names.zone_path, {batch.load_id}, "
-                f"{self.ts_literal(batch.loaded_at)} "
-                f"from read_parquet({uris}, filename = true, union_by_name = true) as src "
-                f"join (values {names}) as names({', '.join(['uri', 'zone_path', *parts])}) "
-                f"on src.filename = names.uri"]
+        return [
+            f"insert into {c.relation} ({target}) "
+            f"select {select}, names.zone_path, {batch.load_id}, "
+            f"{self.ts_literal(batch.loaded_at)} "
+            f"from read_parquet({uris}, filename = true, union_by_name = true) as src "
+            f"join (values {names}) as names({', '.join(['uri', 'zone_path', *parts])}) "
+            f"on src.filename = names.uri"
+        ]
 
 
 @dataclass(frozen=True)
@@ -274,8 +296,7 @@ class SnowflakeStage:
 
     def create_sql(self, replace: bool = False) -> str:
         head = "create or replace stage" if replace else "create stage if not exists"
-        integration = f" storage_integration = {self.storage_integration}" \
-            if self.storage_integration else ""
+        integration = f" storage_integration = {self.storage_integration}" if self.storage_integration else ""
         fmt = f"format_name = {self.file_format}" if self.file_format else "type = parquet"
         return f"{head} {self.name} url = {quote(self.url)}{integration} file_format = ({fmt})"
 
@@ -283,8 +304,11 @@ class SnowflakeStage:
         """Whether a stage as SHOW STAGES lists it reads another place than this one."""
         url = str(found.get("url") or "").strip('[]"')
         integration = found.get("storage_integration")
-        return (url.rstrip("/") != self.url.rstrip("/")
-                or (integration or None) != self.storage_integration and integration is not None)
+        return (
+            url.rstrip("/") != self.url.rstrip("/")
+            or (integration or None) != self.storage_integration
+            and integration is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -297,8 +321,12 @@ class SnowflakeStages:
     file_format: str | None = None
 
     def for_table(self, c: CopiedTable) -> SnowflakeStage:
-        return SnowflakeStage(f"{c.schema}.lake_{c.zone}", f"{self.lake_url.rstrip('/')}/{c.zone}/",
-                              self.storage_integration, self.file_format)
+        return SnowflakeStage(
+            f"{c.schema}.lake_{c.zone}",
+            f"{self.lake_url.rstrip('/')}/{c.zone}/",
+            self.storage_integration,
+            self.file_format,
+        )
 
     def for_tables(self, tables: Iterable[CopiedTable]) -> list[SnowflakeStage]:
         return list(dict.fromkeys(self.for_table(c) for c in tables))
@@ -327,14 +355,14 @@ class SnowflakeDialect(Dialect):
             stmts.append(file_format_sql(self.stages.file_format))
         return stmts
 
-
-    def copy(self, c: CopiedTable, batch: LoadBatch, files: Sequence[str],
-             file_uri) -> list[str]:
+    def copy(self, c: CopiedTable, batch: LoadBatch, files: Sequence[str], file_uri) -> list[str]:
         cols = self.file_columns(c)
         stage = self.stages.for_table(c)
-        target = ", ".join([n for n, _ in cols] + list(c.partition_columns)
-                           + ["_file", "_load_id", "_loaded_at"])
+        target = ", ".join(
+            [n for n, _ in cols] + list(c.partition_columns) + ["_file", "_load_id", "_loaded_at"]
+        )
         stmts = []
+
         # one COPY per set of partition values: they are literals, not in the files
         def values_of(p: str) -> list[str]:
             return self.partition_values(c, batch, p)
@@ -343,11 +371,13 @@ class SnowflakeDialect(Dialect):
             # A COPY transformation reads each Parquet row as one VARIANT ($1): `::type`
             # extracts the field as the table's type (the lake's), it does not re-type it.
             select = ", ".join([*(f"$1:{n}::{self.type_of(ty)}" for n, ty in cols), *values])
-            stmts.append(f"copy into {c.relation} ({target}) from ("
-                         f"select {select}, metadata$filename, {batch.load_id}, "
-                         f"{self.ts_literal(batch.loaded_at)} from @{stage.name}/{c.name}/) "
-                         f"files = {_in_list(list(group))} "
-                         f"file_format = (type = parquet)")
+            stmts.append(
+                f"copy into {c.relation} ({target}) from ("
+                f"select {select}, metadata$filename, {batch.load_id}, "
+                f"{self.ts_literal(batch.loaded_at)} from @{stage.name}/{c.name}/) "
+                f"files = {_in_list(list(group))} "
+                f"file_format = (type = parquet)"
+            )
         return stmts
 
 
@@ -358,19 +388,24 @@ def file_format_sql(name: str) -> str:
 COPY_SCHEMAS = (CURATED_SCHEMA, EVENTS_SCHEMA)  # the schemas the loader writes
 
 
-def snowflake_bootstrap_sql(stages: SnowflakeStages, database: str, loader_role: str,
-                            analyst_role: str, transformer_role: str) -> list[str]:
+def snowflake_bootstrap_sql(
+    stages: SnowflakeStages, database: str, loader_role: str, analyst_role: str, transformer_role: str
+) -> list[str]:
     """One-time set-up by an administrator (SECURITYADMIN): roles and who may do what.
 
     The loader role writes the copy schemas (`curated`, `events`) and nothing else; dbt's role
     reads them and owns the layer schemas; analysts read marts only (dbt's `grants` re-apply
     SELECT on every rebuild).
     """
-    stmts: list[str | None] = [f"create role if not exists {r}"
-                               for r in (loader_role, analyst_role, transformer_role)]
-    stmts += [f"grant usage on database {database} to role {loader_role}",
-              f"grant usage on integration {stages.storage_integration} to role {loader_role}"
-              if stages.storage_integration else None]
+    stmts: list[str | None] = [
+        f"create role if not exists {r}" for r in (loader_role, analyst_role, transformer_role)
+    ]
+    stmts += [
+        f"grant usage on database {database} to role {loader_role}",
+        f"grant usage on integration {stages.storage_integration} to role {loader_role}"
+        if stages.storage_integration
+        else None,
+    ]
     for schema in COPY_SCHEMAS:
         copy = f"{database}.{schema}"
         stmts += [

@@ -92,16 +92,20 @@ def sync_stage(session: _Session, stage: SnowflakeStage) -> str:
     """Make the stage read what the settings say: create it when missing, replace it when it
     reads another URL (the setting changed). Returns "created", "replaced" or "found"."""
     schema, name = stage.name.split(".")
-    found = [r for r in session.records(f"show stages in schema {schema}")
-             if str(r.get("name", "")).lower() == name.lower()]
+    found = [
+        r
+        for r in session.records(f"show stages in schema {schema}")
+        if str(r.get("name", "")).lower() == name.lower()
+    ]
     if found and not stage.differs_from(found[0]):
         return "found"
     session.run(stage.create_sql(replace=bool(found)))
     return "replaced" if found else "created"
 
 
-def load_tables(session: _Session, dialect: Dialect, lake: Lake,
-                tables: Iterable[CopiedTable | TableContract]) -> list[TableLoad]:
+def load_tables(
+    session: _Session, dialect: Dialect, lake: Lake, tables: Iterable[CopiedTable | TableContract]
+) -> list[TableLoad]:
     tables = [as_copy(t) for t in tables]
     for stmt in dialect.setup(tables):
         session.run(stmt)
@@ -113,21 +117,40 @@ def load_tables(session: _Session, dialect: Dialect, lake: Lake,
     for c in tables:
         dt = open_table(lake, c.zone, c.name)
         if dt is None:
-            raise PlatformError(f"{c.zone} table {c.name} does not exist yet; "
-                                f"materialize {c.zone}/{c.name} first")
+            raise PlatformError(
+                f"{c.zone} table {c.name} does not exist yet; materialize {c.zone}/{c.name} first"
+            )
         snap = snapshot_of(dt, c.name)
         loaded = dict(session.rows(dialect.loaded_files_query(c)))
         plan = plan_load(snap, set(loaded))
         removed_rows = sum(int(loaded[p]) for p in plan.remove)
         if not plan.unchanged:
-            batch = LoadBatch(c.name, snap.version, plan.add, plan.remove, snap.files,
-                              removed_rows, load_id, loaded_at,
-                              {p: snap.partitions[p] for p in plan.add if p in snap.partitions})
+            batch = LoadBatch(
+                c.name,
+                snap.version,
+                plan.add,
+                plan.remove,
+                snap.files,
+                removed_rows,
+                load_id,
+                loaded_at,
+                {p: snap.partitions[p] for p in plan.add if p in snap.partitions},
+            )
             session.transaction(dialect.load(c, batch, snap.file_uri))
         rows = int(session.rows(f"select count(*) from {c.relation}")[0][0])
-        results.append(TableLoad(c.name, snap.version, None if plan.unchanged else load_id,
-                                 len(plan.add), len(plan.remove), plan.rows_added,
-                                 removed_rows, rows, c.relation))
+        results.append(
+            TableLoad(
+                c.name,
+                snap.version,
+                None if plan.unchanged else load_id,
+                len(plan.add),
+                len(plan.remove),
+                plan.rows_added,
+                removed_rows,
+                rows,
+                c.relation,
+            )
+        )
     return results
 
 
@@ -196,8 +219,9 @@ class SnowflakeCuratedLoader(CuratedLoader):
     snowflake: SnowflakeResource
     lake_url: str = Field(description="The lake's root as Snowflake reaches it, e.g. s3://bucket/lake")
     storage_integration: str | None = None
-    file_format: str | None = Field(default=None, description="A named Parquet file format "
-                                                              "for the stages (provisioning's).")
+    file_format: str | None = Field(
+        default=None, description="A named Parquet file format for the stages (provisioning's)."
+    )
     emulator: str | None = Field(default=None, description="`fakesnow` in CI parity runs.")
 
     def stages(self) -> SnowflakeStages:
@@ -207,8 +231,7 @@ class SnowflakeCuratedLoader(CuratedLoader):
         if self.emulator == FAKESNOW:
             return FakesnowDialect(self.stages())
         if self.emulator:
-            raise PlatformError(f"unknown Snowflake emulator {self.emulator!r}; "
-                                f"known: {FAKESNOW}")
+            raise PlatformError(f"unknown Snowflake emulator {self.emulator!r}; known: {FAKESNOW}")
         return SnowflakeDialect(self.stages())
 
     def where(self) -> str:
@@ -224,7 +247,8 @@ class SnowflakeCuratedLoader(CuratedLoader):
         return PlatformError(
             f"loading {', '.join(t.relation for t in tables)} into {self.where()} failed "
             f"(login timeout {self.snowflake.login_timeout} s, network timeout "
-            f"{self.snowflake.network_timeout} s; stages under {self.lake_url}): {exc}")
+            f"{self.snowflake.network_timeout} s; stages under {self.lake_url}): {exc}"
+        )
 
     @contextmanager
     def session(self) -> Iterator[tuple[_Session, Dialect]]:
@@ -234,8 +258,9 @@ class SnowflakeCuratedLoader(CuratedLoader):
             connection = self.snowflake.get_connection()
             con = connection.__enter__()
         except sf.Error as exc:
-            raise PlatformError(f"cannot connect to {self.where()} within "
-                                f"{self.snowflake.login_timeout} s: {exc}") from exc
+            raise PlatformError(
+                f"cannot connect to {self.where()} within {self.snowflake.login_timeout} s: {exc}"
+            ) from exc
         try:
             yield _Session(con.cursor()), self.dialect()
         finally:

@@ -28,5 +28,4 @@ def window_vars(context: AssetExecutionContext) -> dict[str, str] | None:
     if is_cdc_run(context):
         return None
     window = context.partition_time_window
-    return {"window_start": window.start.date().isoformat(),
-            "window_end": window.end.date().isoformat()}
+    return {"window_start": window.start.date().isoformat(), "window_end": window.end.date().isoformat()}

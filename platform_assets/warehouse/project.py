@@ -37,9 +37,7 @@ def manifest_path() -> Path:
     """The prepared manifest, or a PlatformError saying how to prepare it."""
     path = lakehouse_project.manifest_path
     if not path.is_file():
-        raise PlatformError(
-            f"dbt manifest missing at {path}; run `make dbt-manifest` (dbt parse) first"
-        )
+        raise PlatformError(f"dbt manifest missing at {path}; run `make dbt-manifest` (dbt parse) first")
     return path
 
 
@@ -64,8 +62,7 @@ def prepare_manifest() -> Path:
         lakehouse_project.preparer.prepare(lakehouse_project)
     except DagsterDbtError as e:
         detail = str(e).strip().splitlines()[-1:] or ["no output"]
-        raise PlatformError(f"dbt parse failed in {lakehouse_project.project_dir}: {detail[0]}"
-                            ) from None
+        raise PlatformError(f"dbt parse failed in {lakehouse_project.project_dir}: {detail[0]}") from None
     return manifest_path()
 
 

@@ -49,9 +49,9 @@ def _environ(extra: Mapping[str, str]) -> Iterator[None]:
 class PlatformDbtCliResource(DbtCliResource):
     """`DbtCliResource` that adds `env` to the environment of every dbt invocation."""
 
-    env: dict[str, str] = Field(default_factory=dict,
-                                description="Extra environment for dbt (paths and settings, "
-                                            "never secrets).")
+    env: dict[str, str] = Field(
+        default_factory=dict, description="Extra environment for dbt (paths and settings, never secrets)."
+    )
 
     # The two private overrides below are kept on purpose (dagster-dbt 0.29.27): it offers no
     # setting, argument or environment variable to skip either step. Both are read in one
@@ -119,25 +119,32 @@ def snowflake_resource(with_database: bool = True) -> SnowflakeResource:
 
     extra: dict = {"socket_timeout": int(number("SNOWFLAKE_SOCKET_TIMEOUT_S"))}
     if value("SNOWFLAKE_HOST"):
-        extra |= {"host": value("SNOWFLAKE_HOST"), "port": int(number("SNOWFLAKE_PORT")),
-                  "protocol": value("SNOWFLAKE_PROTOCOL")}
+        extra |= {
+            "host": value("SNOWFLAKE_HOST"),
+            "port": int(number("SNOWFLAKE_PORT")),
+            "protocol": value("SNOWFLAKE_PROTOCOL"),
+        }
     return SnowflakeResource(
-        account=env("SNOWFLAKE_ACCOUNT"), user=env("SNOWFLAKE_USER"),
+        account=env("SNOWFLAKE_ACCOUNT"),
+        user=env("SNOWFLAKE_USER"),
         password=env("SNOWFLAKE_PASSWORD"),
         database=env("SNOWFLAKE_DATABASE") if with_database else None,
         warehouse=env("SNOWFLAKE_WAREHOUSE"),
         role=env("SNOWFLAKE_LOADER_ROLE") if value("SNOWFLAKE_LOADER_ROLE") else env("SNOWFLAKE_ROLE"),
-        timezone="UTC", login_timeout=int(number("SNOWFLAKE_LOGIN_TIMEOUT_S")),
+        timezone="UTC",
+        login_timeout=int(number("SNOWFLAKE_LOGIN_TIMEOUT_S")),
         network_timeout=int(number("SNOWFLAKE_NETWORK_TIMEOUT_S")),
-        additional_snowflake_connection_args=extra)
+        additional_snowflake_connection_args=extra,
+    )
 
 
 def stage_lake_url() -> str:
     """The lake's root as the stages read it: PLATFORM_WAREHOUSE_STAGE_URL, else the lake."""
     from platform_assets.variables import value
 
-    return (value("PLATFORM_WAREHOUSE_STAGE_URL") or value("PLATFORM_LAKE_URI")
-            or "s3://lakehouse").rstrip("/")
+    return (value("PLATFORM_WAREHOUSE_STAGE_URL") or value("PLATFORM_LAKE_URI") or "s3://lakehouse").rstrip(
+        "/"
+    )
 
 
 def curated_loader_resource(target: str) -> CuratedLoader:
@@ -152,6 +159,9 @@ def curated_loader_resource(target: str) -> CuratedLoader:
     if target == "local":
         return DuckDBCuratedLoader(path=str(locations().warehouse_path))
     return SnowflakeCuratedLoader(
-        snowflake=snowflake_resource(), lake_url=stage_lake_url(),
-        storage_integration=value("SNOWFLAKE_STORAGE_INTEGRATION"), file_format=FILE_FORMAT,
-        emulator=value(EMULATOR_ENV))
+        snowflake=snowflake_resource(),
+        lake_url=stage_lake_url(),
+        storage_integration=value("SNOWFLAKE_STORAGE_INTEGRATION"),
+        file_format=FILE_FORMAT,
+        emulator=value(EMULATOR_ENV),
+    )

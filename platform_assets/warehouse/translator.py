@@ -41,8 +41,9 @@ def layer_of(props: Mapping[str, Any]) -> str:
 
 class WarehouseTranslator(DagsterDbtTranslator):
     def __init__(self) -> None:
-        super().__init__(DagsterDbtTranslatorSettings(
-            enable_asset_checks=True, enable_source_tests_as_checks=True))
+        super().__init__(
+            DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=True)
+        )
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -59,8 +60,7 @@ class WarehouseTranslator(DagsterDbtTranslator):
             return super().get_owners(dbt_resource_props)
         return [owners] if isinstance(owners, str) else list(owners)
 
-    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]
-                                 ) -> AutomationCondition | None:
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> AutomationCondition | None:
         if dbt_resource_props.get("config", {}).get("materialized") == "incremental":
             return automation.FACTS
         return automation.BASE

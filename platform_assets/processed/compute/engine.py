@@ -37,8 +37,9 @@ class ProcessedEngine(ConfigurableResource):
     spark_cores: int = Field(default=2, description="local Spark cores (spark-pipes)")
     databricks_host: str | None = None
     databricks_token: str | None = None  # an EnvVar in the profile
-    job_python_file: str = Field(default="dbfs:/lakehouse/spark_job.py",
-                                 description="where spark_job.py is uploaded")
+    job_python_file: str = Field(
+        default="dbfs:/lakehouse/spark_job.py", description="where spark_job.py is uploaded"
+    )
     wheel: str | None = Field(default=None, description="the platform's wheel on DBFS/Volumes")
     spark_version: str = "15.4.x-scala2.12"
     node_type_id: str = "m5d.large"
@@ -51,31 +52,49 @@ class ProcessedEngine(ConfigurableResource):
     def in_process(self) -> bool:
         return self.kind == "delta-rs"
 
-    def run_job(self, context: AssetExecutionContext, lake: LakeResource, c: TableContract,
-                operation: str = "apply") -> dict:
+    def run_job(
+        self, context: AssetExecutionContext, lake: LakeResource, c: TableContract, operation: str = "apply"
+    ) -> dict:
         """Run spark_job.py for one table; the metadata it reported."""
         the_lake = lake.lake()
-        extras = {"table": c.name, "operation": operation, "lake_root": the_lake.root,
-                  "storage_options": {k: v for k, v in the_lake.storage_options.items()
-                                      if k in _PUBLIC_OPTIONS}}
+        extras = {
+            "table": c.name,
+            "operation": operation,
+            "lake_root": the_lake.root,
+            "storage_options": {k: v for k, v in the_lake.storage_options.items() if k in _PUBLIC_OPTIONS},
+        }
         try:
             if self.kind == "spark-pipes":
                 if the_lake.is_s3:
-                    raise Failure(f"processed/{c.name}: the spark-pipes engine reads the raw zone "
-                                  f"with local Spark, which has no S3 connector here; use "
-                                  f"'databricks' or 'delta-rs' for {the_lake.root}")
+                    raise Failure(
+                        f"processed/{c.name}: the spark-pipes engine reads the raw zone "
+                        f"with local Spark, which has no S3 connector here; use "
+                        f"'databricks' or 'delta-rs' for {the_lake.root}"
+                    )
                 invocation = self._subprocess_client().run(
-                    context=context, extras=extras,
-                    command=[sys.executable, "-m", JOB_MODULE, "--commit", "delta-rs",
-                             "--cores", str(self.spark_cores)])
+                    context=context,
+                    extras=extras,
+                    command=[
+                        sys.executable,
+                        "-m",
+                        JOB_MODULE,
+                        "--commit",
+                        "delta-rs",
+                        "--cores",
+                        str(self.spark_cores),
+                    ],
+                )
             elif self.kind == "databricks":
                 invocation = self._databricks_client().run(
-                    context=context, extras=extras, task=self.submit_task(c, operation))
+                    context=context, extras=extras, task=self.submit_task(c, operation)
+                )
             else:
                 raise ValueError(f"engine {self.kind!r} runs in process, not as a job")
         except DagsterPipesExecutionError as exc:
-            raise Failure(f"processed/{c.name}: the {self.kind} job failed: {_exit(exc)}; the "
-                          f"job's own error is in the run's log ([pipes] engine event)") from exc
+            raise Failure(
+                f"processed/{c.name}: the {self.kind} job failed: {_exit(exc)}; the "
+                f"job's own error is in the run's log ([pipes] engine event)"
+            ) from exc
         results = invocation.get_results()
         if not results:
             raise Failure(f"processed/{c.name}: the {self.kind} job reported no result")
@@ -84,12 +103,18 @@ class ProcessedEngine(ConfigurableResource):
     def submit_task(self, c: TableContract, operation: str = "apply"):
         from platform_assets.processed.compute.databricks_task import submit_task
 
-        return submit_task(table=c.name, operation=operation, python_file=self.job_python_file,
-                           wheel=self.wheel, spark_version=self.spark_version,
-                           node_type_id=self.node_type_id, min_workers=self.min_workers,
-                           max_workers=self.max_workers,
-                           instance_profile_arn=self.instance_profile_arn,
-                           timeout_seconds=self.timeout_seconds)
+        return submit_task(
+            table=c.name,
+            operation=operation,
+            python_file=self.job_python_file,
+            wheel=self.wheel,
+            spark_version=self.spark_version,
+            node_type_id=self.node_type_id,
+            min_workers=self.min_workers,
+            max_workers=self.max_workers,
+            instance_profile_arn=self.instance_profile_arn,
+            timeout_seconds=self.timeout_seconds,
+        )
 
     def _subprocess_client(self):
         from dagster import PipesSubprocessClient
@@ -101,10 +126,13 @@ class ProcessedEngine(ConfigurableResource):
         from databricks.sdk import WorkspaceClient
 
         if not (self.databricks_host and self.databricks_token):
-            raise Failure("the databricks engine needs databricks_host and databricks_token "
-                          "(PLATFORM_DATABRICKS_HOST, PLATFORM_DATABRICKS_TOKEN)")
-        return PipesDatabricksClient(client=WorkspaceClient(host=self.databricks_host,
-                                                            token=self.databricks_token))
+            raise Failure(
+                "the databricks engine needs databricks_host and databricks_token "
+                "(PLATFORM_DATABRICKS_HOST, PLATFORM_DATABRICKS_TOKEN)"
+            )
+        return PipesDatabricksClient(
+            client=WorkspaceClient(host=self.databricks_host, token=self.databricks_token)
+        )
 
 
 def _exit(exc: Exception) -> str:

@@ -40,19 +40,24 @@ def apply_metadata(lake: Lake, c: TableContract, result: ApplyResult, **engine: 
 def apply_warnings(c: TableContract, result: ApplyResult) -> list[str]:
     out = []
     if result.files_unrecognized:  # left where they are, and said so on every run
-        out.append(f"{c.name}: {len(result.files_unrecognized)} names in the raw folder are not "
-                   f"DMS files and were not read: {result.files_unrecognized[:20]}")
-    out += [f"{c.name}: quarantined {name}: {reason}"
-            for name, reason in result.files_quarantined.items()]
+        out.append(
+            f"{c.name}: {len(result.files_unrecognized)} names in the raw folder are not "
+            f"DMS files and were not read: {result.files_unrecognized[:20]}"
+        )
+    out += [f"{c.name}: quarantined {name}: {reason}" for name, reason in result.files_quarantined.items()]
     if result.new_columns:
-        out.append(f"{c.name}: columns not in the contract were added to the Delta table: "
-                   f"{result.new_columns}; add them to the contract")
+        out.append(
+            f"{c.name}: columns not in the contract were added to the Delta table: "
+            f"{result.new_columns}; add them to the contract"
+        )
     return out
 
 
 def nothing_happened(metadata: dict) -> bool:
     """No file applied or quarantined: a CDC run skips what depends on the table."""
+
     def value(k: str) -> int:
         v = metadata.get(k, 0)
         return getattr(v, "value", v) or 0
+
     return not (value("files_applied") or value("files_quarantined_now"))

@@ -51,8 +51,14 @@ def spark_type(t: pa.DataType) -> str:
         return f"decimal({t.precision},{t.scale})"
     if pa.types.is_timestamp(t):
         return "timestamp"
-    simple = {pa.int64(): "bigint", pa.int32(): "int", pa.string(): "string",
-              pa.bool_(): "boolean", pa.date32(): "date", pa.float64(): "double"}
+    simple = {
+        pa.int64(): "bigint",
+        pa.int32(): "int",
+        pa.string(): "string",
+        pa.bool_(): "boolean",
+        pa.date32(): "date",
+        pa.float64(): "double",
+    }
     if t in simple:
         return simple[t]
     raise ValueError(f"no Spark type for Arrow type {t}")
@@ -60,10 +66,13 @@ def spark_type(t: pa.DataType) -> str:
 
 def session(app: str = "lakehouse-processed", cores: int = 2) -> SparkSession:
     """A local Spark session with SPARK_CONF, no UI, few shuffle partitions."""
-    builder = (SparkSession.builder.master(f"local[{cores}]").appName(app)
-               .config("spark.ui.enabled", "false")
-               .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.shuffle.partitions", str(2 * cores)))
+    builder = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName(app)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", str(2 * cores))
+    )
     for k, v in SPARK_CONF.items():
         builder = builder.config(k, v)
     spark = builder.getOrCreate()
@@ -87,10 +96,12 @@ def _position(f: RawFile, cols: list[str], commit_ts: Column, row: Column) -> Co
         return F.concat(F.lit(P.FULL_LOAD + f.stem), _digits(row, P.ROW_WIDTH))
     micros = _digits(F.unix_micros(commit_ts), P.COMMIT_WIDTH)
     if CHANGE_SEQ_COLUMN in cols:
-        return F.concat(F.lit(P.CDC), micros, F.lit(P.SEQUENCED),
-                        _digits(F.col(CHANGE_SEQ_COLUMN), P.SEQ_WIDTH))
-    return F.concat(F.lit(P.CDC), micros, F.lit(P.FILE_ORDERED + f.stem.replace("-", "")),
-                    _digits(row, P.ROW_WIDTH))
+        return F.concat(
+            F.lit(P.CDC), micros, F.lit(P.SEQUENCED), _digits(F.col(CHANGE_SEQ_COLUMN), P.SEQ_WIDTH)
+        )
+    return F.concat(
+        F.lit(P.CDC), micros, F.lit(P.FILE_ORDERED + f.stem.replace("-", "")), _digits(row, P.ROW_WIDTH)
+    )
 
 
 def _file_schema(lake: Lake, f: RawFile) -> StructType:
@@ -99,8 +110,7 @@ def _file_schema(lake: Lake, f: RawFile) -> StructType:
     fs = lake.filesystem()
     if f.fmt == "parquet":
         return from_arrow_schema(pq.read_schema(lake.fs_path(f.uri), filesystem=fs))
-    with fs.open_input_stream(lake.fs_path(f.uri), compression="gzip" if f.gzip else None
-                              ) as stream:
+    with fs.open_input_stream(lake.fs_path(f.uri), compression="gzip" if f.gzip else None) as stream:
         header = next(csv.reader(io.TextIOWrapper(stream, encoding="utf-8")))
     return StructType([StructField(n, StringType()) for n in header])
 
@@ -110,19 +120,29 @@ def read_file(spark: SparkSession, lake: Lake, c: TableContract, f: RawFile) -> 
     columns the contract does not know (schema drift), as raw/read.py `read_changes` gives."""
     schema = _file_schema(lake, f)
     if f.fmt == "parquet":
-        df = (spark.read.schema(schema).parquet(f.uri)
-              .withColumn("__row", F.col("_metadata.row_index")))
+        df = spark.read.schema(schema).parquet(f.uri).withColumn("__row", F.col("_metadata.row_index"))
     else:  # Spark reads `.gz` by its extension
-        df = (spark.read.schema(schema).option("header", True).option("escape", '"').csv(f.uri)
-              .withColumn("__mid", F.monotonically_increasing_id())
-              .withColumn("__row", F.row_number().over(Window.orderBy("__mid")) - 1)
-              .drop("__mid"))
+        df = (
+            spark.read.schema(schema)
+            .option("header", True)
+            .option("escape", '"')
+            .csv(f.uri)
+            .withColumn("__mid", F.monotonically_increasing_id())
+            .withColumn("__row", F.row_number().over(Window.orderBy("__mid")) - 1)
+            .drop("__mid")
+        )
     cols = df.columns
-    commit_ts = (F.col(TIMESTAMP_COLUMN).cast("timestamp") if TIMESTAMP_COLUMN in cols
-                 else F.lit(None).cast("timestamp"))
+    commit_ts = (
+        F.col(TIMESTAMP_COLUMN).cast("timestamp")
+        if TIMESTAMP_COLUMN in cols
+        else F.lit(None).cast("timestamp")
+    )
     op = F.upper(F.col(OP_COLUMN).cast("string")) if OP_COLUMN in cols else F.lit("I")
-    out = [op.alias("_op"), _position(f, cols, commit_ts, F.col("__row")).alias("_pos"),
-           commit_ts.alias("_commit_ts")]
+    out = [
+        op.alias("_op"),
+        _position(f, cols, commit_ts, F.col("__row")).alias("_pos"),
+        commit_ts.alias("_commit_ts"),
+    ]
     for col in c.columns:
         typ = spark_type(col.arrow_type)
         value = F.col(col.name) if col.name in cols else F.lit(None)
@@ -134,8 +154,7 @@ def read_file(spark: SparkSession, lake: Lake, c: TableContract, f: RawFile) -> 
     return df.select(out)
 
 
-def read_files(spark: SparkSession, lake: Lake, c: TableContract, files: list[RawFile]
-               ) -> DataFrame | None:
+def read_files(spark: SparkSession, lake: Lake, c: TableContract, files: list[RawFile]) -> DataFrame | None:
     frames = [read_file(spark, lake, c, f) for f in files]
     if not frames:
         return None
@@ -151,5 +170,6 @@ def last_change_per_key(changes: DataFrame, key: str) -> DataFrame:
 def with_key_bucket(changes: DataFrame, c: TableContract) -> DataFrame:
     from platform_assets.contracts.model import KEY_BUCKET_COLUMN
 
-    return changes.withColumn(KEY_BUCKET_COLUMN,
-                              F.expr(f"`{c.key}` DIV {int(c.key_bucket_size)}").cast("bigint"))
+    return changes.withColumn(
+        KEY_BUCKET_COLUMN, F.expr(f"`{c.key}` DIV {int(c.key_bucket_size)}").cast("bigint")
+    )

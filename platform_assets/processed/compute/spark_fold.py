@@ -42,27 +42,26 @@ def fold(spark: SparkSession, lake: Lake, c: TableContract, batch: PendingBatch)
     changes = changes.cache()
     committed = F.lit(batch.committed)
     fresh = changes.filter(F.col("_pos") > committed)
-    stats = changes.agg(F.count(F.lit(1)).alias("n"), F.max(F.when(
-        F.col("_pos") > committed, F.col("_pos"))).alias("top")).first()
+    stats = changes.agg(
+        F.count(F.lit(1)).alias("n"), F.max(F.when(F.col("_pos") > committed, F.col("_pos"))).alias("top")
+    ).first()
     source = last_change_per_key(fresh, c.key)
-    stale_keys = [r[0] for r in changes.filter(F.col("_pos") <= committed)
-                  .select(c.key).distinct().collect()]
+    stale_keys = [r[0] for r in changes.filter(F.col("_pos") <= committed).select(c.key).distinct().collect()]
     recomputed = None
     if stale_keys:
         recomputed = sorted(stale_keys)
         keys = spark.createDataFrame([(k,) for k in recomputed], f"`{c.key}` bigint")
         history = read_files(spark, lake, c, batch.history_files(lake, c)).join(
-            F.broadcast(keys), c.key, "left_semi")
-        source = last_change_per_key(source.unionByName(history, allowMissingColumns=True),
-                                     c.key)
+            F.broadcast(keys), c.key, "left_semi"
+        )
+        source = last_change_per_key(source.unionByName(history, allowMissingColumns=True), c.key)
     watermark = max(batch.committed, stats["top"]) if stats["top"] else batch.committed
     return SparkFolded(source, watermark, stats["n"], recomputed)
 
 
 def _expected_types(c: TableContract, batch: PendingBatch) -> dict[str, pa.DataType]:
     """The Arrow types raw/read.py gives each column (drift columns: as the files had them)."""
-    types = {"_op": pa.string(), "_pos": pa.string(),
-             "_commit_ts": pa.timestamp("us", tz="UTC")}
+    types = {"_op": pa.string(), "_pos": pa.string(), "_commit_ts": pa.timestamp("us", tz="UTC")}
     types |= {f.name: f.type for f in c.arrow_schema()}
     for t in batch.changes:
         types |= {f.name: f.type for f in t.schema if f.name not in types}

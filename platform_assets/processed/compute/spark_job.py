@@ -113,20 +113,23 @@ def apply_on_spark_sql(args, lake: Lake, c: TableContract, log) -> tuple[object,
         buckets = [r[0] for r in source.select("_key_bucket").distinct().collect()]
         if buckets:
             if result.new_columns:  # metadata-only, carrying the unchanged watermark
-                spark.conf.set(spark_sql.USER_METADATA_CONF,
-                               spark_sql.commit_metadata({WATERMARK_KEY: batch.committed}))
+                spark.conf.set(
+                    spark_sql.USER_METADATA_CONF, spark_sql.commit_metadata({WATERMARK_KEY: batch.committed})
+                )
                 types = dict(source.dtypes)
                 spark.sql(spark_sql.add_columns_sql(uri, {n: types[n] for n in result.new_columns}))
             view = f"lakehouse_folded_{c.name}"
             source.createOrReplaceTempView(view)
-            spark.conf.set(spark_sql.USER_METADATA_CONF,
-                           spark_sql.commit_metadata({WATERMARK_KEY: folded.watermark}))
+            spark.conf.set(
+                spark_sql.USER_METADATA_CONF, spark_sql.commit_metadata({WATERMARK_KEY: folded.watermark})
+            )
             try:
-                row = spark.sql(spark_sql.merge_sql(c, uri, view, buckets,
-                                                    tuple(result.new_columns))).first()
+                row = spark.sql(spark_sql.merge_sql(c, uri, view, buckets, tuple(result.new_columns))).first()
                 counts = row.asDict() if row else {}  # Delta's MERGE result row
-                result.merge_metrics = {f"num_target_rows_{k}": counts.get(f"num_{k}_rows", 0)
-                                        for k in ("inserted", "updated", "deleted")}
+                result.merge_metrics = {
+                    f"num_target_rows_{k}": counts.get(f"num_{k}_rows", 0)
+                    for k in ("inserted", "updated", "deleted")
+                }
             finally:
                 spark.conf.unset(spark_sql.USER_METADATA_CONF)
     result.delta_version = open_table(lake, "processed", c.name).version()
@@ -143,8 +146,7 @@ def maintain(args, lake: Lake, c: TableContract, operation: str) -> dict:
 
     target = next(t for t in targets(("processed",)) if t.table == c.name)
     if args.commit == "delta-rs":
-        report = (operations.zorder(lake, target) if operation == "zorder"
-                  else operations.vacuum(lake, target))
+        report = operations.zorder(lake, target) if operation == "zorder" else operations.vacuum(lake, target)
         return report.metadata() if report else {"skipped": "no table"}
     from platform_assets.processed.compute import spark_sql
     from platform_assets.storage.delta import open_table
@@ -155,8 +157,11 @@ def maintain(args, lake: Lake, c: TableContract, operation: str) -> dict:
     if dt is None:
         return {"skipped": "no table"}
     state = carried_state(lake, uri, dt.version())
-    sql = (spark_sql.zorder_sql(uri, target.clustering) if operation == "zorder" else
-           spark_sql.vacuum_sql(uri, operations.vacuum_retention(target)))
+    sql = (
+        spark_sql.zorder_sql(uri, target.clustering)
+        if operation == "zorder"
+        else spark_sql.vacuum_sql(uri, operations.vacuum_retention(target))
+    )
     spark = _spark(args)
     if operation == "zorder":
         state[operations.ZORDER_MARK] = ",".join(target.clustering)
@@ -165,8 +170,11 @@ def maintain(args, lake: Lake, c: TableContract, operation: str) -> dict:
         spark.sql(sql)
     finally:
         spark.conf.unset(spark_sql.USER_METADATA_CONF)
-    return {"operation": operation, "statement": sql,
-            "delta_version": open_table(lake, "processed", c.name).version()}
+    return {
+        "operation": operation,
+        "statement": sql,
+        "delta_version": open_table(lake, "processed", c.name).version(),
+    }
 
 
 def _pipes(args: argparse.Namespace):
@@ -175,8 +183,9 @@ def _pipes(args: argparse.Namespace):
     if args.pipes == "dbfs":
         from dagster_pipes import PipesDbfsContextLoader, PipesDbfsMessageWriter
 
-        return open_dagster_pipes(context_loader=PipesDbfsContextLoader(),
-                                  message_writer=PipesDbfsMessageWriter())
+        return open_dagster_pipes(
+            context_loader=PipesDbfsContextLoader(), message_writer=PipesDbfsMessageWriter()
+        )
     return open_dagster_pipes()
 
 
@@ -184,15 +193,16 @@ def main(argv: list[str] | None = None) -> None:
     args = _args(argv)
     with _pipes(args) as pipes:
         extras = dict(pipes.extras)
-        pipes.log.info(f"spark_job started: table {extras.get('table')!r}, operation "
-                       f"{extras.get('operation', 'apply')!r}, commit {args.commit}, "
-                       f"pid {os.getpid()}")
+        pipes.log.info(
+            f"spark_job started: table {extras.get('table')!r}, operation "
+            f"{extras.get('operation', 'apply')!r}, commit {args.commit}, "
+            f"pid {os.getpid()}"
+        )
         c, operation = _contract(extras), _operation(extras)
         lake = Lake(str(extras["lake_root"]), dict(extras.get("storage_options") or {}))
         engine = {"engine": f"spark ({args.commit} commit)"}
         if operation != "apply":
-            pipes.report_asset_materialization(metadata={**maintain(args, lake, c, operation),
-                                                         **engine})
+            pipes.report_asset_materialization(metadata={**maintain(args, lake, c, operation), **engine})
             return
         from platform_assets.processed.compute.report import apply_metadata, apply_warnings
 
@@ -200,8 +210,7 @@ def main(argv: list[str] | None = None) -> None:
         result, counts = run(args, lake, c, pipes.log)
         for warning in apply_warnings(c, result):
             pipes.log.warning(warning)
-        pipes.report_asset_materialization(
-            metadata=apply_metadata(lake, c, result, **counts, **engine))
+        pipes.report_asset_materialization(metadata=apply_metadata(lake, c, result, **counts, **engine))
 
 
 if __name__ == "__main__":

@@ -19,8 +19,10 @@ from platform_assets.contracts.model import KEY_BUCKET_COLUMN, LINEAGE_COLUMNS
 USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 # What every session of the job needs: UTC, and Parquet timestamps in microseconds (what
 # delta-rs and pyarrow read back as timestamp[us, UTC]).
-SPARK_CONF = {"spark.sql.session.timeZone": "UTC",
-              "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS"}
+SPARK_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+}
 CHANGE_COLUMNS = ("_op", "_pos")  # steer the MERGE, never stored
 
 
@@ -43,8 +45,9 @@ def stored_columns(c: TableContract, extra: tuple[str, ...] = ()) -> list[str]:
     return [*c.column_names, *(n for n, _ in LINEAGE_COLUMNS), *extra, KEY_BUCKET_COLUMN]
 
 
-def merge_sql(c: TableContract, table_uri: str, source_view: str, buckets: list[int],
-              extra: tuple[str, ...] = ()) -> str:
+def merge_sql(
+    c: TableContract, table_uri: str, source_view: str, buckets: list[int], extra: tuple[str, ...] = ()
+) -> str:
     if not buckets:
         raise ValueError(f"table {c.name}: a MERGE needs the batch's key buckets")
     cols = stored_columns(c, extra)
@@ -58,10 +61,14 @@ def merge_sql(c: TableContract, table_uri: str, source_view: str, buckets: list[
         f" AND t.{bucket} IN ({', '.join(str(int(b)) for b in sorted(buckets))})\n"
         f"WHEN MATCHED AND s.`_op` = 'D' THEN DELETE\n"
         f"WHEN MATCHED AND s.`_op` <> 'D' AND NOT ({same}) THEN UPDATE SET "
-        + ", ".join(f"t.{quote(n)} = s.{quote(n)}" for n in updated) + "\n"
+        + ", ".join(f"t.{quote(n)} = s.{quote(n)}" for n in updated)
+        + "\n"
         "WHEN NOT MATCHED AND s.`_op` <> 'D' THEN INSERT ("
-        + ", ".join(quote(n) for n in cols) + ") VALUES ("
-        + ", ".join(f"s.{quote(n)}" for n in cols) + ")")
+        + ", ".join(quote(n) for n in cols)
+        + ") VALUES ("
+        + ", ".join(f"s.{quote(n)}" for n in cols)
+        + ")"
+    )
 
 
 def add_columns_sql(table_uri: str, columns: dict[str, str]) -> str:
@@ -86,4 +93,3 @@ def zorder_sql(table_uri: str, clustering: tuple[str, ...]) -> str:
 
 def vacuum_sql(table_uri: str, retention_hours: int) -> str:
     return f"VACUUM {delta_table(table_uri)} RETAIN {int(retention_hours)} HOURS"
-

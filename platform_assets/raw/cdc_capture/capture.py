@@ -100,8 +100,7 @@ def write_batch(lake: Lake, txns: list[Txn]) -> tuple[list[Txn], list[str]]:
     """Write the batch's files durably; returns the transactions they hold (maybe fewer)."""
     while True:
         tables, end = _by_table(txns), txns[-1].end_lsn
-        plan = {c: locate(lake, c, txns[0].begin.commit_ts, rows[0].change_seq)
-                for c, rows in tables.items()}
+        plan = {c: locate(lake, c, txns[0].begin.commit_ts, rows[0].change_seq) for c, rows in tables.items()}
         earlier = [e for _, e in plan.values() if e is not None and e < end]
         if not earlier:
             break
@@ -116,9 +115,15 @@ def write_batch(lake: Lake, txns: list[Txn]) -> tuple[list[Txn], list[str]]:
     return txns, files
 
 
-def capture_once(dsn: str, lake: Lake, *, slot: str = "lakehouse",
-                 publication: str = "lakehouse_pub", max_changes: int = 200_000,
-                 after_write: Callable[[list[str]], None] | None = None) -> CaptureResult:
+def capture_once(
+    dsn: str,
+    lake: Lake,
+    *,
+    slot: str = "lakehouse",
+    publication: str = "lakehouse_pub",
+    max_changes: int = 200_000,
+    after_write: Callable[[list[str]], None] | None = None,
+) -> CaptureResult:
     """Capture up to about `max_changes` changes (whole transactions) into the raw zone.
 
     `after_write` runs once the files are durable and before the slot moves (fault tests
@@ -136,8 +141,9 @@ def capture_once(dsn: str, lake: Lake, *, slot: str = "lakehouse",
         if after_write is not None:
             after_write(files)
         advance_slot(conn, slot, txns[-1].end_lsn)
-    result = CaptureResult(files=files, start_lsn=txns[0].begin.final_lsn,
-                           end_lsn=txns[-1].end_lsn, transactions=len(txns))
+    result = CaptureResult(
+        files=files, start_lsn=txns[0].begin.final_lsn, end_lsn=txns[-1].end_lsn, transactions=len(txns)
+    )
     for t in txns:
         for c, _ in t.rows:
             result.changes[c.name] = result.changes.get(c.name, 0) + 1
@@ -145,12 +151,14 @@ def capture_once(dsn: str, lake: Lake, *, slot: str = "lakehouse",
             result.ignored[name] = result.ignored.get(name, 0) + 1
         result.truncates.extend(t.truncates)
     if result.truncates:
-        log.warning("TRUNCATE of %s captured but not applied: the raw zone has no truncate "
-                    "record yet; reload these tables", sorted(set(result.truncates)))
+        log.warning(
+            "TRUNCATE of %s captured but not applied: the raw zone has no truncate "
+            "record yet; reload these tables",
+            sorted(set(result.truncates)),
+        )
     if result.ignored:
         log.warning("changes of tables without a contract were not written: %s", result.ignored)
-    log.info("captured %d transactions, %s, into %d files", result.transactions,
-             result.changes, len(files))
+    log.info("captured %d transactions, %s, into %d files", result.transactions, result.changes, len(files))
     return result
 
 
@@ -162,8 +170,7 @@ def capture_until_empty(dsn: str, lake: Lake, **kwargs) -> list[CaptureResult]:
     return results
 
 
-def run_continuously(dsn: str, lake: Lake, stop: threading.Event,
-                     poll_seconds: float = 1.0, **kwargs) -> int:
+def run_continuously(dsn: str, lake: Lake, stop: threading.Event, poll_seconds: float = 1.0, **kwargs) -> int:
     """Capture until `stop` is set, polling every `poll_seconds`; returns batches written."""
     batches = 0
     while not stop.is_set():

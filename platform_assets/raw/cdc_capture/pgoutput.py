@@ -92,13 +92,13 @@ class _Reader:
         return value
 
     def string(self) -> str:
-        end = bytes(self.data[self.pos:]).index(b"\0") + self.pos
-        value = bytes(self.data[self.pos:end]).decode()
+        end = bytes(self.data[self.pos :]).index(b"\0") + self.pos
+        value = bytes(self.data[self.pos : end]).decode()
         self.pos = end + 1
         return value
 
     def raw(self, n: int) -> bytes:
-        value = bytes(self.data[self.pos:self.pos + n])
+        value = bytes(self.data[self.pos : self.pos + n])
         self.pos += n
         return value
 
@@ -127,8 +127,7 @@ class Decoder:
         if kind == b"T":
             n, options = r.unpack("I"), r.unpack("B")
             rels = [self._rel(r.unpack("I")) for _ in range(n)]
-            return Truncate(tuple((x.schema, x.table) for x in rels),
-                            bool(options & 1), bool(options & 2))
+            return Truncate(tuple((x.schema, x.table) for x in rels), bool(options & 1), bool(options & 2))
         if kind in (b"O", b"Y", b"M"):
             return None
         raise ValueError(f"unknown pgoutput message type {kind!r}")

@@ -68,7 +68,8 @@ def row_values(change: RowChange) -> dict[str, str | None]:
         if change.old is None or name not in change.old:
             raise PlatformError(
                 f"table {change.schema}.{change.table}: update left TOASTed column {name!r} "
-                f"unchanged and the old row does not carry it; set REPLICA IDENTITY FULL")
+                f"unchanged and the old row does not carry it; set REPLICA IDENTITY FULL"
+            )
         values[name] = change.old[name]
     return values
 
@@ -97,20 +98,23 @@ def _typed(table: str, name: str, texts: list[str | None], target: pa.DataType) 
     try:
         return pa.array(texts, pa.string()).cast(target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise PlatformError(f"table {table}: column {name!r}: cannot convert to {target}: "
-                            f"{exc}") from exc
+        raise PlatformError(f"table {table}: column {name!r}: cannot convert to {target}: {exc}") from exc
 
 
 def to_arrow(contract: TableContract, rows: list[CdcRow], batch_end_lsn: int) -> pa.Table:
     """Rows in the order given (source order), DMS columns, contract columns, drift columns."""
     known = set(contract.column_names)
     extra = list(dict.fromkeys(n for r in rows for n in r.values if n not in known))
-    fields = [pa.field(OP_COLUMN, pa.string(), nullable=False),
-              pa.field(TIMESTAMP_COLUMN, TS_TYPE, nullable=False),
-              pa.field(CHANGE_SEQ_COLUMN, pa.string(), nullable=False)]
-    arrays = [pa.array([r.op for r in rows], pa.string()),
-              pa.array([r.commit_ts for r in rows], TS_TYPE),
-              pa.array([r.change_seq for r in rows], pa.string())]
+    fields = [
+        pa.field(OP_COLUMN, pa.string(), nullable=False),
+        pa.field(TIMESTAMP_COLUMN, TS_TYPE, nullable=False),
+        pa.field(CHANGE_SEQ_COLUMN, pa.string(), nullable=False),
+    ]
+    arrays = [
+        pa.array([r.op for r in rows], pa.string()),
+        pa.array([r.commit_ts for r in rows], TS_TYPE),
+        pa.array([r.change_seq for r in rows], pa.string()),
+    ]
     for f in contract.arrow_schema():
         texts = [r.values.get(f.name) for r in rows]
         if None in texts:  # a key-only delete, or a column the source does not have (yet)
@@ -147,8 +151,7 @@ def _existing(fs: pafs.FileSystem, path: str) -> tuple[str, int | None] | None:
     return first, int(end) if end else None
 
 
-def locate(lake: Lake, contract: TableContract, batch_ts: datetime, first_seq: str
-           ) -> tuple[str, int | None]:
+def locate(lake: Lake, contract: TableContract, batch_ts: datetime, first_seq: str) -> tuple[str, int | None]:
     """The file name for a batch, and the batch end LSN of the file already there, if any.
 
     The name is the batch's first commit time (DMS naming, ms); when another batch took that

@@ -100,8 +100,10 @@ class ClickstreamGenerator:
         if price is None:
             known = self.cfg.prices.get(product_id)
             price = self._prices[product_id] = str(
-                Decimal(known) if known is not None
-                else Decimal(random.Random(product_id).randrange(200, 40_000)) / 100)
+                Decimal(known)
+                if known is not None
+                else Decimal(random.Random(product_id).randrange(200, 40_000)) / 100
+            )
         return price
 
     def _uuid(self) -> str:
@@ -115,8 +117,7 @@ class ClickstreamGenerator:
         device = rng.choices([d for d, _ in DEVICES], [w for _, w in DEVICES])[0]
         base = {
             "session_id": self._uuid(),
-            "customer_id": None if rng.random() < cfg.anonymous_rate
-            else rng.choice(cfg.customer_ids),
+            "customer_id": None if rng.random() < cfg.anonymous_rate else rng.choice(cfg.customer_ids),
             "device": device,
             "referrer": rng.choice(REFERRERS),
         }
@@ -128,13 +129,22 @@ class ClickstreamGenerator:
         if rng.random() < 0.8:
             for _ in range(rng.choice([1, 1, 2, 3, 5])):
                 pid = rng.choice(cfg.product_ids)
-                steps.append(("product_view", {"product_id": pid, "price": self._price(pid),
-                                               "page_url": f"/p/{pid}"}))
+                steps.append(
+                    ("product_view", {"product_id": pid, "price": self._price(pid), "page_url": f"/p/{pid}"})
+                )
                 if rng.random() < 0.3:
                     cart.append(pid)
-                    steps.append(("add_to_cart", {"product_id": pid, "price": self._price(pid),
-                                                  "quantity": rng.choice([1, 1, 1, 2, 3]),
-                                                  "page_url": f"/p/{pid}"}))
+                    steps.append(
+                        (
+                            "add_to_cart",
+                            {
+                                "product_id": pid,
+                                "price": self._price(pid),
+                                "quantity": rng.choice([1, 1, 1, 2, 3]),
+                                "page_url": f"/p/{pid}",
+                            },
+                        )
+                    )
         if cart and rng.random() < 0.55:
             steps.append(("checkout", {"page_url": "/checkout"}))
             if rng.random() < 0.7:
@@ -143,8 +153,9 @@ class ClickstreamGenerator:
         events = []
         for event_type, extra in steps:
             t += timedelta(seconds=rng.expovariate(1 / 20))
-            events.append({"event_id": self._uuid(), "event_type": event_type,
-                           "event_ts": t, **base, **extra})
+            events.append(
+                {"event_id": self._uuid(), "event_type": event_type, "event_ts": t, **base, **extra}
+            )
         return events
 
     def _malformed(self, record: dict) -> bytes:
@@ -162,13 +173,11 @@ class ClickstreamGenerator:
             broken["event_ts"] = broken["event_ts"][:19]  # no time zone
         return json.dumps(broken, separators=(",", ":")).encode()
 
-    def _emit(self, ev: dict, end: datetime | None, max_late: float, heap: list, seq: int
-              ) -> int:
+    def _emit(self, ev: dict, end: datetime | None, max_late: float, heap: list, seq: int) -> int:
         """Queue one event's record(s) by arrival: late, duplicated or malformed at times."""
         rng, cfg = self.rng, self.cfg
         late = rng.random() < cfg.late_rate
-        delay = rng.uniform(360, min(6 * 3600, max_late * 0.5)) if late \
-            else rng.uniform(0.05, 3.0)
+        delay = rng.uniform(360, min(6 * 3600, max_late * 0.5)) if late else rng.uniform(0.05, 3.0)
         arrival = ev["event_ts"] + timedelta(seconds=delay)
         if end is not None:
             arrival = max(ev["event_ts"], min(arrival, end))
@@ -192,8 +201,9 @@ class ClickstreamGenerator:
             heapq.heappush(heap, (again, seq := seq + 1, d, None, False))
         return seq
 
-    def emissions(self, n: int, start: datetime, rate: float,
-                  end: datetime | None = None) -> Iterator[Emission]:
+    def emissions(
+        self, n: int, start: datetime, rate: float, end: datetime | None = None
+    ) -> Iterator[Emission]:
         """`n` generated events at `rate` per second from `start`, in arrival order.
 
         With `end`, nothing arrives after it (or after the event itself, if later): a run

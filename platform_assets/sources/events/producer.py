@@ -44,8 +44,13 @@ class Sink(Protocol):
 class FirehoseFileSink:
     """Buffers records like Firehose (default 1 MiB or 60 s) and lands them as files."""
 
-    def __init__(self, lake: Lake, stream: str = EVENTS.stream, buffer_bytes: int = 1 << 20,
-                 buffer_seconds: float = 60.0):
+    def __init__(
+        self,
+        lake: Lake,
+        stream: str = EVENTS.stream,
+        buffer_bytes: int = 1 << 20,
+        buffer_seconds: float = 60.0,
+    ):
         self.lake, self.stream = lake, stream
         self.buffer_bytes, self.buffer_seconds = buffer_bytes, buffer_seconds
         self.lines: list[bytes] = []
@@ -55,8 +60,9 @@ class FirehoseFileSink:
 
     def add(self, e: Emission) -> None:
         if self.first is not None and (
-                hour_of(e.arrival) != hour_of(self.first)
-                or (e.arrival - self.first).total_seconds() >= self.buffer_seconds):
+            hour_of(e.arrival) != hour_of(self.first)
+            or (e.arrival - self.first).total_seconds() >= self.buffer_seconds
+        ):
             self.flush()
         if self.first is None:
             self.first = e.arrival
@@ -96,20 +102,25 @@ class KinesisSink:
         records, attempt = self.pending, 0
         while records:
             out = self.client.put_records(StreamName=self.stream, Records=records)
-            failed = [r for r, res in zip(records, out["Records"], strict=True)
-                      if res.get("ErrorCode")]
+            failed = [r for r, res in zip(records, out["Records"], strict=True) if res.get("ErrorCode")]
             self.sent += len(records) - len(failed)
             records, attempt = failed, attempt + 1
             if records:
-                time.sleep(min(2.0, 0.05 * 2 ** attempt))
+                time.sleep(min(2.0, 0.05 * 2**attempt))
         self.pending = []
 
     def close(self) -> None:
         self.flush()
 
 
-def produce(sink: Sink, cfg: ProducerConfig, rate: float, duration: float,
-            start: datetime | None = None, realtime: bool = False) -> ProducerStats:
+def produce(
+    sink: Sink,
+    cfg: ProducerConfig,
+    rate: float,
+    duration: float,
+    start: datetime | None = None,
+    realtime: bool = False,
+) -> ProducerStats:
     """Generate `rate * duration` events into `sink`; realtime paces them by arrival time."""
     if rate <= 0 or duration <= 0:
         raise ValueError("rate and duration must be positive")
@@ -136,8 +147,11 @@ def shop_ids(conn) -> tuple[list[int], list[int], list[int], dict[int, Decimal]]
     return customers, [p for p, _ in products], orders, dict(products)
 
 
-def config_from_ids(customers: Sequence[int], products: Sequence[int],
-                    orders: Sequence[int] = (), prices: dict | None = None, **kwargs
-                    ) -> ProducerConfig:
-    return ProducerConfig(list(customers), list(products), list(orders), dict(prices or {}),
-                          **kwargs)
+def config_from_ids(
+    customers: Sequence[int],
+    products: Sequence[int],
+    orders: Sequence[int] = (),
+    prices: dict | None = None,
+    **kwargs,
+) -> ProducerConfig:
+    return ProducerConfig(list(customers), list(products), list(orders), dict(prices or {}), **kwargs)

@@ -10,18 +10,68 @@ import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-FIRST = ["Anna", "Zoë", "José", "Łukasz", "Siobhán", "Mei", "Ahmed", "Chloé", "Ólafur",
-         "Priya", "Jean-Luc", "Åsa", "Noah", "Yuki", "Fatima", "Björn"]
-LAST = ["O'Brien", "Müller", "García", "Nguyễn", "D'Angelo", "Smith", "Kowalski", "Øster",
-        "Dubois", "Rossi", "Tanaka", "Ivanović", "MacLeod", 'Van "Dutch" Berg']
-CITIES = [("Berlin", "DE"), ("München", "DE"), ("Paris", "FR"), ("Lyon", "FR"),
-          ("Kraków", "PL"), ("Dublin", "IE"), ("Reykjavík", "IS"), ("Milano", "IT"),
-          ("Zürich", "CH"), ("São Paulo", "BR"), ("Tōkyō", "JP"), ("Austin", "US")]
+FIRST = [
+    "Anna",
+    "Zoë",
+    "José",
+    "Łukasz",
+    "Siobhán",
+    "Mei",
+    "Ahmed",
+    "Chloé",
+    "Ólafur",
+    "Priya",
+    "Jean-Luc",
+    "Åsa",
+    "Noah",
+    "Yuki",
+    "Fatima",
+    "Björn",
+]
+LAST = [
+    "O'Brien",
+    "Müller",
+    "García",
+    "Nguyễn",
+    "D'Angelo",
+    "Smith",
+    "Kowalski",
+    "Øster",
+    "Dubois",
+    "Rossi",
+    "Tanaka",
+    "Ivanović",
+    "MacLeod",
+    'Van "Dutch" Berg',
+]
+CITIES = [
+    ("Berlin", "DE"),
+    ("München", "DE"),
+    ("Paris", "FR"),
+    ("Lyon", "FR"),
+    ("Kraków", "PL"),
+    ("Dublin", "IE"),
+    ("Reykjavík", "IS"),
+    ("Milano", "IT"),
+    ("Zürich", "CH"),
+    ("São Paulo", "BR"),
+    ("Tōkyō", "JP"),
+    ("Austin", "US"),
+]
 CATEGORIES = ["kitchen", "garden", "books", "toys", "apparel", "electronics", "coffee"]
 ADJ = ["Classic", "Deluxe", "Mini", "Café", "Crème", "Eco", "Ultra", "Vintage"]
 NOUNS = ["Mug", "Kettle", "Notebook", "Lamp", "Scarf", "Drone", "Grinder", "Planter"]
-NOTES = [None, None, None, None, "Leave at the door", 'Ring twice — "back door"',
-         "Geschenk, bitte ohne Rechnung", "C'est un cadeau 🎁", "Fragile; handle with care"]
+NOTES = [
+    None,
+    None,
+    None,
+    None,
+    "Leave at the door",
+    'Ring twice — "back door"',
+    "Geschenk, bitte ohne Rechnung",
+    "C'est un cadeau 🎁",
+    "Fragile; handle with care",
+]
 ORDER_STATUSES = ["placed", "paid", "shipped", "delivered", "cancelled"]
 METHODS = ["card", "paypal", "bank_transfer", "voucher"]
 EPOCH = datetime(2025, 11, 1, tzinfo=UTC)  # fixed so a seed is reproducible
@@ -42,8 +92,7 @@ def customer(rng: random.Random, cid: int) -> tuple:
     phone = None if rng.random() < 0.3 else f"+{rng.randrange(10, 99)} {rng.randrange(10**8, 10**9)}"
     email = f"{first.lower()}.{cid}@example.com".replace(" ", "")
     street = f"{rng.randrange(1, 200)} {rng.choice(['Main St', 'Hauptstraße', 'Rue de l’Église'])}"
-    return (cid, email, first, last, phone, street, city, country, rng.random() < 0.4,
-            created, created)
+    return (cid, email, first, last, phone, street, city, country, rng.random() < 0.4, created, created)
 
 
 def product(rng: random.Random, pid: int) -> tuple:
@@ -51,12 +100,27 @@ def product(rng: random.Random, pid: int) -> tuple:
     if rng.random() < 0.1:
         name += ' 12" edition'
     created = ts(rng)
-    return (pid, f"SKU-{pid:06d}", name, rng.choice(CATEGORIES), money(rng, 2, 400),
-            rng.random() < 0.95, created, created)
+    return (
+        pid,
+        f"SKU-{pid:06d}",
+        name,
+        rng.choice(CATEGORIES),
+        money(rng, 2, 400),
+        rng.random() < 0.95,
+        created,
+        created,
+    )
 
 
-def order_with_lines(rng: random.Random, oid: int, first_item_id: int, pay_id: int,
-                     n_customers: int, products: list[tuple], when: datetime | None = None):
+def order_with_lines(
+    rng: random.Random,
+    oid: int,
+    first_item_id: int,
+    pay_id: int,
+    n_customers: int,
+    products: list[tuple],
+    when: datetime | None = None,
+):
     """One order, its lines and its payment; totals add up like a real checkout."""
     placed = when or ts(rng)
     items = []
@@ -70,10 +134,24 @@ def order_with_lines(rng: random.Random, oid: int, first_item_id: int, pay_id: i
     total = sum(q * price - (d or 0) for _, _, _, q, price, d in items)
     status = rng.choice(ORDER_STATUSES)
     city, country = rng.choice(CITIES)
-    order = (oid, rng.randrange(1, n_customers + 1), status, placed, total, "EUR",
-             None if rng.random() < 0.05 else country, rng.choice(NOTES), placed)
+    order = (
+        oid,
+        rng.randrange(1, n_customers + 1),
+        status,
+        placed,
+        total,
+        "EUR",
+        None if rng.random() < 0.05 else country,
+        rng.choice(NOTES),
+        placed,
+    )
     paid = status in ("paid", "shipped", "delivered")
-    payment = (pay_id, oid, rng.choice(METHODS), total,
-               "captured" if paid else ("refunded" if status == "cancelled" else "pending"),
-               placed + timedelta(minutes=rng.randrange(1, 90)) if paid else None)
+    payment = (
+        pay_id,
+        oid,
+        rng.choice(METHODS),
+        total,
+        "captured" if paid else ("refunded" if status == "cancelled" else "pending"),
+        placed + timedelta(minutes=rng.randrange(1, 90)) if paid else None,
+    )
     return order, items, payment

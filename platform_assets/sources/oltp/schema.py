@@ -13,7 +13,7 @@ def create_table_sql(c: TableContract) -> str:
     for col in c.columns:
         null = "" if col.nullable else " NOT NULL"
         cols.append(f'    "{col.name}" {logical_type(col.type).postgres}{null}')
-    cols.append(f'    PRIMARY KEY ({", ".join(c.primary_key)})')
+    cols.append(f"    PRIMARY KEY ({', '.join(c.primary_key)})")
     body = ",\n".join(cols)
     return f'CREATE TABLE IF NOT EXISTS "{c.schema}"."{c.name}" (\n{body}\n)'
 

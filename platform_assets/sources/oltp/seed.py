@@ -19,8 +19,9 @@ def _copy(conn: psycopg.Connection, table: str, rows: list[tuple]) -> None:
             copy.write_row(row)
 
 
-def seed(conn: psycopg.Connection, orders: int = 100_000, seed: int = 42,
-         reset: bool = False) -> dict[str, int]:
+def seed(
+    conn: psycopg.Connection, orders: int = 100_000, seed: int = 42, reset: bool = False
+) -> dict[str, int]:
     """Fill empty tables; a non-empty database is left alone unless `reset`."""
     ensure_schema(conn)
     if reset:
@@ -34,14 +35,17 @@ def seed(conn: psycopg.Connection, orders: int = 100_000, seed: int = 42,
     products = [fake_shop.product(rng, i) for i in range(1, max(50, orders // 50) + 1)]
     order_rows, item_rows, payment_rows = [], [], []
     for oid in range(1, orders + 1):
-        o, items, p = fake_shop.order_with_lines(
-            rng, oid, len(item_rows) + 1, oid, n_customers, products)
+        o, items, p = fake_shop.order_with_lines(rng, oid, len(item_rows) + 1, oid, n_customers, products)
         order_rows.append(o)
         item_rows.extend(items)
         payment_rows.append(p)
-    for table, rows in [("customers", customers), ("products", products),
-                        ("orders", order_rows), ("order_items", item_rows),
-                        ("payments", payment_rows)]:
+    for table, rows in [
+        ("customers", customers),
+        ("products", products),
+        ("orders", order_rows),
+        ("order_items", item_rows),
+        ("payments", payment_rows),
+    ]:
         _copy(conn, table, rows)
     conn.commit()
     return row_counts(conn)

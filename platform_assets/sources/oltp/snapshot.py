@@ -24,8 +24,8 @@ def table_batches(conn: psycopg.Connection, c: TableContract) -> Iterator[pa.Rec
         while chunk := cur.fetchmany(FETCH_ROWS):
             columns = zip(*chunk, strict=True)
             yield pa.RecordBatch.from_arrays(
-                [pa.array(col, f.type) for col, f in zip(columns, schema, strict=True)],
-                schema=schema)
+                [pa.array(col, f.type) for col, f in zip(columns, schema, strict=True)], schema=schema
+            )
 
 
 def read_table(conn: psycopg.Connection, c: TableContract) -> pa.Table:

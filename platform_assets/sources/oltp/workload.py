@@ -16,8 +16,16 @@ import psycopg
 
 from platform_assets.sources.oltp import fake_shop
 
-MIX = [("new_order", 35), ("order_status", 25), ("customer_moves", 10), ("new_customer", 5),
-       ("price_change", 5), ("payment_status", 10), ("purge_order", 7), ("long_note", 3)]
+MIX = [
+    ("new_order", 35),
+    ("order_status", 25),
+    ("customer_moves", 10),
+    ("new_customer", 5),
+    ("price_change", 5),
+    ("payment_status", 10),
+    ("purge_order", 7),
+    ("long_note", 3),
+]
 
 
 @dataclass
@@ -37,8 +45,9 @@ def _recent_order(conn: psycopg.Connection, rng: random.Random) -> int | None:
     # 90% within the newest 2% of orders, else anywhere
     span = max(1, top // 50) if rng.random() < 0.9 else top
     oid = top - rng.randrange(span)
-    row = conn.execute("SELECT order_id FROM orders WHERE order_id <= %s ORDER BY order_id DESC"
-                       " LIMIT 1", (oid,)).fetchone()
+    row = conn.execute(
+        "SELECT order_id FROM orders WHERE order_id <= %s ORDER BY order_id DESC LIMIT 1", (oid,)
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -47,35 +56,45 @@ def _one(conn: psycopg.Connection, rng: random.Random, kind: str) -> None:
         products = conn.execute("SELECT * FROM products ORDER BY random() LIMIT 5").fetchall()
         n_customers = conn.execute("SELECT max(customer_id) FROM customers").fetchone()[0]
         order, items, payment = fake_shop.order_with_lines(
-            rng, _next_id(conn, "orders", "order_id"),
+            rng,
+            _next_id(conn, "orders", "order_id"),
             _next_id(conn, "order_items", "order_item_id"),
-            _next_id(conn, "payments", "payment_id"), n_customers, products,
-            when=datetime.now(UTC))
+            _next_id(conn, "payments", "payment_id"),
+            n_customers,
+            products,
+            when=datetime.now(UTC),
+        )
         conn.execute("INSERT INTO orders VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)", order)
         conn.cursor().executemany("INSERT INTO order_items VALUES (%s,%s,%s,%s,%s,%s)", items)
         conn.execute("INSERT INTO payments VALUES (%s,%s,%s,%s,%s,%s)", payment)
     elif kind == "order_status":
         oid = _recent_order(conn, rng)
-        conn.execute("UPDATE orders SET status = %s, updated_at = now() WHERE order_id = %s",
-                     (rng.choice(fake_shop.ORDER_STATUSES), oid))
+        conn.execute(
+            "UPDATE orders SET status = %s, updated_at = now() WHERE order_id = %s",
+            (rng.choice(fake_shop.ORDER_STATUSES), oid),
+        )
     elif kind == "customer_moves":
         city, country = rng.choice(fake_shop.CITIES)
         top = conn.execute("SELECT max(customer_id) FROM customers").fetchone()[0]
-        conn.execute("UPDATE customers SET city = %s, country = %s, street_address = %s,"
-                     " updated_at = now() WHERE customer_id = %s",
-                     (city, country, f"{rng.randrange(1, 99)} Neue Straße", rng.randrange(1, top + 1)))
+        conn.execute(
+            "UPDATE customers SET city = %s, country = %s, street_address = %s,"
+            " updated_at = now() WHERE customer_id = %s",
+            (city, country, f"{rng.randrange(1, 99)} Neue Straße", rng.randrange(1, top + 1)),
+        )
     elif kind == "new_customer":
         cid = _next_id(conn, "customers", "customer_id")
-        conn.execute("INSERT INTO customers VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                     fake_shop.customer(rng, cid))
+        conn.execute(
+            "INSERT INTO customers VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", fake_shop.customer(rng, cid)
+        )
     elif kind == "price_change":
-        conn.execute("UPDATE products SET price = round(price * %s::numeric, 2), updated_at = now()"
-                     " WHERE product_id = (SELECT product_id FROM products ORDER BY random() LIMIT 1)",
-                     (rng.choice([0.9, 1.05, 1.1]),))
+        conn.execute(
+            "UPDATE products SET price = round(price * %s::numeric, 2), updated_at = now()"
+            " WHERE product_id = (SELECT product_id FROM products ORDER BY random() LIMIT 1)",
+            (rng.choice([0.9, 1.05, 1.1]),),
+        )
     elif kind == "payment_status":
         oid = _recent_order(conn, rng)
-        conn.execute("UPDATE payments SET status = 'captured', paid_at = now() WHERE order_id = %s",
-                     (oid,))
+        conn.execute("UPDATE payments SET status = 'captured', paid_at = now() WHERE order_id = %s", (oid,))
     elif kind == "purge_order":
         oid = _recent_order(conn, rng)
         for table in ("payments", "order_items", "orders"):
@@ -88,8 +107,9 @@ def _one(conn: psycopg.Connection, rng: random.Random, kind: str) -> None:
         conn.execute("UPDATE orders SET note = %s WHERE order_id = %s", (note, oid))
 
 
-def run_workload(conn: psycopg.Connection, transactions: int, rate: float | None = None,
-                 seed: int | None = None) -> WorkloadStats:
+def run_workload(
+    conn: psycopg.Connection, transactions: int, rate: float | None = None, seed: int | None = None
+) -> WorkloadStats:
     """Run `transactions` transactions, at most `rate` per second (unthrottled if None)."""
     rng = random.Random(seed)
     kinds, weights = zip(*MIX, strict=True)
