@@ -17,7 +17,24 @@ from platform_assets.settings import current_profile
 def test_default_profile_is_local(monkeypatch):
     monkeypatch.delenv("PLATFORM_ENV", raising=False)
     assert current_profile() == "local"
-    assert set(resources_for()) >= {"lake", "oltp", "dbt"}
+    # both profiles bind the same resource keys (only their implementations differ)
+    local = set(resources_for())
+    assert (
+        local
+        == set(resources_for("prod"))
+        == {
+            "alerts",
+            "catalog",
+            "dbt",
+            "events",
+            "lake",
+            "metadata_store",
+            "metrics",
+            "oltp",
+            "processed_engine",
+            "warehouse_loader",
+        }
+    )
 
 
 def test_bad_profile_is_one_clear_line(monkeypatch):
