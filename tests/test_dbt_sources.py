@@ -5,19 +5,21 @@ from __future__ import annotations
 import yaml
 
 from platform_assets.contracts import CONTRACTS
-from platform_assets.warehouse.dbt_sources import SOURCES_YML, render_sources_yml
+from platform_assets.warehouse.dbt_sources import SOURCES, render_shop_sources
 from platform_assets.warehouse.keys import curated_copy_key
 from platform_assets.warehouse.load_sql import LOAD_COLUMNS
 
 
-def test_committed_sources_yml_matches_contracts():
-    assert SOURCES_YML.read_text(encoding="utf-8") == render_sources_yml(), (
-        f"{SOURCES_YML} is stale; run `python -m platform_assets.warehouse.dbt_sources`"
-    )
+def test_committed_sources_ymls_match_the_contracts():
+    assert len(SOURCES) == 2  # the shop (curated tables) and the clickstream (events)
+    for path, render in SOURCES.items():
+        assert path.read_text(encoding="utf-8") == render(), (
+            f"{path} is stale; run `python -m platform_assets.warehouse.dbt_sources`"
+        )
 
 
 def test_sources_are_the_curated_tables_copied_into_the_curated_schema():
-    (source,) = yaml.safe_load(render_sources_yml())["sources"]
+    (source,) = yaml.safe_load(render_shop_sources())["sources"]
     # the source, its schema and the loader's asset keys say one name: what the tables hold
     assert source["schema"] == "curated" and source["name"] == "curated"
     tables = {t["name"]: t for t in source["tables"]}

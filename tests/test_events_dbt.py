@@ -24,10 +24,10 @@ from deltalake import write_deltalake
 from platform_assets.contracts import contract
 from platform_assets.curated.conform import conform
 from platform_assets.events_lake import ingest
-from platform_assets.events_lake.dbt_source import SOURCES_YML, render_sources_yml
 from platform_assets.settings import DBT_PROJECT_DIR
 from platform_assets.sources.events.producer import FirehoseFileSink, config_from_ids, produce
 from platform_assets.sources.oltp import fake_shop
+from platform_assets.warehouse.dbt_sources import EVENTS_SOURCES_YML, render_events_sources
 
 ORDERS = contract("orders")
 
@@ -45,7 +45,7 @@ def _curated_orders(lake, n: int) -> list[int]:
 
 
 def test_committed_source_matches_the_contract():
-    assert SOURCES_YML.read_text(encoding="utf-8") == render_sources_yml()
+    assert EVENTS_SOURCES_YML.read_text(encoding="utf-8") == render_events_sources()
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from platform_assets.lake import Lake
 from platform_assets.processed.apply import apply_pending
 from platform_assets.settings import DBT_PROJECT_DIR
 from platform_assets.storage.delta import open_table
-from platform_assets.warehouse.dbt_sources import render_sources_yml
+from platform_assets.warehouse.dbt_sources import render_shop_sources
 
 CUSTOMERS, ORDERS = contract("customers"), contract("orders")
 T = datetime(2026, 1, 1, tzinfo=UTC)
@@ -160,7 +160,7 @@ def test_shares_refuse_free_text_as_they_refuse_pii():
 
 
 def test_warehouse_and_catalog_follow_the_contract_name():
-    (source,) = yaml.safe_load(render_sources_yml())["sources"]
+    (source,) = yaml.safe_load(render_shop_sources())["sources"]
     customers = next(t for t in source["tables"] if t["name"] == "customers")
     hashed = next(c for c in customers["columns"] if c["name"] == "email_hmac")
     assert hashed["config"]["meta"] == {"pii": "hmac_sha256"}

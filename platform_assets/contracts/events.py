@@ -1,7 +1,7 @@
 """The clickstream event contract: declared once, it drives everything events touch.
 
 Why one declaration: the Lambda-style transform, the landed-file reader, the processed Delta
-schema, the dbt source (`dbt_project/models/staging/events/_sources_events.yml`, rendered
+schema, the dbt source (`dbt_project/models/staging/events/_events__sources.yml`, rendered
 from here) and the metadata store all read this module, so a field added here reaches every
 zone and a record the contract rejects is rejected the same way everywhere.
 
