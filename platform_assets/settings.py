@@ -7,6 +7,8 @@ read it. Which resources and sensors a profile gets is wiring, decided on top in
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,3 +68,20 @@ class Locations:
 
 def locations() -> Locations:
     return Locations(platform_home())
+
+
+@contextmanager
+def environment_overlay(overlay: Mapping[str, str]) -> Iterator[None]:
+    """The process environment with `overlay` set, restored afterwards (for tools that read
+    only the environment: dbt's profiles, a prod trial's run). Not thread-safe by itself:
+    callers that overlay from several threads hold their own lock."""
+    saved = {k: os.environ.get(k) for k in overlay}
+    os.environ.update(overlay)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -28,6 +28,21 @@ def product_row(pid: int, price: str = "9.99", name: str = 'Mug "Crème"') -> di
     }
 
 
+def order_row(oid: int, amount: str = "10.00") -> dict:
+    """An orders row of a realistic shape; keys spread over several key-range partitions."""
+    return {
+        "order_id": oid,
+        "customer_id": oid % 17,
+        "status": "placed",
+        "order_ts": T0 + timedelta(minutes=oid % 5000),
+        "total_amount": Decimal(amount),
+        "currency": "EUR",
+        "shipping_country": "DE",
+        "note": None,
+        "updated_at": T0,
+    }
+
+
 def dms_seq(ts: datetime, counter: int) -> str:
     """DMS's AR_H_CHANGE_SEQ: `YYYYMMDDHHmmSShh` (hundredths of a second) + a 19-digit counter."""
     return f"{ts:%Y%m%d%H%M%S}{ts.microsecond // 10_000:02d}{counter:019d}"

@@ -5,10 +5,9 @@ must never move the state backwards (issue 11, finding 4)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
-from dms_files import T0, write_dms
+from dms_files import T0, order_row, write_dms
 
 from platform_assets.contracts import contract
 from platform_assets.curated.refresh import SOURCE_VERSION_KEY, refresh_curated
@@ -30,20 +29,6 @@ def seq(n: int) -> str:
     second + a 19-digit counter)."""
     ts = committed_at(n)
     return f"{ts:%Y%m%d%H%M%S}{ts.microsecond // 10_000:02d}{n:019d}"
-
-
-def order_row(oid: int, amount: str = "10.00") -> dict:
-    return {
-        "order_id": oid,
-        "customer_id": oid % 17,
-        "status": "placed",
-        "order_ts": T0 + timedelta(minutes=oid % 5000),
-        "total_amount": Decimal(amount),
-        "currency": "EUR",
-        "shipping_country": "DE",
-        "note": None,
-        "updated_at": T0,
-    }
 
 
 def cdc(lake, name: str, rows: list[dict], ops: list[str], first_seq: int) -> None:

@@ -28,7 +28,7 @@ import duckdb
 import psycopg
 import pytest
 from dagster import AssetKey, DagsterInstance
-from warehouse_data import MARTS
+from warehouse_data import EVENT_MARTS, MART_TOTALS, MARTS
 
 from platform_assets.contracts import CONTRACTS
 from platform_assets.contracts.events import EVENTS
@@ -41,15 +41,8 @@ from platform_assets.warehouse.project import dbt_executable
 pytestmark = pytest.mark.slow
 BUCKET = "prod-graph-lake"
 DATABASE = "PRODGRAPH"
-TOTALS = {
-    "mart_daily_revenue": "revenue",
-    "mart_customer_lifetime_value": "lifetime_revenue",
-    "mart_product_performance": "net_revenue",
-    "fct_orders": "total_amount",
-    "fct_sessions": "cart_value",
-    "mart_conversion_funnel": "purchase_sessions",
-}
-ALL_MARTS = [*MARTS, "fct_sessions", "mart_conversion_funnel"]
+TOTALS = MART_TOTALS
+ALL_MARTS = [*MARTS, *EVENT_MARTS]
 
 
 @pytest.fixture

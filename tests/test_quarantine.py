@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import timedelta
-from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dms_files import T0, write_dms
+from dms_files import order_row, write_dms
 
 from platform_assets.contracts import contract
 from platform_assets.errors import PlatformError
@@ -24,20 +22,6 @@ from platform_assets.storage.delta import open_table
 
 ORDERS = contract("orders")
 BAD = "20261127-090000000.parquet"
-
-
-def order_row(oid: int, amount: str = "10.00") -> dict:
-    return {
-        "order_id": oid,
-        "customer_id": oid % 17,
-        "status": "placed",
-        "order_ts": T0 + timedelta(minutes=oid % 5000),
-        "total_amount": Decimal(amount),
-        "currency": "EUR",
-        "shipping_country": "DE",
-        "note": None,
-        "updated_at": T0,
-    }
 
 
 IDS = [1 + i * 97 for i in range(1000)]  # 1000 orders over 5 key partitions

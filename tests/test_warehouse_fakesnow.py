@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from dagster_snowflake import SnowflakeResource
-from warehouse_data import MARTS, event_rows, shop_rows, write_curated, write_events
+from warehouse_data import EVENT_MARTS, MART_TOTALS, MARTS, event_rows, shop_rows, write_curated, write_events
 
 from platform_assets.contracts import CONTRACTS
 from platform_assets.contracts.events import EVENTS
@@ -32,15 +32,7 @@ from platform_assets.warehouse.project import dbt_executable
 
 pytestmark = pytest.mark.slow
 DATABASE = "LAKEHOUSE"
-TOTALS = {
-    "mart_daily_revenue": "revenue",
-    "mart_customer_lifetime_value": "lifetime_revenue",
-    "mart_product_performance": "net_revenue",
-    "fct_orders": "total_amount",
-    "fct_sessions": "cart_value",
-    "mart_conversion_funnel": "purchase_sessions",
-}
-EVENT_MARTS = ["fct_sessions", "mart_conversion_funnel"]
+TOTALS = MART_TOTALS
 COPIES = [*(curated_copy(c) for c in CONTRACTS.values()), events_copy(EVENTS)]
 
 

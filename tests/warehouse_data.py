@@ -20,25 +20,6 @@ from platform_assets.curated.conform import conform
 from platform_assets.sources.oltp import fake_shop
 
 COMMITTED = fake_shop.EPOCH + timedelta(days=30)
-SHOP_MODELS = [
-    "stg_shop__customers",
-    "stg_shop__products",
-    "stg_shop__orders",
-    "stg_shop__order_items",
-    "stg_shop__payments",
-    "int_order_lines_enriched",
-    "int_payments_aggregated_to_orders",
-    "snap_customers",
-    "fct_orders",
-    "fct_order_items",
-    "fct_payments",
-    "dim_customers",
-    "dim_products",
-    "mart_daily_revenue",
-    "mart_customer_lifetime_value",
-    "mart_product_performance",
-    "mart_cohort_retention",
-]
 MARTS = [
     "fct_orders",
     "fct_order_items",
@@ -50,6 +31,27 @@ MARTS = [
     "mart_product_performance",
     "mart_cohort_retention",
 ]
+SHOP_MODELS = [
+    "stg_shop__customers",
+    "stg_shop__products",
+    "stg_shop__orders",
+    "stg_shop__order_items",
+    "stg_shop__payments",
+    "int_order_lines_enriched",
+    "int_payments_aggregated_to_orders",
+    "snap_customers",
+    *MARTS,
+]
+EVENT_MARTS = ["fct_sessions", "mart_conversion_funnel"]
+# the column whose total each mart must agree on across warehouses (parity tests)
+MART_TOTALS = {
+    "mart_daily_revenue": "revenue",
+    "mart_customer_lifetime_value": "lifetime_revenue",
+    "mart_product_performance": "net_revenue",
+    "fct_orders": "total_amount",
+    "fct_sessions": "cart_value",
+    "mart_conversion_funnel": "purchase_sessions",
+}
 # the events engineer's models live in these folders; these tests build the shop only
 EXCLUDE_EVENTS = ["path:models/staging/events", "path:models/marts/events"]
 

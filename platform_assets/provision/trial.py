@@ -23,8 +23,7 @@ embedded Postgres, if `up` started it) and the trial's lake and warehouse are go
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,25 +39,10 @@ from platform_assets.provision.trial_env import (
     trial_environment,
     write_env_file,
 )
-from platform_assets.settings import Locations, locations
+from platform_assets.settings import Locations, environment_overlay, locations
 
 LOCAL_SERVERS = (servers.MOTO, servers.FAKESNOW)
 POSTGRES_MARK = "postgres-started"  # in the state folder: `up` started the embedded Postgres
-
-
-@contextmanager
-def environment(overlay: Mapping[str, str]) -> Iterator[None]:
-    """The process environment with `overlay` set, restored afterwards."""
-    saved = {k: os.environ.get(k) for k in overlay}
-    os.environ.update(overlay)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def wants_local_servers(choice: bool | None) -> bool:
@@ -189,7 +173,7 @@ def up(
     local = wants_local_servers(local_servers)
     env = _trial_env(loc, orders, report) if local else {"PLATFORM_ENV": "prod"}
     progress(str(report))
-    with environment(env):
+    with environment_overlay(env):
         dsn = os.environ.get("PLATFORM_OLTP_DSN")
         if not dsn:
             raise PlatformError("PLATFORM_OLTP_DSN is not set: the source the full load reads")

@@ -9,11 +9,8 @@ paths are resource config (visible, not secret); they are set only while a dbt i
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
@@ -23,27 +20,13 @@ from dagster_snowflake import SnowflakeResource
 from packaging import version
 from pydantic import Field
 
-from platform_assets.settings import DBT_PROJECT_DIR, locations
+from platform_assets.settings import DBT_PROJECT_DIR, environment_overlay, locations
 from platform_assets.warehouse.emulator import EMULATOR_ENV
 from platform_assets.warehouse.loader import CuratedLoader, DuckDBCuratedLoader, SnowflakeCuratedLoader
 from platform_assets.warehouse.project import dbt_executable, lakehouse_project
 
+# dbt invocations may start from several threads; one environment overlay at a time
 _ENV_LOCK = threading.Lock()
-
-
-@contextmanager
-def _environ(extra: Mapping[str, str]) -> Iterator[None]:
-    with _ENV_LOCK:
-        saved = {k: os.environ.get(k) for k in extra}
-        os.environ.update(extra)
-        try:
-            yield
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
 
 
 class PlatformDbtCliResource(DbtCliResource):
@@ -84,7 +67,7 @@ class PlatformDbtCliResource(DbtCliResource):
         warehouse = self.env.get("PLATFORM_WAREHOUSE_PATH")
         if warehouse:  # DuckDB creates the file, not its folder
             Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
-        with _environ(self.env):
+        with _ENV_LOCK, environment_overlay(self.env):
             return super().cli(args, **kwargs)
 
 
