@@ -290,10 +290,11 @@ def test_full_load_of_a_source_without_the_tables_is_one_clear_error(
 # -- lakehouse prod up / down -----------------------------------------------------------------
 def _trial_state(home: Path) -> dict:
     """Rows and versions of every Delta table on moto's S3 and rows of every mart."""
-    from platform_assets.provision.trial import _prod_lake, environment
+    from platform_assets.provision.trial import _prod_lake
     from platform_assets.provision.trial_summary import delta_states, mart_states
+    from platform_assets.settings import environment_overlay
 
-    with environment(read_env_file(home / ".platform" / "prod-trial.env")):
+    with environment_overlay(read_env_file(home / ".platform" / "prod-trial.env")):
         lake = _prod_lake()
         return {
             "delta": {s.name: (s.rows, s.version) for s in delta_states(lake)},
