@@ -143,3 +143,42 @@ def fakesnow_server(tmp_path_factory) -> dict:
     }
     stop_server(proc)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory):
+    """A platform home with a curated zone (600 orders), processed clickstream tied to it, and
+    the whole warehouse (loader, every dbt model and mart, shop and events) built once per test
+    run through the Dagster assets. Shared: tests that change it work on a copy
+    (`shutil.copytree(built_warehouse.home, ...)`)."""
+    from types import SimpleNamespace
+
+    from dagster import AssetSelection, materialize
+    from warehouse_data import event_rows, shop_rows, warehouse_resources, write_curated, write_events
+
+    from platform_assets.lake import Lake
+    from platform_assets.settings import Locations
+    from platform_assets.warehouse import project
+    from platform_assets.warehouse.assets import dbt_assets_definitions
+    from platform_assets.warehouse.curated_copies import warehouse_curated_copies
+
+    try:
+        project.manifest_path()
+    except Exception:
+        project.prepare_manifest()
+    home = tmp_path_factory.mktemp("built_home")
+    loc = Locations(home)
+    rows = shop_rows(600)
+    write_curated(loc.lake_root, rows)
+    write_events(Lake(str(loc.lake_root)), event_rows(400, days=14, customers=200, products=50, orders=600))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PLATFORM_HOME", str(home))
+        mp.delenv("PLATFORM_ENV", raising=False)
+        result = materialize(
+            [warehouse_curated_copies, *dbt_assets_definitions],
+            selection=AssetSelection.all(),
+            raise_on_error=False,
+            resources=warehouse_resources(loc.lake_root, loc.warehouse_path),
+        )
+    assert result.success, "the shared warehouse did not build"
+    return SimpleNamespace(home=home, lake_root=loc.lake_root, warehouse_path=loc.warehouse_path, rows=rows)
