@@ -7,8 +7,7 @@ UV := $(SYS_PYTHON) -m uv
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DAGSTER_HOME := $(CURDIR)
-export PLATFORM_DAGSTER_STATE := $(CURDIR)/.dagster
-export PLATFORM_DAGSTER_LOGS := $(CURDIR)/.dagster/logs
+DAGSTER_STATE := $(CURDIR)/.dagster
 
 .PHONY: install demo test test-fast dev docs dbt-manifest lint clean bench bench-full bench-freshness \
 	prod-trial
@@ -19,13 +18,13 @@ $(BIN)/.installed: pyproject.toml uv.lock
 	@touch $@
 
 # the Dagster instance's state folder (dagster.yaml points there); never tracked in git
-$(PLATFORM_DAGSTER_STATE):
+$(DAGSTER_STATE):
 	@mkdir -p $@
 
 install: $(BIN)/.installed
 
 # Prepared once here, never at code-location load (dagster-dbt reads the manifest only).
-dbt-manifest: install $(PLATFORM_DAGSTER_STATE)
+dbt-manifest: install $(DAGSTER_STATE)
 	$(BIN)/python -m platform_assets.warehouse.project
 
 demo: dbt-manifest

@@ -56,12 +56,7 @@ def machine() -> dict:
 
 def code_location_load() -> float:
     root = Path(__file__).resolve().parents[1]
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(root),
-        "PLATFORM_DAGSTER_STATE": str(root / ".dagster"),
-        "PLATFORM_DAGSTER_LOGS": str(root / ".dagster" / "logs"),
-    }
+    env = {**os.environ, "DAGSTER_HOME": str(root)}
     start = time.perf_counter()
     subprocess.run(
         [str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-w", "workspace.yaml"],

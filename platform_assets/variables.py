@@ -43,9 +43,11 @@ VARIABLES: tuple[Variable, ...] = (
     # the profile and local state
     _v("PLATFORM_ENV", "The profile: `local` or `prod`", "local"),
     _v("PLATFORM_HOME", "Where local state lives (`.lake/`, `.platform/`); default the project folder"),
-    _v("DAGSTER_HOME", "The Dagster instance's folder (dagster.yaml); the Makefile sets it"),
-    _v("PLATFORM_DAGSTER_STATE", "Run and event storage of the instance (dagster.yaml)"),
-    _v("PLATFORM_DAGSTER_LOGS", "Compute logs of the instance (dagster.yaml)"),
+    _v(
+        "DAGSTER_HOME",
+        "The Dagster instance's folder (dagster.yaml); the Makefile sets it. Unset, Dagster reads "
+        "the working directory's dagster.yaml",
+    ),
     # the lake and AWS
     _v("PLATFORM_LAKE_URI", "The lake's root in `prod`: `s3://bucket/prefix`", required=True),
     _v("AWS_REGION", "Region of every AWS service", "us-east-1"),

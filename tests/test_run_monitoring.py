@@ -11,7 +11,6 @@ follower finishes. Without it the follower waits for ever ("still blocked by lim
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -46,13 +45,14 @@ def test_sigkilled_run_releases_its_pool_and_the_next_run_finishes(tmp_path, mon
     home, pids, log = tmp_path / "home", tmp_path / "pids", tmp_path / "daemon.log"
     home.mkdir()
     pids.mkdir()
-    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
-    for k, v in {
-        "DAGSTER_HOME": home,
-        "PLATFORM_DAGSTER_STATE": home / "state",
-        "PLATFORM_DAGSTER_LOGS": home / "logs",
-        "POOL_TEST_DIR": pids,
-    }.items():
+    # the repo's instance, its state folders (relative to the working directory) moved into home
+    config = (ROOT / "dagster.yaml").read_text()
+    (home / "dagster.yaml").write_text(
+        config.replace("base_dir: .dagster/logs", f"base_dir: {home / 'logs'}").replace(
+            "base_dir: .dagster", f"base_dir: {home / 'state'}"
+        )
+    )
+    for k, v in {"DAGSTER_HOME": home, "POOL_TEST_DIR": pids}.items():
         monkeypatch.setenv(k, str(v))
 
     with DagsterInstance.get() as instance:  # creates the storage before the daemon opens it
