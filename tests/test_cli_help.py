@@ -55,6 +55,7 @@ EXPECTED = {
     "prod up": {"--orders", "--local-servers"},
     "prod down": set(),
     "prod status": set(),
+    "status": {"--no-source", "--slot"},
 }
 # a server command is named `serve`; its default port stays what it was
 SERVER_PORTS = {"sharing serve": 8090, "docs serve": 8080}

@@ -11,6 +11,7 @@
     lakehouse events produce|consume|ingest          the clickstream
     lakehouse metadata publish|show                  contracts in the metadata store
     lakehouse prod up|down|status                    prod on local protocol servers, or a real account
+    lakehouse status [--no-source] [--slot NAME]     each zone's health; exit 1 when something fails
 
 One module per group (click); each command is one function. `lakehouse GROUP --help` lists
 the environment variables its commands read (environment.py, from variables.py).
@@ -36,6 +37,7 @@ from platform_assets.cli.oltp import oltp
 from platform_assets.cli.prod import prod
 from platform_assets.cli.quarantine import quarantine
 from platform_assets.cli.sharing import sharing
+from platform_assets.cli.status import status
 from platform_assets.cli.tables import table
 from platform_assets.errors import PlatformError
 
@@ -49,7 +51,7 @@ def lakehouse() -> None:
     """The lakehouse platform's command line."""
 
 
-for _command in (oltp, cdc, demo, table, quarantine, sharing, docs, events, metadata, prod):
+for _command in (oltp, cdc, demo, table, quarantine, sharing, docs, events, metadata, prod, status):
     lakehouse.add_command(_command)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from platform_assets.storage.files import is_temporary
 
@@ -65,3 +65,10 @@ def load_file_name(counter: int, fmt: str = "parquet") -> str:
 
 def cdc_file_name(ts: datetime, fmt: str = "parquet") -> str:
     return f"{ts:%Y%m%d-%H%M%S}{ts.microsecond // 1000:03d}.{fmt}"
+
+
+def cdc_file_time(f: RawFile) -> datetime | None:
+    """When DMS wrote a CDC file (its name, UTC, to the millisecond); None for a full load."""
+    if f.kind != "cdc":
+        return None
+    return datetime.strptime(f.stem + "000", "%Y%m%d-%H%M%S%f").replace(tzinfo=UTC)
