@@ -2,7 +2,8 @@
 
 - `contract_change_sensor` follows the store's change stream (DynamoDB Streams in `prod`, the
   SQLite change log in `local`); a contract whose fingerprint changed requests its
-  `matches_contract` checks on the datasets it lists. The cursor is the stream position,
+  `matches_contract` checks on the datasets it lists. On its first tick it starts at the
+  stream's end: publications before it are not changes. The cursor is the stream position,
   committed with the run requests; the run key names contract and schema version, so a
   replayed change launches nothing twice.
 - `metadata_materializations_sensor` copies the last materialization of every asset from
@@ -77,6 +78,21 @@ def recheck_requests(changed: dict[str, dict]) -> list[RunRequest]:
 def contract_change_sensor(context: SensorEvaluationContext, metadata_store: MetadataStoreResource):
     store = metadata_store.store()
     changes, cursor = store.read_changes(context.cursor, limit=1000)
+    if context.cursor is None:
+        # A fresh instance: the contracts' first publication is not a change, and the checks
+        # run with the assets they check anyway. Follow the stream from its end, launching
+        # nothing (before, one run per contract burst out on the first tick).
+        contracts = set(changed_contracts(changes))
+        while changes:
+            changes, cursor = store.read_changes(cursor, limit=1000)
+            contracts |= set(changed_contracts(changes))
+        return SensorResult(
+            skip_reason=SkipReason(
+                f"first tick: following the change stream from its end; {len(contracts)} contracts "
+                "published before it are not changes"
+            ),
+            cursor=cursor,
+        )
     requests = recheck_requests(changed_contracts(changes))
     if not requests:
         return SensorResult(
