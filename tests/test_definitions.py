@@ -48,6 +48,13 @@ def test_every_check_says_what_it_asserts():
     assert len(graph.asset_check_keys) > 100  # every dbt test is there, not only a few
 
 
+def test_every_sensor_target_reads_as_a_query_or_a_job():
+    """The UI shows a sensor's target: a selection query or a job's name, never a Python repr."""
+    for sensor in defs.get_repository_def().sensor_defs:
+        if sensor.asset_selection is not None:
+            assert "Selection(" not in sensor.asset_selection.to_selection_str(), sensor.name
+
+
 def test_reconciliation_checks_on_every_processed_table():
     check_keys = {k for k in defs.resolve_asset_graph().asset_check_keys}
     for name in CONTRACTS:

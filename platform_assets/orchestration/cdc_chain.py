@@ -39,9 +39,11 @@ def chain_selection(tables: Iterable[str]) -> AssetSelection:
     tables = sorted(set(tables))
     lake = AssetSelection.assets(*[AssetKey([zone, t]) for t in tables for zone in ("processed", "curated")])
     loaded = AssetSelection.assets(*[curated_copy_key(t) for t in tables])
-    models = (
-        loaded.downstream(include_self=False) & AssetSelection.key_prefixes([PREFIX])
-    ) - AssetSelection.assets(DOCS_KEY, dbt_mart_assets)
+    # selection syntax (not key_prefixes) so that the UI shows the sensors' targets as a query
+    warehouse = AssetSelection.from_string(f'key:"{PREFIX}/*"')
+    models = (loaded.downstream(include_self=False) & warehouse) - AssetSelection.assets(
+        DOCS_KEY, dbt_mart_assets
+    )
     return lake | loaded | models
 
 
