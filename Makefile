@@ -9,8 +9,8 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DAGSTER_HOME := $(CURDIR)
 DAGSTER_STATE := $(CURDIR)/.dagster
 
-.PHONY: install demo test test-fast dev docs dbt-manifest lint clean bench bench-full bench-freshness \
-	prod-trial
+.PHONY: install demo test test-fast dev docs dashboards dbt-manifest lint clean bench bench-full bench-freshness \
+	prod-trial infra-synth infra-check
 
 $(BIN)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(SYS_PYTHON) -m pip install -q uv
@@ -42,6 +42,11 @@ dev: dbt-manifest
 docs: dbt-manifest
 	$(BIN)/python -m platform_assets.warehouse.docs
 
+# The business dashboards built by `make demo` (or the `dashboards` asset group), behind sign-in
+# (users in .platform/dashboard_users.json, written by the demo), on http://127.0.0.1:8050
+dashboards: install
+	$(BIN)/lakehouse dashboards serve
+
 # `prod` on this machine: moto's and fakesnow's servers, provisioning, a full load into S3 and
 # the whole graph with PLATFORM_ENV=prod (`lakehouse prod down` stops the servers).
 prod-trial: dbt-manifest
@@ -58,10 +63,18 @@ bench-full: dbt-manifest
 bench-freshness: install
 	$(BIN)/python -m bench.freshness --changes 50 --every 5
 
+# The AWS account as code (infra/): CloudFormation templates into cdk.out/, no AWS credentials needed;
+# then cfn-lint and checkov (offline, isolated through uvx: it pins its own boto3) on them.
+infra-synth: install
+	$(BIN)/python -m infra.app --outdir cdk.out
+
+infra-check: infra-synth
+	$(BIN)/python -m infra.check cdk.out
+
 # What CI checks before the tests: lint rules and formatting (ruff, settings in pyproject.toml)
 lint: install
-	$(BIN)/ruff check platform_assets tests bench
-	$(BIN)/ruff format --check platform_assets tests bench
+	$(BIN)/ruff check platform_assets tests bench infra
+	$(BIN)/ruff format --check platform_assets tests bench infra
 
 clean:
 	rm -rf .lake .platform .dagster/storage .dagster/logs dbt_project/target

@@ -1,8 +1,14 @@
-"""The main job, end to end on the embedded defaults, and the summary it prints."""
+"""The main job, end to end on the embedded defaults, and the summary it prints.
+
+Before the run the demo lands a week of clickstream for the seeded shop (its customers,
+products and orders), as Firehose would, so the events marts and the funnel dashboard have
+data; once: a second demo finds the landed files and lands nothing.
+"""
 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import psycopg
@@ -14,23 +20,66 @@ from platform_assets.sources.oltp.schema import row_counts
 from platform_assets.sources.oltp.seed import seed
 from platform_assets.storage.delta import open_table
 
-WAREHOUSE_MODELS = ("dim_customers", "fct_orders", "mart_daily_revenue")
+WAREHOUSE_MODELS = (
+    "dim_customers",
+    "fct_orders",
+    "mart_daily_revenue",
+    "fct_sessions",
+    "mart_conversion_funnel",
+)
+# a week of visits at 0.05 events a second: ~30k events, each purchase naming a seeded order;
+# landed in objects of 15 minutes (Firehose's longest buffer interval), ~670 files
+CLICKSTREAM_DAYS = 7
+CLICKSTREAM_RATE = 0.05
+CLICKSTREAM_BUFFER_SECONDS = 900
 
 
-def run_pipeline() -> None:
-    """Materialize the whole asset graph once, recorded in the Dagster instance if there is one."""
+def run_pipeline(jobs: tuple[str, ...] = ("lakehouse_pipeline",)) -> None:
+    """Run `jobs` once each, in order (the whole data platform by default), recorded in the
+    Dagster instance if there is one."""
     from dagster import DagsterInstance
 
     from platform_assets.definitions import build_definitions
 
     defs = build_definitions()
     instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
-    job = defs.resolve_job_def("lakehouse_pipeline")
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
-    if not result.success:
-        failed = [e.step_key for e in result.all_events if e.is_step_failure]
-        raise PlatformError(f"the pipeline failed in steps {failed}; see the logs above")
+    for name in jobs:
+        result = defs.resolve_job_def(name).execute_in_process(
+            instance=instance, raise_on_error=False, run_config=quiet
+        )
+        if not result.success:
+            failed = [e.step_key for e in result.all_events if e.is_step_failure]
+            raise PlatformError(f"{name} failed in steps {failed}; see the logs above")
+
+
+def land_clickstream(
+    lake, conn, now: datetime | None = None, days: int = CLICKSTREAM_DAYS, rate: float = CLICKSTREAM_RATE
+) -> int:
+    """Land `days` of clickstream ending `now` for the shop in `conn` under raw/events/
+    (Firehose's layout), unless the stream already has landed files; returns the number of
+    records landed (0 when it found some)."""
+    import pyarrow.fs as pafs
+
+    from platform_assets.contracts.events import EVENTS
+    from platform_assets.raw.firehose_layout import stream_prefix
+    from platform_assets.sources.events.producer import FirehoseFileSink, config_from_ids, produce, shop_ids
+
+    fs, prefix = lake.filesystem(), lake.fs_path(stream_prefix(lake, EVENTS.stream))
+    landed = fs.get_file_info(pafs.FileSelector(prefix, recursive=True, allow_not_found=True))
+    if any(f.type == pafs.FileType.File for f in landed):
+        return 0
+    customers, products, orders, prices = shop_ids(conn)
+    duration = days * 86_400
+    start = (now or datetime.now(UTC)) - timedelta(seconds=duration)
+    stats = produce(
+        FirehoseFileSink(lake, buffer_seconds=CLICKSTREAM_BUFFER_SECONDS),
+        config_from_ids(customers, products, orders, prices),
+        rate,
+        duration,
+        start,
+    )
+    return stats.records
 
 
 def summary(dsn: str) -> str:
@@ -52,12 +101,17 @@ def summary(dsn: str) -> str:
         for model in WAREHOUSE_MODELS:
             n = db.execute(f"SELECT count(*) FROM {qualified_model(db, model)}").fetchone()[0]
             lines.append(f"warehouse {model}: {n} rows")
+    from platform_assets.dashboards.access import default_users_file
+
     lines += [
         f"raw zone (DMS format):  {lake_root / 'raw' / 'cdc'}",
         f"Delta tables:           {lake_root / 'processed'}  and  {lake_root / 'curated'}",
         f"warehouse (DuckDB):     {loc.warehouse_path}",
         "open the UI:            make dev   ->  http://127.0.0.1:3000",
         "analyst docs:           make docs  ->  http://127.0.0.1:8080",
+        f"dashboards (files):     {loc.dashboards_dir / 'index.html'}  (opens offline in a browser)",
+        "dashboards (served):    .venv/bin/lakehouse dashboards serve  ->  http://127.0.0.1:8050",
+        f"dashboard sign-in:      users, groups and passwords in {default_users_file(loc.home)}",
     ]
     return "\n".join(lines)
 
@@ -72,11 +126,17 @@ def qualified_model(db: duckdb.DuckDBPyConnection, model: str) -> str:
 
 
 def demo(orders: int) -> str:
+    from platform_assets.dashboards.access import default_users_file, write_demo_users
+    from platform_assets.lake import Lake
     from platform_assets.resources import OltpResource
 
     oltp = OltpResource(data_dir=str(locations().oltp_data_dir), dsn=os.environ.get("PLATFORM_OLTP_DSN"))
     dsn = oltp.resolved_dsn()
     with psycopg.connect(dsn) as conn:
         seed(conn, orders=orders)
-    run_pipeline()
+        landed = land_clickstream(Lake(str(locations().lake_root)), conn)
+    if landed:
+        print(f"landed {landed} clickstream records under raw/events/", flush=True)
+    write_demo_users(default_users_file(locations().home))
+    run_pipeline(("lakehouse_pipeline", "churn_ml"))
     return summary(dsn)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pyarrow.fs as pafs
 
 ZONES = ("raw", "processed", "curated")
+ML_ZONE = "ml"  # the ML area's datasets, models and pins (platform_assets/ml/)
 
 
 @dataclass(frozen=True)

@@ -37,14 +37,17 @@ def resources_for(profile: str | None = None) -> dict:
     """
     from platform_assets.aws import aws_settings
     from platform_assets.catalog import CatalogResource
+    from platform_assets.dashboards.reader import DuckDBMartReader, SnowflakeMartReader
+    from platform_assets.dashboards.site import DashboardSite
     from platform_assets.metadata.resources import MetadataStoreResource
+    from platform_assets.ml.trainer import MlTrainer
     from platform_assets.observability.alerts import AlertResource
     from platform_assets.observability.metrics import MetricsResource
     from platform_assets.processed.compute.engine import ProcessedEngine
     from platform_assets.resources import LakeResource, OltpResource
     from platform_assets.sources.events.resources import EventStreamResource
     from platform_assets.variables import env, value
-    from platform_assets.warehouse.resources import curated_loader_resource, dbt_resource
+    from platform_assets.warehouse.resources import curated_loader_resource, dbt_resource, snowflake_resource
 
     profile = profile or current_profile()
     loc = locations()
@@ -61,6 +64,11 @@ def resources_for(profile: str | None = None) -> dict:
             "metrics": MetricsResource(kind="log"),
             "alerts": alerts,
             "processed_engine": ProcessedEngine(),  # delta-rs, in process
+            "ml_trainer": MlTrainer(
+                kind="local", home=str(loc.home), tracking_uri=value("PLATFORM_MLFLOW_TRACKING_URI")
+            ),
+            "marts_reader": DuckDBMartReader(path=str(loc.warehouse_path)),
+            "dashboard_site": DashboardSite(root=str(loc.dashboards_dir)),
         }
     aws = aws_settings()
     return {
@@ -82,4 +90,15 @@ def resources_for(profile: str | None = None) -> dict:
             job_python_file=value("PLATFORM_DATABRICKS_JOB_FILE"),
             wheel=value("PLATFORM_DATABRICKS_WHEEL"),
         ),
+        "ml_trainer": MlTrainer(
+            kind="sagemaker",
+            home=str(loc.home),
+            tracking_uri=env("PLATFORM_MLFLOW_TRACKING_URI"),
+            role_arn=env("PLATFORM_SAGEMAKER_ROLE_ARN"),
+            image_uri=env("PLATFORM_SAGEMAKER_IMAGE_URI"),
+            instance_type=env("PLATFORM_SAGEMAKER_INSTANCE_TYPE"),
+            **aws,
+        ),
+        "marts_reader": SnowflakeMartReader(snowflake=snowflake_resource()),
+        "dashboard_site": DashboardSite(root=env("PLATFORM_LAKE_URI"), folder="dashboards", **aws),
     }

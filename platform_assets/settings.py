@@ -59,6 +59,10 @@ class Locations:
     def warehouse_path(self) -> Path:
         return self.home / ".platform" / "warehouse.duckdb"
 
+    @property
+    def dashboards_dir(self) -> Path:
+        return self.home / ".platform" / "dashboards"
+
     def dbt_env(self) -> dict[str, str]:
         return {
             "PLATFORM_LAKE_ROOT": str(self.lake_root),

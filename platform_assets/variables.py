@@ -103,6 +103,21 @@ VARIABLES: tuple[Variable, ...] = (
     _v("SNOWFLAKE_STORAGE_INTEGRATION", "Storage integration of the stage over the lake"),
     _v("SNOWFLAKE_ANALYST_ROLE", "Role granted select on the marts", "ANALYST"),
     _v("SNOWFLAKE_PII_READER_ROLE", "Role that sees PII unmasked", "PII_READER"),
+    # the Snowflake objects as code (warehouse/snowflake_objects: `lakehouse snowflake apply`)
+    _v("SNOWFLAKE_ML_ROLE", "Role of ML training and scoring (reads marts and snapshots)", "ML"),
+    _v("SNOWFLAKE_SHARING_ROLE", "Role that shares marts with other accounts", "SHARING"),
+    _v(
+        "SNOWFLAKE_ADMIN_ROLE",
+        "Role that applies the Snowflake migrations (creates roles, warehouses, policies); "
+        "default the loader's",
+    ),
+    _v("SNOWFLAKE_STORAGE_AWS_ROLE_ARN", "IAM role the storage integration assumes to read the lake"),
+    _v(
+        "SNOWFLAKE_ALLOWED_IPS",
+        "Addresses (CIDRs, comma-separated) the network policy lets the platform's user connect from",
+        required=True,
+    ),
+    _v("SNOWFLAKE_MONTHLY_CREDIT_QUOTA", "Credits per month of the warehouses' resource monitor", "100"),
     _v("SNOWFLAKE_LOGIN_TIMEOUT_S", "Seconds to log in to Snowflake (loader, provisioning, checks)", "30"),
     _v(
         "SNOWFLAKE_NETWORK_TIMEOUT_S",
@@ -119,6 +134,20 @@ VARIABLES: tuple[Variable, ...] = (
         "PLATFORM_WAREHOUSE_EMULATOR", "`fakesnow` switches on the shims for fakesnow (trials and tests only)"
     ),
     _v("PLATFORM_DOCS_PORT", "Port of the dbt docs site", "8080"),
+    # dashboards (platform_assets/dashboards)
+    _v("PLATFORM_DASHBOARDS_PORT", "Port of the dashboards server", "8050"),
+    _v(
+        "PLATFORM_DASHBOARD_USERS",
+        "Dashboard users as JSON: name -> password or token, and groups (audiences)",
+        secret=True,
+    ),
+    _v(
+        "PLATFORM_DASHBOARD_USERS_FILE",
+        "A file holding the same JSON; default `.platform/dashboard_users.json` (the demo writes it)",
+    ),
+    _v("PLATFORM_QUICKSIGHT_ACCOUNT_ID", "AWS account of QuickSight; unset: the caller's (STS)"),
+    _v("PLATFORM_QUICKSIGHT_NAMESPACE", "QuickSight namespace of the audiences' groups", "default"),
+    _v("PLATFORM_QUICKSIGHT_PREFIX", "Prefix of the QuickSight ids and group names", "lakehouse-"),
     # the processed zone's engine (processed/compute/engine.py)
     _v(
         "PLATFORM_PROCESSED_ENGINE",
@@ -134,6 +163,14 @@ VARIABLES: tuple[Variable, ...] = (
         "dbfs:/lakehouse/spark_job.py",
     ),
     _v("PLATFORM_DATABRICKS_WHEEL", "The platform's wheel (DBFS or a Volume), installed on the job cluster"),
+    # the Glue load into the warehouse (contracts with warehouse_load="glue")
+    _v("PLATFORM_GLUE_LOAD_ROLE", "IAM role the warehouse's Glue load job runs as; unset: no Glue load"),
+    _v("PLATFORM_GLUE_LOAD_CONNECTIONS", "Glue connections of the load job (comma-separated): its network"),
+    _v(
+        "PLATFORM_GLUE_LOAD_SECRET",
+        "Secrets Manager id of the Snowflake login the Glue load job uses",
+        "lakehouse/snowflake-loader",
+    ),
     # sharing
     _v("PLATFORM_SHARING_TOKENS", "Recipients' bearer tokens (JSON, with expiry)", secret=True),
     _v("PLATFORM_SHARING_TOKENS_FILE", "A file holding the same JSON"),
@@ -146,6 +183,12 @@ VARIABLES: tuple[Variable, ...] = (
         secret=True,
     ),
     _v("PLATFORM_METRICS_NAMESPACE", "CloudWatch namespace of the platform's metrics", "Lakehouse"),
+    # machine learning (ml/)
+    _v("PLATFORM_MLFLOW_TRACKING_URI", "MLflow tracking and registry URI; default `.platform/mlflow.db`"),
+    _v("PLATFORM_SAGEMAKER_ROLE_ARN", "IAM role SageMaker training jobs and endpoints run as (`prod`)"),
+    _v("PLATFORM_SAGEMAKER_IMAGE_URI", "Training and serving image of the churn model (`prod`)"),
+    _v("PLATFORM_SAGEMAKER_INSTANCE_TYPE", "Instance type of training jobs and endpoints", "ml.m5.large"),
+    _v("PLATFORM_ML_SERVE_TOKEN", "Bearer token clients of `lakehouse serve model` must send", secret=True),
 )
 
 # Set by the platform itself for dbt's subprocess (from `settings.Locations`), not by users.

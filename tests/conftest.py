@@ -41,6 +41,16 @@ def pg_dsn(pg_server: str, request) -> str:
             conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
 
 
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session (~20-30 s to start) for every test of the run that needs Spark."""
+    from platform_assets.processed.compute.spark_changes import session
+
+    s = session("lakehouse-tests")
+    yield s
+    s.stop()
+
+
 @pytest.fixture
 def lake(tmp_path: Path) -> Lake:
     return Lake(str(tmp_path / "lake"))

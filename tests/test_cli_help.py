@@ -34,7 +34,10 @@ EXPECTED = {
     "quarantine show": {"TABLE", "FILE"},
     "quarantine requeue": {"TABLE", "FILE", "--reason"},
     "sharing serve": {"--host", "--port"},
+    "serve model": {"--host", "--port"},
     "docs serve": {"--host", "--port", "--target"},
+    "dashboards serve": {"--host", "--port"},
+    "dashboards quicksight": set(),
     "events produce": {
         "--rate",
         "--duration",
@@ -55,10 +58,12 @@ EXPECTED = {
     "prod up": {"--orders", "--local-servers"},
     "prod down": set(),
     "prod status": set(),
+    "snowflake apply": {"--dry-run"},
+    "snowflake status": set(),
     "status": {"--no-source", "--slot"},
 }
 # a server command is named `serve`; its default port stays what it was
-SERVER_PORTS = {"sharing serve": 8090, "docs serve": 8080}
+SERVER_PORTS = {"sharing serve": 8090, "docs serve": 8080, "dashboards serve": 8050}
 
 
 def walk(command: click.Command, path: tuple[str, ...] = ()):
@@ -124,6 +129,7 @@ def test_the_help_check_finds_a_command_option_and_argument_without_help():
 
 def test_every_server_command_takes_host_and_port_with_todays_defaults(monkeypatch):
     monkeypatch.delenv("PLATFORM_DOCS_PORT", raising=False)
+    monkeypatch.delenv("PLATFORM_DASHBOARDS_PORT", raising=False)
     servers = {path: cmd for path, cmd in leaves(lakehouse).items() if path.endswith(" serve")}
     assert set(servers) == set(SERVER_PORTS)
     for path, cmd in servers.items():

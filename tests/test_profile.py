@@ -25,9 +25,12 @@ def test_default_profile_is_local(monkeypatch):
         == {
             "alerts",
             "catalog",
+            "dashboard_site",
             "dbt",
             "events",
             "lake",
+            "marts_reader",
+            "ml_trainer",
             "metadata_store",
             "metrics",
             "oltp",

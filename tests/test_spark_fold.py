@@ -1,6 +1,6 @@
 """Spark's fold equals the delta-rs fold on the same DMS files, and so do the tables.
 
-One Spark session (local mode, ~20-30 s to start) is shared by every test here. Each step
+One Spark session (local mode, ~20-30 s to start: conftest's `spark`) is shared by every test. Each step
 folds the same pending batch both ways (processed/apply.py `_fold` and the Spark job's fold),
 compares the folded rows, then commits the Spark fold with delta-rs into one lake and runs
 `apply_pending` on a copy of it, and compares the two processed tables.
@@ -25,15 +25,6 @@ from platform_assets.storage.delta import committed_value, open_table
 pytestmark = pytest.mark.slow
 # several key-range partitions for a thousand products
 PRODUCTS = dataclasses.replace(contract("products"), key_bucket_size=250)
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from platform_assets.processed.compute.spark_changes import session
-
-    s = session("test-spark-fold")
-    yield s
-    s.stop()
 
 
 def _rows(t: pa.Table | None) -> list[dict]:

@@ -28,7 +28,6 @@ from platform_assets.warehouse.load_sql import (
     copy_columns,
     curated_copy,
     events_copy,
-    snowflake_bootstrap_sql,
 )
 from platform_assets.warehouse.loader import DuckDBCuratedLoader
 
@@ -305,19 +304,3 @@ def test_snowflake_copies_at_most_1000_files_per_statement_and_fakesnow_one_each
     copies = [s for s in shim if s.startswith("copy into")]
     assert len(copies) == 2 and "metadata$filename" not in " ".join(copies)
     assert "'orders/part-00001.parquet', 9, cast(" in copies[1]
-
-
-def test_bootstrap_gives_the_loader_its_schema_and_nothing_more():
-    sql = snowflake_bootstrap_sql(SnowflakeStages(), "LAKEHOUSE", "LOADER", "ANALYST", "TRANSFORMER")
-    loader = [s for s in sql if s.endswith("to role LOADER")]
-    assert all(
-        " schema LAKEHOUSE.curated " in s
-        or " schema LAKEHOUSE.events " in s
-        or " database " in s
-        or " integration " in s
-        for s in loader
-    )
-    assert any(
-        "insert, update, delete" in s and "future tables in schema LAKEHOUSE.curated" in s for s in loader
-    )
-    assert not [s for s in sql if "ANALYST" in s and "curated" in s]

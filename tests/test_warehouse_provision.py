@@ -1,14 +1,16 @@
-"""Provisioning the Snowflake side (database, schemas, file format, stages) against a fakesnow
-server: a first run creates, a second finds everything, a moved lake replaces the stages."""
+"""Provisioning the Snowflake side against a fakesnow server: it applies the Snowflake
+migrations (warehouse/snowflake_objects), so a first run creates, a second finds everything,
+and a moved lake re-applies the stages."""
 
 from __future__ import annotations
 
 import pytest
 
 from platform_assets.provision import ProvisionSettings, further_provisioners
-from platform_assets.provision.snowflake import dbt_schemas, provision_snowflake
+from platform_assets.provision.snowflake import provision_snowflake
+from platform_assets.warehouse.snowflake_objects.migrations import migration_files
 
-pytestmark = pytest.mark.slow  # a fakesnow server and ~30 statements
+pytestmark = pytest.mark.slow  # a fakesnow server and ~60 statements
 
 
 @pytest.fixture
@@ -24,35 +26,31 @@ def snowflake_env(fakesnow_server, monkeypatch):
         "SNOWFLAKE_HOST": s["host"],
         "SNOWFLAKE_PORT": str(s["port"]),
         "SNOWFLAKE_PROTOCOL": s["protocol"],
+        "SNOWFLAKE_ALLOWED_IPS": "127.0.0.1/32",
+        "PLATFORM_WAREHOUSE_EMULATOR": "fakesnow",
         "PLATFORM_LAKE_URI": "s3://lake/zones",
         "SNOWFLAKE_LOGIN_TIMEOUT_S": "10",
         "SNOWFLAKE_NETWORK_TIMEOUT_S": "10",
     }.items():
         monkeypatch.setenv(k, v)
-    monkeypatch.delenv("PLATFORM_WAREHOUSE_STAGE_URL", raising=False)
+    for k in ("PLATFORM_WAREHOUSE_STAGE_URL", "SNOWFLAKE_STORAGE_INTEGRATION", "SNOWFLAKE_ADMIN_ROLE"):
+        monkeypatch.delenv(k, raising=False)
     return ProvisionSettings("s3://lake/zones", "t", "s", 1, "p_", aws=None)  # type: ignore[arg-type]
+
+
+def _scripts(lines: list[str]) -> list[str]:
+    return [line.split()[2] for line in lines]
 
 
 def test_snowflake_is_provisioned_once_and_follows_the_lake(snowflake_env, monkeypatch):
     assert provision_snowflake in further_provisioners()
+    files = [p.name for p in migration_files()]
     first = provision_snowflake(snowflake_env)
-    schemas = {"curated", "events", "staging", "intermediate", "marts", "snapshots", "ANALYTICS"}
-    assert set(dbt_schemas()) >= {"staging", "intermediate", "marts", "snapshots"}
-    assert first.created == [
-        "Snowflake database 'PROVISIONED'",
-        *(f"Snowflake schema PROVISIONED.{s}" for s in ["curated", "events", *dbt_schemas()]),
-        "Snowflake file format curated.lake_parquet",
-        "Snowflake stage curated.lake_curated (s3://lake/zones/curated/)",
-        "Snowflake stage events.lake_processed (s3://lake/zones/processed/)",
-    ]
-    assert {c.rsplit(".", 1)[-1] for c in first.created if " schema " in c} == schemas
+    assert _scripts(first.created) == files and first.updated == first.found == []
 
     again = provision_snowflake(snowflake_env)
-    assert again.created == again.updated == [] and len(again.found) == len(first.created)
+    assert again.created == again.updated == [] and _scripts(again.found) == files
 
     monkeypatch.setenv("PLATFORM_WAREHOUSE_STAGE_URL", "s3://moved/zones")
     moved = provision_snowflake(snowflake_env)
-    assert moved.created == [] and moved.updated == [
-        "Snowflake stage curated.lake_curated (s3://moved/zones/curated/)",
-        "Snowflake stage events.lake_processed (s3://moved/zones/processed/)",
-    ]
+    assert moved.created == [] and _scripts(moved.updated) == ["R020__file_formats_and_stages.sql"]

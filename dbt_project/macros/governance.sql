@@ -2,31 +2,20 @@
   Snowflake governance, kept in the project beside the models it protects. Every macro renders
   nothing on other targets (DuckDB has no roles, tags or policies).
 
-  - `create_governance_objects` (on-run-start): schema `governance` with the tag `pii` and the
-    masking policy `mask_pii`, which shows a PII value only to roles holding PII_READER.
+  The tag `governance.pii` and the masking policy `governance.mask_pii` (a PII value shown only
+  to sessions holding PII_READER; bound to the tag, so every tagged column is masked) are
+  created by the Snowflake migrations (platform_assets/warehouse/snowflake_objects,
+  `lakehouse snowflake apply`), which run before dbt.
+
   - `apply_column_governance` (post-hook of marts and snapshots): every column whose meta says
     `pii: <kind>` gets the tag (pii = kind) and the masking policy. FORCE replaces the policy
     an incremental model's column may already have; rebuilt tables start without one.
-  - `grant_schema_usage` (on-run-end): dbt's `grants` give SELECT on each mart; analysts also
-    need USAGE on the schema.
+  dbt's `grants` give SELECT on each model it builds; the USAGE on the schema those roles also
+  need is granted by the same migrations (from the same `+grants`).
 -#}
 
 {% macro snowflake_governance_enabled(feature) -%}
     {{ return(target.type == 'snowflake' and emulator_supports(feature)) }}
-{%- endmacro %}
-
-{% macro create_governance_objects() -%}
-    {%- if snowflake_governance_enabled('tags') -%}
-        create schema if not exists {{ target.database }}.governance;
-        create tag if not exists {{ target.database }}.governance.pii
-            comment = 'Column holds personal data (value: how it is protected, e.g. hmac_sha256)';
-    {%- endif -%}
-    {%- if snowflake_governance_enabled('masking_policies') %}
-        create masking policy if not exists {{ target.database }}.governance.mask_pii
-            as (val string) returns string ->
-            case when is_role_in_session('{{ env_var("SNOWFLAKE_PII_READER_ROLE", "PII_READER") }}')
-                 then val else '***MASKED***' end;
-    {%- endif -%}
 {%- endmacro %}
 
 {% macro apply_column_governance() -%}
@@ -43,15 +32,6 @@
         {%- endif -%}
     {%- endfor -%}
     {{ statements | join(';\n') }}
-{%- endmacro %}
-
-{% macro grant_schema_usage(schemas) -%}
-    {%- if snowflake_governance_enabled('grants') -%}
-        {%- for schema in schemas %}
-        grant usage on schema {{ target.database }}.{{ schema }}
-            to role {{ env_var('SNOWFLAKE_ANALYST_ROLE', 'ANALYST') }};
-        {%- endfor -%}
-    {%- endif -%}
 {%- endmacro %}
 
 {#- dbt enforces a model contract when it creates a table or a view; dbt-snowflake's dynamic

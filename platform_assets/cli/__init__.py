@@ -12,6 +12,9 @@
     lakehouse metadata publish|show                  contracts in the metadata store
     lakehouse prod up|down|status                    prod on local protocol servers, or a real account
     lakehouse status [--no-source] [--slot NAME]     each zone's health; exit 1 when something fails
+    lakehouse snowflake apply [--dry-run]|status     Snowflake's objects as code (migrations)
+    lakehouse dashboards serve|quicksight            the business dashboards, and QuickSight in prod
+    lakehouse serve model [--host] [--port]          the churn model's endpoint (bearer token)
 
 One module per group (click); each command is one function. `lakehouse GROUP --help` lists
 the environment variables its commands read (environment.py, from variables.py).
@@ -29,6 +32,7 @@ import click
 
 from platform_assets.cli.cdc import cdc
 from platform_assets.cli.commands import Group
+from platform_assets.cli.dashboards import dashboards
 from platform_assets.cli.demo import demo
 from platform_assets.cli.docs import docs
 from platform_assets.cli.events import events
@@ -36,7 +40,9 @@ from platform_assets.cli.metadata import metadata
 from platform_assets.cli.oltp import oltp
 from platform_assets.cli.prod import prod
 from platform_assets.cli.quarantine import quarantine
+from platform_assets.cli.serve import serve
 from platform_assets.cli.sharing import sharing
+from platform_assets.cli.snowflake import snowflake
 from platform_assets.cli.status import status
 from platform_assets.cli.tables import table
 from platform_assets.errors import PlatformError
@@ -53,6 +59,9 @@ def lakehouse() -> None:
 
 for _command in (oltp, cdc, demo, table, quarantine, sharing, docs, events, metadata, prod, status):
     lakehouse.add_command(_command)
+lakehouse.add_command(dashboards)
+lakehouse.add_command(snowflake)
+lakehouse.add_command(serve)
 
 
 def _flag(exc: click.BadParameter) -> str:

@@ -76,6 +76,11 @@ class TableContract:
     replica_identity: Literal["full", "default"] = "full"
     shared: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # How the warehouse (Snowflake) loads the curated table: "copy" = COPY INTO from the stage
+    # (warehouse/load_sql.py); "glue" = a Glue Spark job launched through Dagster Pipes
+    # (warehouse/glue/), for tables whose files need Spark on the way in. The local DuckDB
+    # warehouse reads the files in place either way.
+    warehouse_load: Literal["copy", "glue"] = "copy"
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]

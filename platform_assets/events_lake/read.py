@@ -68,11 +68,17 @@ def reason_kind(reason: str) -> str:
 
 
 def read_landed(lake: Lake, c: EventContract, f: LandedFile) -> FileRead:
-    out = FileRead(f)
     try:
         read = read_lines(lake, f.uri)
     except OSError as exc:
         read = GzipLines([], b"", f"it cannot be read: {exc}", not_gzip=True)
+    return parse_landed(c, f, read)
+
+
+def parse_landed(c: EventContract, f: LandedFile, read: GzipLines) -> FileRead:
+    """A landed object's lines as contract rows and quarantined records (the one set of
+    rules: the local path and the Spark twin, events_lake/spark/, both call it)."""
+    out = FileRead(f)
     if read.not_gzip:
         out.quarantined.append(
             {"reason": f"not gzip NDJSON: {read.broken}", "source": f.key, "line": None, "record": None}

@@ -65,9 +65,14 @@ class Deduped:
     conflicts: set[str] = field(default_factory=set)  # event ids seen under two dates
 
 
+def first_landed_columns(c: EventContract) -> list[str]:
+    """The copy of an event kept is the smallest by these (then the first line of its file)."""
+    return ["_source_file", c.partition_column]
+
+
 def _first_landed_order(c: EventContract) -> list[tuple[str, str]]:
     # stable: copies of one file and date keep their line order, the first line wins
-    return [(c.key, "ascending"), ("_source_file", "ascending"), (c.partition_column, "ascending")]
+    return [(c.key, "ascending"), *((n, "ascending") for n in first_landed_columns(c))]
 
 
 def dedupe(rows: pa.Table, c: EventContract) -> Deduped:
@@ -134,22 +139,28 @@ def merge_new(lake: Lake, c: EventContract, rows: pa.Table, note: str = "") -> t
     }
     merger = dt.merge(
         rows,
-        predicate=f"t.{k} = s.{k} AND t.{p} IN ({_day_list(window)})",
+        predicate=merge_predicate(c, window),
         source_alias="s",
         target_alias="t",
         streamed_exec=False,
         commit_properties=CommitProperties(custom_metadata={OPERATION_KEY: f"merge {note}"}),
     )
     metrics = (
-        merger.when_matched_update_all(
-            predicate=f"s._source_file < t._source_file OR "
-            f"(s._source_file = t._source_file AND "
-            f"s.{p} < t.{p})"
-        )
-        .when_not_matched_insert_all()
-        .execute()
+        merger.when_matched_update_all(predicate=replaces_stored(c)).when_not_matched_insert_all().execute()
     )
     return metrics, conflicts
+
+
+def merge_predicate(c: EventContract, window: list[date]) -> str:
+    """The MERGE's join (target `t`, source `s`): one event id within the window's partitions.
+    The same SQL for delta-rs here and Delta on Spark (events_lake/spark/sink.py)."""
+    return f"t.{c.key} = s.{c.key} AND t.{c.partition_column} IN ({_day_list(window)})"
+
+
+def replaces_stored(c: EventContract) -> str:
+    """When a matched source copy replaces the stored one: it landed first (`_first_landed_wins`)."""
+    a, b = first_landed_columns(c)
+    return f"s.{a} < t.{a} OR (s.{a} = t.{a} AND s.{b} < t.{b})"
 
 
 @dataclass

@@ -148,9 +148,13 @@ def vacuum(
     lake: Lake, target: Target, retention_hours: int | None = None, force: bool = False, dry_run: bool = False
 ) -> MaintenanceReport | None:
     """Delete files no version within the retention needs. Time travel to versions older than
-    the retention stops working for the files removed."""
-    hours = vacuum_retention(target, retention_hours, force)
+    the retention stops working for the files removed, except for versions a registered
+    model's dataset pins (ml/pins.py): the retention is raised to keep those readable."""
+    from platform_assets.ml.pins import vacuum_floor_hours  # the pin store; no MLflow import
+
     uri = target.uri(lake)
+    pinned_floor = vacuum_floor_hours(lake, target.label, uri)
+    hours = max(vacuum_retention(target, retention_hours, force), pinned_floor)
     if (dt := _open(lake, uri)) is None:
         return None
     before = layout(lake, uri, dt)
@@ -164,6 +168,7 @@ def vacuum(
     details = {
         "retention_hours": hours,
         "retention_hours_contract": target.retention_hours,
+        "retention_hours_pinned": pinned_floor,
         "forced": force,
         "files_deleted": len(doomed),
         "bytes_deleted": sum(stored[p] for p in doomed),

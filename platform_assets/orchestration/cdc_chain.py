@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dagster import AssetKey, AssetSelection, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from platform_assets.orchestration.run_tags import CDC_TRIGGERS, TRIGGER_TAG
-from platform_assets.warehouse.assets import dbt_fact_assets, dbt_mart_assets
+from platform_assets.warehouse.assets import dbt_fact_assets, dbt_warehouse_assets
 from platform_assets.warehouse.keys import PREFIX, curated_copy_key
 from platform_assets.warehouse.partitions import FACT_PARTITIONS
 
@@ -39,11 +39,11 @@ def chain_selection(tables: Iterable[str]) -> AssetSelection:
     tables = sorted(set(tables))
     lake = AssetSelection.assets(*[AssetKey([zone, t]) for t in tables for zone in ("processed", "curated")])
     loaded = AssetSelection.assets(*[curated_copy_key(t) for t in tables])
-    # selection syntax (not key_prefixes) so that the UI shows the sensors' targets as a query
-    warehouse = AssetSelection.from_string(f'key:"{PREFIX}/*"')
-    models = (loaded.downstream(include_self=False) & warehouse) - AssetSelection.assets(
-        DOCS_KEY, dbt_mart_assets
-    )
+    # the dbt models only (not the ML or dashboard assets further down), named by key so that
+    # the UI shows the sensors' targets as a selection query
+    models = (
+        loaded.downstream(include_self=False) & AssetSelection.assets(dbt_warehouse_assets, dbt_fact_assets)
+    ) - AssetSelection.assets(DOCS_KEY)
     return lake | loaded | models
 
 

@@ -65,6 +65,7 @@ def trial_environment(
         "SNOWFLAKE_PORT": str(snowflake_port),
         "SNOWFLAKE_PROTOCOL": "http",
         "PLATFORM_WAREHOUSE_EMULATOR": "fakesnow",
+        "SNOWFLAKE_ALLOWED_IPS": "127.0.0.1/32",  # the network policy's (rendered only on fakesnow)
         # a local server answers at once: fail a broken load in seconds, not minutes
         "SNOWFLAKE_NETWORK_TIMEOUT_S": "30",
     }

@@ -64,13 +64,20 @@ class LandedFile:
         return self.key.rsplit("/", 1)[-1]
 
 
-def parse_key(lake: Lake, stream: str, key: str) -> LandedFile | None:
+def is_landed_key(key: str) -> bool:
+    """Whether `key` (relative to the stream's prefix) names a landed object: YYYY/MM/DD/HH/<name>."""
     parts = key.split("/")
     if len(parts) != 5 or not parts[4].endswith(SUFFIXES) or parts[4].startswith("."):
-        return None
+        return False
     try:
         datetime(int(parts[0]), int(parts[1]), int(parts[2]), int(parts[3]))
     except ValueError:
+        return False
+    return True
+
+
+def parse_key(lake: Lake, stream: str, key: str) -> LandedFile | None:
+    if not is_landed_key(key):
         return None
     return LandedFile(key, f"{stream_prefix(lake, stream)}/{key}")
 
@@ -122,6 +129,11 @@ def read_lines(lake: Lake, uri: str) -> GzipLines:
     """The lines of a landed object; a broken stream keeps its complete lines (see GzipLines)."""
     with lake.filesystem().open_input_stream(lake.fs_path(uri), compression=None) as stream:
         data = stream.read()
+    return split_lines(data)
+
+
+def split_lines(data: bytes) -> GzipLines:
+    """The lines of a landed object's bytes (also what the Spark twin reads: binaryFile)."""
     if not data.startswith(GZIP_MAGIC):
         return GzipLines([], data[:200], "it does not start with the gzip magic bytes", not_gzip=True)
     text, broken = _inflate(data)

@@ -36,8 +36,7 @@ COPIES: dict[AssetKey, tuple[CopiedTable, str]] = {
 }
 
 
-def _spec(key: AssetKey) -> AssetSpec:
-    t, owner = COPIES[key]
+def _spec(key: AssetKey, t: CopiedTable, owner: str) -> AssetSpec:
     return AssetSpec(
         key,
         deps=[AssetKey([t.zone, t.name])],
@@ -47,31 +46,42 @@ def _spec(key: AssetKey) -> AssetSpec:
         automation_condition=AutomationCondition.eager(),
         skippable=True,
         description=f"{t.relation} in the warehouse: the live data files of the {t.zone} Delta "
-        f"table {t.name}, each copied once (COPY INTO on Snowflake).",
+        f"table {t.name}, each copied once "
+        f"({'a Glue job' if t.load == 'glue' else 'COPY INTO'} on Snowflake).",
     )
 
 
-@multi_asset(specs=[_spec(k) for k in COPIES], name=GROUP, can_subset=True, pool=POOL)
-def warehouse_curated_copies(
-    context: AssetExecutionContext, lake: LakeResource, warehouse_loader: CuratedLoader
-):
-    tables = [t for k, (t, _) in COPIES.items() if k in context.selected_asset_keys]
-    keys = {t.relation: copy_key(t.schema, t.name) for t in tables}
-    skip = is_cdc_run(context)
-    for r in warehouse_loader.load(lake.lake(), tables):
-        if skip and r.unchanged:
-            context.log.info(f"{r.relation}: no new files in the lake; skipping what depends on it")
-            continue
-        yield MaterializeResult(
-            asset_key=keys[r.relation],
-            metadata={
-                "mode": "unchanged" if r.unchanged else "loaded",
-                "delta_version": r.delta_version,
-                "load_id": MetadataValue.int(r.load_id) if r.load_id else MetadataValue.null(),
-                "files_added": r.files_added,
-                "files_removed": r.files_removed,
-                "rows_added": r.rows_added,
-                "rows_removed": r.rows_removed,
-                "dagster/row_count": MetadataValue.int(r.rows),
-            },
-        )
+def copies_asset(copies: dict[AssetKey, tuple[CopiedTable, str]], name: str = GROUP):
+    """The multi-asset copying `copies` (the module's `COPIES`; tests build it over others)."""
+
+    def spec(key: AssetKey) -> AssetSpec:
+        return _spec(key, *copies[key])
+
+    @multi_asset(specs=[spec(k) for k in copies], name=name, can_subset=True, pool=POOL)
+    def warehouse_copies(context: AssetExecutionContext, lake: LakeResource, warehouse_loader: CuratedLoader):
+        tables = [t for k, (t, _) in copies.items() if k in context.selected_asset_keys]
+        keys = {t.relation: copy_key(t.schema, t.name) for t in tables}
+        skip = is_cdc_run(context)
+        for r in warehouse_loader.load(lake.lake(), tables, context=context):
+            if skip and r.unchanged:
+                context.log.info(f"{r.relation}: no new files in the lake; skipping what depends on it")
+                continue
+            yield MaterializeResult(
+                asset_key=keys[r.relation],
+                metadata={
+                    "mode": "unchanged" if r.unchanged else "loaded",
+                    "delta_version": r.delta_version,
+                    "load_id": MetadataValue.int(r.load_id) if r.load_id else MetadataValue.null(),
+                    "files_added": r.files_added,
+                    "files_removed": r.files_removed,
+                    "rows_added": r.rows_added,
+                    "rows_removed": r.rows_removed,
+                    "dagster/row_count": MetadataValue.int(r.rows),
+                    **r.details,  # the Glue run, for a table loaded by Glue
+                },
+            )
+
+    return warehouse_copies
+
+
+warehouse_curated_copies = copies_asset(COPIES)

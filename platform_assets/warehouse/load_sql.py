@@ -72,6 +72,7 @@ class CopiedTable:
     schema: str  # the warehouse schema of the copy
     columns: tuple[tuple[str, str], ...]  # the lake's columns: (name, warehouse type)
     partition_columns: tuple[str, ...] = ()  # not in the data files; from the Delta log
+    load: str = "copy"  # the contract's `warehouse_load`: copy (COPY INTO) or glue
 
     @property
     def relation(self) -> str:
@@ -88,6 +89,7 @@ def curated_copy(c: TableContract) -> CopiedTable:
         c.name,
         CURATED_SCHEMA,
         tuple((f.name, _arrow_to_warehouse(f.type)) for f in c.curated_schema()),
+        load=c.warehouse_load,
     )
 
 
@@ -209,8 +211,18 @@ class Dialect:
     # -- one table's load, in one transaction --------------------------------------------
     def load(self, c: CopiedTable | TableContract, batch: LoadBatch, file_uri) -> list[str]:
         c = as_copy(c)
-        stmts = ["begin"]
-        for chunk in _chunks(list(batch.remove), COPY_FILES_LIMIT):
+        stmts = ["begin", *self.removals(c, batch.remove, batch)]
+        for chunk in _chunks(list(batch.add), COPY_FILES_LIMIT):
+            stmts += self.copy(c, batch, chunk, file_uri)
+            stmts.append(self._record_files(c, batch, chunk))
+        stmts.append(self._record_load(c, batch))
+        stmts.append("commit")
+        return stmts
+
+    def removals(self, c: CopiedTable, files: Sequence[str], batch: LoadBatch) -> list[str]:
+        """Delete the rows of these files and their entries in the load log."""
+        stmts = []
+        for chunk in _chunks(list(files), COPY_FILES_LIMIT):
             stmts.append(
                 f"delete from {c.relation} where _file in {_in_list([batch.zone_path(p) for p in chunk])}"
             )
@@ -218,17 +230,22 @@ class Dialect:
                 f"delete from {c.schema}.{LOADED_FILES} where table_name = "
                 f"{quote(c.name)} and file in {_in_list(chunk)}"
             )
-        for chunk in _chunks(list(batch.add), COPY_FILES_LIMIT):
-            stmts += self.copy(c, batch, chunk, file_uri)
-            stmts.append(self._record_files(c, batch, chunk))
-        stmts.append(
+        return stmts
+
+    def records(self, c: CopiedTable, batch: LoadBatch) -> list[str]:
+        """The load log of a batch whose rows another writer copied in (the Glue job)."""
+        return [
+            *(self._record_files(c, batch, chunk) for chunk in _chunks(list(batch.add), COPY_FILES_LIMIT)),
+            self._record_load(c, batch),
+        ]
+
+    def _record_load(self, c: CopiedTable, batch: LoadBatch) -> str:
+        return (
             f"insert into {c.schema}.{LOADS} values ({batch.load_id}, {quote(c.name)}, "
             f"{batch.delta_version}, {len(batch.add)}, {len(batch.remove)}, "
             f"{sum(batch.rows[p] for p in batch.add)}, {batch.rows_removed}, "
             f"{self.ts_literal(batch.loaded_at)})"
         )
-        stmts.append("commit")
-        return stmts
 
     def _record_files(self, c: CopiedTable, batch: LoadBatch, files: Sequence[str]) -> str:
         rows = ", ".join(
@@ -386,43 +403,3 @@ def file_format_sql(name: str) -> str:
 
 
 COPY_SCHEMAS = (CURATED_SCHEMA, EVENTS_SCHEMA)  # the schemas the loader writes
-
-
-def snowflake_bootstrap_sql(
-    stages: SnowflakeStages, database: str, loader_role: str, analyst_role: str, transformer_role: str
-) -> list[str]:
-    """One-time set-up by an administrator (SECURITYADMIN): roles and who may do what.
-
-    The loader role writes the copy schemas (`curated`, `events`) and nothing else; dbt's role
-    reads them and owns the layer schemas; analysts read marts only (dbt's `grants` re-apply
-    SELECT on every rebuild).
-    """
-    stmts: list[str | None] = [
-        f"create role if not exists {r}" for r in (loader_role, analyst_role, transformer_role)
-    ]
-    stmts += [
-        f"grant usage on database {database} to role {loader_role}",
-        f"grant usage on integration {stages.storage_integration} to role {loader_role}"
-        if stages.storage_integration
-        else None,
-    ]
-    for schema in COPY_SCHEMAS:
-        copy = f"{database}.{schema}"
-        stmts += [
-            f"create schema if not exists {copy}",
-            f"grant usage, create table, create stage, create file format on schema {copy} "
-            f"to role {loader_role}",
-            f"grant select, insert, update, delete, truncate on all tables in schema {copy} "
-            f"to role {loader_role}",
-            f"grant select, insert, update, delete, truncate on future tables in schema {copy} "
-            f"to role {loader_role}",
-            f"grant usage on schema {copy} to role {transformer_role}",
-            f"grant select on all tables in schema {copy} to role {transformer_role}",
-            f"grant select on future tables in schema {copy} to role {transformer_role}",
-        ]
-    stmts += [
-        f"grant usage on database {database} to role {transformer_role}",
-        f"grant create schema on database {database} to role {transformer_role}",
-        f"grant usage on database {database} to role {analyst_role}",
-    ]
-    return [s for s in stmts if s]

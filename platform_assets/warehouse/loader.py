@@ -14,9 +14,9 @@ the account within those timeouts, not a connector retrying without end.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,8 +28,9 @@ from platform_assets.contracts import TableContract
 from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
 from platform_assets.storage.delta import open_table
-from platform_assets.warehouse.delta_files import plan_load, snapshot_of
+from platform_assets.warehouse.delta_files import DeltaSnapshot, plan_load, snapshot_of
 from platform_assets.warehouse.emulator import FAKESNOW, FakesnowDialect
+from platform_assets.warehouse.glue.launcher import GlueWarehouseLoad
 from platform_assets.warehouse.load_sql import (
     CopiedTable,
     Dialect,
@@ -53,6 +54,7 @@ class TableLoad:
     rows_removed: int
     rows: int  # rows in the warehouse copy after the load
     relation: str = ""  # <schema>.<table> in the warehouse
+    details: dict = field(default_factory=dict)  # how it was loaded (the Glue run), for metadata
 
     @property
     def unchanged(self) -> bool:
@@ -104,8 +106,14 @@ def sync_stage(session: _Session, stage: SnowflakeStage) -> str:
 
 
 def load_tables(
-    session: _Session, dialect: Dialect, lake: Lake, tables: Iterable[CopiedTable | TableContract]
+    session: _Session,
+    dialect: Dialect,
+    lake: Lake,
+    tables: Iterable[CopiedTable | TableContract],
+    glue: Callable[[CopiedTable, LoadBatch, DeltaSnapshot, Dialect], dict] | None = None,
 ) -> list[TableLoad]:
+    """Load each table's plan; a table whose contract selects the Glue load goes to `glue`
+    (the Glue job runs the same deletes and log inserts around its write) when given."""
     tables = [as_copy(t) for t in tables]
     for stmt in dialect.setup(tables):
         session.run(stmt)
@@ -124,6 +132,7 @@ def load_tables(
         loaded = dict(session.rows(dialect.loaded_files_query(c)))
         plan = plan_load(snap, set(loaded))
         removed_rows = sum(int(loaded[p]) for p in plan.remove)
+        details: dict = {}
         if not plan.unchanged:
             batch = LoadBatch(
                 c.name,
@@ -136,7 +145,10 @@ def load_tables(
                 loaded_at,
                 {p: snap.partitions[p] for p in plan.add if p in snap.partitions},
             )
-            session.transaction(dialect.load(c, batch, snap.file_uri))
+            if c.load == "glue" and glue is not None:
+                details = glue(c, batch, snap, dialect)
+            else:
+                session.transaction(dialect.load(c, batch, snap.file_uri))
         rows = int(session.rows(f"select count(*) from {c.relation}")[0][0])
         results.append(
             TableLoad(
@@ -149,6 +161,7 @@ def load_tables(
                 removed_rows,
                 rows,
                 c.relation,
+                details,
             )
         )
     return results
@@ -158,11 +171,15 @@ class CuratedLoader(ConfigurableResource):
     """Copies the lake's Delta files (the curated zone, the processed clickstream) into the
     warehouse's copy schemas."""
 
-    def load(self, lake: Lake, tables: Iterable[CopiedTable | TableContract]) -> list[TableLoad]:
+    def load(
+        self, lake: Lake, tables: Iterable[CopiedTable | TableContract], context=None
+    ) -> list[TableLoad]:
+        """`context`: the asset's, which a Glue load (Dagster Pipes) needs."""
         tables = [as_copy(t) for t in tables]
+        glue = self.glue_runner(context, tables)
         with self.session() as (session, dialect):
             try:
-                return load_tables(session, dialect, lake, tables)
+                return load_tables(session, dialect, lake, tables, glue)
             except PlatformError:
                 raise
             except Exception as exc:
@@ -170,6 +187,11 @@ class CuratedLoader(ConfigurableResource):
 
     def failure(self, tables: list[CopiedTable], exc: Exception) -> Exception:
         return exc
+
+    def glue_runner(self, context, tables: list[CopiedTable]):
+        """Who loads the tables that select the Glue load; None: the loader itself (locally,
+        DuckDB reads every table's files in place, whatever the contract selects)."""
+        return None
 
     @contextmanager
     def session(self) -> Iterator[tuple[_Session, Dialect]]:
@@ -212,7 +234,7 @@ class SnowflakeCuratedLoader(CuratedLoader):
 
     `snowflake` is the profile's `SnowflakeResource` (the dbt `prod` target's SNOWFLAKE_*
     variables, with timeouts); the loader should run as a role that can write the copy schemas
-    and nothing else (see `load_sql.snowflake_bootstrap_sql`). The stages follow `lake_url`:
+    and nothing else (the grants of warehouse/snowflake_objects' migrations). The stages follow `lake_url`:
     one that reads another URL is replaced before the load.
     """
 
@@ -223,6 +245,25 @@ class SnowflakeCuratedLoader(CuratedLoader):
         default=None, description="A named Parquet file format for the stages (provisioning's)."
     )
     emulator: str | None = Field(default=None, description="`fakesnow` in CI parity runs.")
+    glue: GlueWarehouseLoad | None = Field(
+        default=None, description="The Glue job for tables whose contract selects warehouse_load='glue'."
+    )
+
+    def glue_runner(self, context, tables: list[CopiedTable]):
+        wanted = [t.relation for t in tables if t.load == "glue"]
+        if not wanted:
+            return None
+        if self.glue is None:
+            raise PlatformError(
+                f"{', '.join(wanted)}: the contract selects the Glue load (warehouse_load='glue') "
+                f"but no Glue job is configured here; set PLATFORM_GLUE_LOAD_ROLE"
+            )
+        if context is None:
+            raise PlatformError(
+                f"{', '.join(wanted)}: a Glue load runs in a Dagster asset (Pipes needs its context)"
+            )
+        glue = self.glue
+        return lambda c, batch, snap, dialect: glue.run(context, c, batch, snap, dialect)
 
     def stages(self) -> SnowflakeStages:
         return SnowflakeStages(self.lake_url, self.storage_integration, self.file_format)

@@ -22,6 +22,7 @@ from pydantic import Field
 
 from platform_assets.settings import DBT_PROJECT_DIR, environment_overlay, locations
 from platform_assets.warehouse.emulator import EMULATOR_ENV
+from platform_assets.warehouse.glue.launcher import GlueWarehouseLoad
 from platform_assets.warehouse.loader import CuratedLoader, DuckDBCuratedLoader, SnowflakeCuratedLoader
 from platform_assets.warehouse.project import dbt_executable, lakehouse_project
 
@@ -92,12 +93,13 @@ def dbt_resource(target: str) -> PlatformDbtCliResource:
 FILE_FORMAT = "curated.lake_parquet"  # the stages' Parquet format, created by provisioning
 
 
-def snowflake_resource(with_database: bool = True) -> SnowflakeResource:
+def snowflake_resource(with_database: bool = True, role: str | None = None) -> SnowflakeResource:
     """dagster-snowflake's resource for the loader, provisioning and checks that query the
     warehouse: the dbt `prod` target's SNOWFLAKE_* variables (secrets as EnvVar), UTC, and a
     login, network and socket timeout on every call (the connector's defaults retry failing
     requests without end). Host, port and protocol reach a local server such as fakesnow's.
-    Provisioning connects `with_database=False`: the database may not exist yet."""
+    Provisioning connects `with_database=False`: the database may not exist yet; the Snowflake
+    migrations connect as `role` (SNOWFLAKE_ADMIN_ROLE) when one is set."""
     from platform_assets.variables import env, number, value
 
     extra: dict = {"socket_timeout": int(number("SNOWFLAKE_SOCKET_TIMEOUT_S"))}
@@ -113,7 +115,8 @@ def snowflake_resource(with_database: bool = True) -> SnowflakeResource:
         password=env("SNOWFLAKE_PASSWORD"),
         database=env("SNOWFLAKE_DATABASE") if with_database else None,
         warehouse=env("SNOWFLAKE_WAREHOUSE"),
-        role=env("SNOWFLAKE_LOADER_ROLE") if value("SNOWFLAKE_LOADER_ROLE") else env("SNOWFLAKE_ROLE"),
+        role=role
+        or (env("SNOWFLAKE_LOADER_ROLE") if value("SNOWFLAKE_LOADER_ROLE") else env("SNOWFLAKE_ROLE")),
         timezone="UTC",
         login_timeout=int(number("SNOWFLAKE_LOGIN_TIMEOUT_S")),
         network_timeout=int(number("SNOWFLAKE_NETWORK_TIMEOUT_S")),
@@ -147,4 +150,23 @@ def curated_loader_resource(target: str) -> CuratedLoader:
         storage_integration=value("SNOWFLAKE_STORAGE_INTEGRATION"),
         file_format=FILE_FORMAT,
         emulator=value(EMULATOR_ENV),
+        glue=glue_load_resource(),
+    )
+
+
+def glue_load_resource() -> GlueWarehouseLoad | None:
+    """The Glue job for contracts with warehouse_load="glue" (prod), if PLATFORM_GLUE_LOAD_ROLE
+    names its role; without one, such a table's load fails with an error saying so."""
+    from platform_assets.aws import aws_settings
+    from platform_assets.variables import env, value
+
+    if not value("PLATFORM_GLUE_LOAD_ROLE"):
+        return None
+    connections = [c.strip() for c in (value("PLATFORM_GLUE_LOAD_CONNECTIONS") or "").split(",") if c.strip()]
+    return GlueWarehouseLoad(
+        **aws_settings(),
+        lake_root=env("PLATFORM_LAKE_URI"),
+        role_arn=env("PLATFORM_GLUE_LOAD_ROLE"),
+        snowflake_secret=value("PLATFORM_GLUE_LOAD_SECRET"),
+        connections=connections,
     )

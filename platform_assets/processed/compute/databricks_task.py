@@ -4,13 +4,14 @@ Built with databricks-sdk's types and submitted by dagster-databricks's
 `PipesDatabricksClient`, which adds the Pipes bootstrap to the cluster's environment. The job
 script is spark_job.py uploaded where `python_file` says; the platform's wheel is installed
 on the cluster as a library, so the script imports the same rules as the delta-rs engine.
+The cluster is databricks_objects.py's `cluster_spec` (policy, autoscaling, lake access).
 """
 
 from __future__ import annotations
 
 from databricks.sdk.service import compute, jobs
 
-from platform_assets.processed.compute.spark_sql import SPARK_CONF
+from platform_assets.processed.compute.databricks_objects import ClusterSettings, LakeAccess, cluster_spec
 
 
 def submit_task(
@@ -19,25 +20,15 @@ def submit_task(
     operation: str,
     python_file: str,
     wheel: str | None,
-    spark_version: str,
-    node_type_id: str,
-    min_workers: int,
-    max_workers: int,
-    instance_profile_arn: str | None = None,
+    cluster: ClusterSettings,
+    access: LakeAccess | None = None,
     timeout_seconds: int = 3600,
 ) -> jobs.SubmitTask:
     libraries = [compute.Library(whl=wheel)] if wheel else []
-    aws = compute.AwsAttributes(instance_profile_arn=instance_profile_arn) if instance_profile_arn else None
     return jobs.SubmitTask(
         task_key=f"lakehouse_processed_{table}_{operation}",
         description=f"processed.{table}: {operation} (platform_assets.processed.compute)",
-        new_cluster=compute.ClusterSpec(
-            spark_version=spark_version,
-            node_type_id=node_type_id,
-            autoscale=compute.AutoScale(min_workers=min_workers, max_workers=max_workers),
-            aws_attributes=aws,
-            spark_conf=dict(SPARK_CONF),
-        ),
+        new_cluster=cluster_spec(cluster, access),
         spark_python_task=jobs.SparkPythonTask(
             python_file=python_file, parameters=["--commit", "spark-sql", "--pipes", "dbfs"]
         ),

@@ -46,6 +46,7 @@ class ProcessedEngine(ConfigurableResource):
     min_workers: int = 1
     max_workers: int = 8
     instance_profile_arn: str | None = None
+    policy_id: str | None = Field(default=None, description="the cluster policy (databricks_objects.py)")
     timeout_seconds: int = 3600
 
     @property
@@ -101,18 +102,26 @@ class ProcessedEngine(ConfigurableResource):
         return dict(results[-1].metadata or {})
 
     def submit_task(self, c: TableContract, operation: str = "apply"):
+        from platform_assets.processed.compute.databricks_objects import ClusterSettings, LakeAccess
         from platform_assets.processed.compute.databricks_task import submit_task
 
+        cluster = ClusterSettings(
+            spark_version=self.spark_version,
+            node_type_id=self.node_type_id,
+            min_workers=self.min_workers,
+            max_workers=self.max_workers,
+            policy_id=self.policy_id,
+        )
+        access = (
+            LakeAccess(instance_profile_arn=self.instance_profile_arn) if self.instance_profile_arn else None
+        )
         return submit_task(
             table=c.name,
             operation=operation,
             python_file=self.job_python_file,
             wheel=self.wheel,
-            spark_version=self.spark_version,
-            node_type_id=self.node_type_id,
-            min_workers=self.min_workers,
-            max_workers=self.max_workers,
-            instance_profile_arn=self.instance_profile_arn,
+            cluster=cluster,
+            access=access,
             timeout_seconds=self.timeout_seconds,
         )
 

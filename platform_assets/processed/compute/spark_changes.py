@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import sys
 from functools import reduce
 
 import pyarrow as pa
@@ -73,6 +75,9 @@ def session(app: str = "lakehouse-processed", cores: int = 2) -> SparkSession:
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(2 * cores))
     )
+    # Python workers (mapInArrow) run this interpreter, with its packages: PySpark takes the
+    # worker's interpreter from PYSPARK_PYTHON when the context starts (default: `python3`)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for k, v in SPARK_CONF.items():
         builder = builder.config(k, v)
     spark = builder.getOrCreate()

@@ -1,0 +1,188 @@
+"""The churn feature logic, in one place: pure DuckDB SQL over Arrow tables.
+
+Everything that needs features (building a dataset, rebuilding it from its pins, batch scoring,
+the endpoint) calls `feature_rows`, so the same rows come out of the same inputs.
+
+A row is one customer at one cutoff time T. Features use only what happened before T: orders
+(all of them and the last 90 days), days since the last order, the share of cancelled orders,
+the marketing opt-in, and the clickstream of the 30 days before T. The label `churned` is 1
+when the customer places no order in the `label_days` after T. Only customers with an order
+before T are rows (someone who never ordered cannot churn).
+
+Splits by time, with no leakage: each split's label window ends at or before the next split's
+first cutoff (train -> validation -> test), and the test window ends at the last day of data,
+so no row sees what happens after a later split's features were taken. `split_cutoffs` derives
+the cutoffs from the data's last order, so a rebuild from the same pins gets the same cutoffs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+
+LABEL = "churned"
+KEYS = ("customer_id", "cutoff")
+FEATURES = (
+    "tenure_days",
+    "orders_total",
+    "orders_90d",
+    "revenue_total",
+    "revenue_90d",
+    "days_since_last_order",
+    "cancelled_share",
+    "marketing_opt_in",
+    "sessions_30d",
+    "product_views_30d",
+    "add_to_carts_30d",
+)
+SPLITS = ("train", "validation", "test")
+# Bump when the feature logic changes: it is part of a build's id, so a rebuilt dataset never
+# reuses the id of one made by other code.
+FEATURE_VERSION = 1
+
+# the columns each source table is read with (sources.py reads only these)
+SOURCE_COLUMNS = {
+    "curated.customers": ["customer_id", "marketing_opt_in"],
+    "curated.orders": ["order_id", "customer_id", "status", "order_ts", "total_amount"],
+    "processed.events": ["event_id", "event_type", "event_ts", "customer_id", "session_id"],
+}
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """How a dataset is cut in time."""
+
+    label_days: int = 60  # the label window after each cutoff
+    train_cutoffs: int = 4  # train rows come from this many cutoffs...
+    train_step_days: int = 30  # ...this many days apart
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _day(ts: datetime) -> datetime:
+    return datetime(ts.year, ts.month, ts.day, tzinfo=UTC)
+
+
+def last_order_time(orders: pa.Table) -> datetime:
+    """The newest order time in the data (UTC)."""
+    import pyarrow.compute as pc
+
+    newest = pc.max(orders["order_ts"]).as_py()
+    if newest is None:
+        raise ValueError("curated.orders has no orders: no dataset can be cut")
+    return newest.astimezone(UTC)
+
+
+def split_cutoffs(orders: pa.Table, spec: SplitSpec) -> dict[str, list[datetime]]:
+    """Cutoffs per split, walking back from the last full day of orders: the test label window
+    ends there, validation's ends at the test cutoff, train's at the validation cutoff."""
+    end = _day(last_order_time(orders))
+    window = timedelta(days=spec.label_days)
+    test = end - window
+    validation = test - window
+    train = [
+        validation - window - timedelta(days=spec.train_step_days * k) for k in range(spec.train_cutoffs)
+    ]
+    return {"train": sorted(train), "validation": [validation], "test": [test]}
+
+
+def scoring_cutoff(orders: pa.Table) -> datetime:
+    """The cutoff of batch scoring and the endpoint: the day after the last order, so every
+    order counts and no label exists yet."""
+    return _day(last_order_time(orders)) + timedelta(days=1)
+
+
+_SQL = """
+with cut as (select * from cutoffs),
+hist as (
+    select c.split, c.cutoff, o.customer_id,
+        count(*) as orders_total,
+        count(*) filter (where o.order_ts >= c.cutoff - interval 90 day) as orders_90d,
+        sum(o.total_amount::double) as revenue_total,
+        coalesce(sum(o.total_amount::double) filter (
+            where o.order_ts >= c.cutoff - interval 90 day), 0) as revenue_90d,
+        min(o.order_ts) as first_order,
+        max(o.order_ts) as last_order,
+        avg(case when o.status = 'cancelled' then 1.0 else 0.0 end) as cancelled_share
+    from cut c join orders o on o.order_ts < c.cutoff
+    group by all
+),
+future as (
+    select c.split, c.cutoff, o.customer_id, count(*) as n
+    from cut c join orders o
+        on o.order_ts >= c.cutoff and o.order_ts < c.cutoff + to_days({label_days})
+    group by all
+),
+clicks as (
+    select c.split, c.cutoff, e.customer_id,
+        count(distinct e.session_id) as sessions_30d,
+        count(*) filter (where e.event_type = 'product_view') as product_views_30d,
+        count(*) filter (where e.event_type = 'add_to_cart') as add_to_carts_30d
+    from cut c join events e
+        on e.event_ts < c.cutoff and e.event_ts >= c.cutoff - interval 30 day
+    where e.customer_id is not null
+    group by all
+)
+select h.split, h.customer_id, h.cutoff,
+    case when {labelled} then (case when f.n is null then 1 else 0 end) end::integer as churned,
+    round(date_diff('second', h.first_order, h.cutoff) / 86400.0, 6) as tenure_days,
+    h.orders_total::double as orders_total,
+    h.orders_90d::double as orders_90d,
+    round(h.revenue_total, 2) as revenue_total,
+    round(h.revenue_90d, 2) as revenue_90d,
+    round(date_diff('second', h.last_order, h.cutoff) / 86400.0, 6) as days_since_last_order,
+    round(h.cancelled_share, 6) as cancelled_share,
+    case when cu.marketing_opt_in then 1.0 else 0.0 end as marketing_opt_in,
+    coalesce(k.sessions_30d, 0)::double as sessions_30d,
+    coalesce(k.product_views_30d, 0)::double as product_views_30d,
+    coalesce(k.add_to_carts_30d, 0)::double as add_to_carts_30d
+from hist h
+left join future f using (split, cutoff, customer_id)
+left join clicks k using (split, cutoff, customer_id)
+left join customers cu on cu.customer_id = h.customer_id
+order by h.split, h.cutoff, h.customer_id
+"""
+
+
+def feature_rows(
+    sources: dict[str, pa.Table], cutoffs: dict[str, list[datetime]], label_days: int | None = None
+) -> pa.Table:
+    """Rows (`split`, keys, `churned`, features) for every customer with an order before each
+    cutoff, per split. `sources` are the tables of SOURCE_COLUMNS; with `label_days` None
+    (scoring) `churned` is null."""
+    import duckdb
+
+    cut = pa.table(
+        {
+            "split": [s for s, ts in cutoffs.items() for _ in ts],
+            "cutoff": pa.array([t for ts in cutoffs.values() for t in ts], pa.timestamp("us", tz="UTC")),
+        }
+    )
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.register("cutoffs", cut)
+        con.register("orders", sources["curated.orders"])
+        con.register("customers", sources["curated.customers"])
+        con.register("events", sources["processed.events"])
+        sql = _SQL.format(label_days=label_days or 0, labelled="false" if label_days is None else "true")
+        return con.sql(sql).to_arrow_table()
+    finally:
+        con.close()
+
+
+def dataset_rows(sources: dict[str, pa.Table], spec: SplitSpec) -> dict[str, pa.Table]:
+    """The labelled rows of each split (train, validation, test), cut by `spec`."""
+    import pyarrow.compute as pc
+
+    rows = feature_rows(sources, split_cutoffs(sources["curated.orders"], spec), spec.label_days)
+    return {s: rows.filter(pc.equal(rows["split"], s)).drop_columns(["split"]) for s in SPLITS}
+
+
+def scoring_rows(sources: dict[str, pa.Table]) -> pa.Table:
+    """Unlabelled rows of every customer with an order, at the scoring cutoff."""
+    rows = feature_rows(sources, {"score": [scoring_cutoff(sources["curated.orders"])]})
+    return rows.drop_columns(["split"])
