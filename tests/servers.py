@@ -1,8 +1,25 @@
-"""Helpers for tests that run real local servers (moto, fakesnow) in subprocesses."""
+"""Helpers for tests that run real local servers: subprocesses (moto, fakesnow), ASGI apps
+under uvicorn in a thread, and headless Chromium."""
 
 from __future__ import annotations
 
+import shutil
+import socket
 import subprocess
+import threading
+import time
+
+# Debian's package; tests that need it skip without it (CI installs it)
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+BROWSER_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -13,3 +30,41 @@ def stop_server(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(10)
+
+
+class ThreadedServer:
+    """An ASGI app under uvicorn in a thread, on a free port: real HTTP, in the test's process.
+    `with ThreadedServer(app) as s:` ... `s.url`."""
+
+    def __init__(self, app, log_level: str = "warning"):
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level=log_level)
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ThreadedServer:
+        self.thread.start()
+        for _ in range(200):
+            if self.server.started:
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"the server on port {self.port} did not start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def __enter__(self) -> ThreadedServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -11,15 +11,14 @@ import base64
 import itertools
 import json
 import re
-import shutil
 import subprocess
 import time
 import urllib.request
 
 import pytest
 import requests
+from servers import BROWSER_FLAGS, CHROMIUM, ThreadedServer
 from test_dashboards import build_pages
-from test_dashboards_server import Server
 
 from platform_assets.dashboards.access import Users
 from platform_assets.dashboards.registry import AUDIENCES, DASHBOARDS
@@ -28,17 +27,7 @@ from platform_assets.dashboards.site import DashboardSite
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-HEADLESS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--remote-debugging-port=0",
-]
+HEADLESS = [*BROWSER_FLAGS, "--remote-debugging-port=0"]
 USERS = {
     "analyst": {"password": "analyst-pass", "groups": list(AUDIENCES)},
     "fiona": {"password": "fiona-pass", "groups": ["finance"]},
@@ -130,7 +119,7 @@ def test_every_dashboard_renders_in_chromium_without_console_errors(built_wareho
     shots = tmp_path_factory.getbasetemp() / "artifacts" / "dashboards"
     shots.mkdir(parents=True, exist_ok=True)
     app = create_app(DashboardSite(root=str(out)), Users.from_mapping(USERS))
-    with Server(app) as server:
+    with ThreadedServer(app) as server:
         # refused: no credentials, and a dashboard outside the user's audience
         assert requests.get(f"{server.url}/revenue.html", timeout=10).status_code == 401
         assert (

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import threading
-import time
 
 import pytest
 import requests
-import uvicorn
+from servers import ThreadedServer
 
 from platform_assets.dashboards.access import Users, load_users, write_demo_users
 from platform_assets.dashboards.registry import AUDIENCES, DASHBOARDS, dashboards_for
@@ -27,35 +24,6 @@ USERS = {
     "growth-bot": {"token": "tok-growth-3", "groups": ["growth"]},
     "dana": {"password": "dana-pass-4", "groups": ["data-science", "merchandising"]},
 }
-
-
-class Server:
-    """uvicorn serving an app in a thread, on a free port of 127.0.0.1."""
-
-    def __init__(self, app):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        for _ in range(200):
-            if self.server.started:
-                return self
-            time.sleep(0.05)
-        raise RuntimeError("the dashboards server did not start")
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
 
 class Client:
@@ -73,7 +41,7 @@ def client(tmp_path):
         site.write(d.file_name, f"<html><h1>{d.title}</h1></html>".encode())
         summary = {"name": d.name, "title": d.title, "data_as_of": "curated load #3", "built_at": "x"}
         site.write(f"{d.name}.json", json.dumps({**summary, "missing_tables": []}).encode())
-    with Server(create_app(site, Users.from_mapping(USERS))) as server:
+    with ThreadedServer(create_app(site, Users.from_mapping(USERS))) as server:
         yield Client(server.url)
 
 

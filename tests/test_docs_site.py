@@ -4,26 +4,16 @@ headless Chromium; the models and the lake sources are in the rendered page."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import threading
 from pathlib import Path
 
 import pytest
+from servers import BROWSER_FLAGS, CHROMIUM
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-HEADLESS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--virtual-time-budget=10000",
-]
+HEADLESS = [*BROWSER_FLAGS, "--virtual-time-budget=10000"]
 
 
 def _dom(url: str, profile: Path) -> str:

@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import duckdb
 import pytest
 import requests
-import uvicorn
 from dagster import AssetSelection, DagsterInstance, materialize
 from deltalake import DeltaTable, write_deltalake
 from ml_data import orders_with_churn
+from servers import ThreadedServer
 from warehouse_data import curated_table, merge_curated, shop_rows
 
 from platform_assets.lake import Lake
@@ -70,29 +67,15 @@ class Home:
             return con.execute(sql).fetchall()
 
 
-class Served:
-    """The endpoint app under uvicorn in a thread, on a free port; `post` sends real HTTP."""
+class Served(ThreadedServer):
+    """The endpoint app on a free port; `post` sends real HTTP."""
 
     def __init__(self, app) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.url = f"http://127.0.0.1:{s.getsockname()[1]}"
-        port = int(self.url.rsplit(":", 1)[1])
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        for _ in range(200):
-            if self.server.started:
-                return
-            time.sleep(0.05)
-        raise RuntimeError("the model endpoint did not start")
+        super().__init__(app)
+        self.start()
 
     def post(self, path: str, **kwargs) -> requests.Response:
         return requests.post(self.url + path, timeout=30, **kwargs)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
 
 
 PIPELINE = [

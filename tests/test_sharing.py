@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from datetime import UTC, datetime
 
 import delta_sharing
 import pytest
 import requests
-import uvicorn
 from dms_files import product_row, write_dms
+from servers import ThreadedServer
 
 from platform_assets.contracts import contract
 from platform_assets.contracts.shares import SHARES, Share, validate_shares
@@ -45,33 +43,10 @@ def build_products(lake) -> datetime:
     return between
 
 
-class Server:
-    """uvicorn serving an app in a thread, on a free port."""
-
-    def __init__(self, app, log_level: str = "warning"):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level=log_level)
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        for _ in range(200):
-            if self.server.started:
-                return self
-            time.sleep(0.05)
-        raise RuntimeError("the sharing server did not start")
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
+class Server(ThreadedServer):
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}/delta-sharing"
+        return f"{self.url}/delta-sharing"
 
 
 def profile(tmp_path, endpoint: str, token: str, name: str = "p") -> str:
