@@ -27,11 +27,14 @@ install: $(BIN)/.installed
 dbt-manifest: install $(DAGSTER_STATE)
 	$(BIN)/python -m platform_assets.warehouse.project
 
+# the demo's console output is kept and scanned, with its runs, for secrets and PII
 demo: dbt-manifest
-	$(BIN)/lakehouse demo
+	@mkdir -p .platform
+	set -o pipefail; $(BIN)/lakehouse demo 2>&1 | tee .platform/demo.log
+	$(BIN)/lakehouse leak-scan --log .platform/demo.log
 
 test: dbt-manifest
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=25
 
 test-fast: dbt-manifest
 	$(BIN)/pytest -q -m "not slow"

@@ -1,9 +1,13 @@
 """CDC apply benchmark: the platform's apply against two baselines on the same changes.
 
-- platform: the real `apply_pending` (raw DMS file -> fold -> MERGE) into the processed
-  layout (partitioned by key range, the contract's bucket size).
+- platform: the real `apply_pending` (raw DMS file -> fold -> MERGE or partition rewrite,
+  chosen per batch) into the processed layout (partitioned by key range, the contract's
+  bucket size).
+- platform_merge_only: the same with the MERGE forced (the apply before the rewrite existed).
 - delta_untuned: one delta-rs MERGE on the key into a table written as a single file.
 - dbt_duckdb_merge: dbt-duckdb's incremental `merge` model over a native DuckDB table.
+- duckdb_native_merge: DuckDB's own `MERGE INTO` on a plain DuckDB table in a database file,
+  in process (no dbt, no process start): the engine alone, timed from the folded changes.
 - parquet_floor: writing the batch's rows as plain Parquet with pyarrow (no merge at all).
 """
 
@@ -30,6 +34,7 @@ from platform_assets.lake import Lake
 from platform_assets.processed.apply import apply_pending
 from platform_assets.processed.changes import last_change_per_key, with_key_bucket
 from platform_assets.processed.delta import TABLE_PROPERTIES, WATERMARK_KEY
+from platform_assets.processed.rewrite import MERGE
 from platform_assets.raw.dms_layout import parse_name
 from platform_assets.raw.read import read_changes
 
@@ -50,6 +55,7 @@ def reader_costs(scan, lookup, keys: list[int]) -> dict:
 
 class Platform:
     name = "platform"
+    strategy: str | None = None  # chosen per batch
 
     def __init__(self, root: Path, base: pa.Table):
         self.lake = Lake(str(root))
@@ -70,11 +76,16 @@ class Platform:
         folder = Path(self.lake.raw_cdc_prefix("public", "orders"))
         folder.mkdir(parents=True, exist_ok=True)
         pq.write_table(changes, folder / name)
-        seconds, result = _timed(lambda: apply_pending(self.lake, ORDERS))
-        return {"seconds": seconds, **_metrics(result.merge_metrics)}
+        seconds, result = _timed(lambda: apply_pending(self.lake, ORDERS, strategy=self.strategy))
+        return {"seconds": seconds, "strategy": result.strategy, **_metrics(result.merge_metrics)}
 
     def table(self) -> DeltaTable:
         return DeltaTable(self.lake.delta_uri("processed", "orders"))
+
+
+class PlatformMergeOnly(Platform):
+    name = "platform_merge_only"
+    strategy = MERGE
 
 
 class DeltaUntuned:
@@ -133,7 +144,7 @@ class DbtDuckdbMerge:
         if full_refresh:
             args.append("--full-refresh")
         env = {**os.environ, "BENCH_DUCKDB_PATH": str(self.db)}
-        subprocess.run(args, check=True, env=env, capture_output=True)
+        subprocess.run(args, check=True, env=env, capture_output=True)  # noqa: S603 -- the benchmark's own fixed argv
         results = json.loads((self.root / "target" / "run_results.json").read_text())
         return results["results"][0]["execution_time"]
 
@@ -147,22 +158,55 @@ class DbtDuckdbMerge:
         return {"seconds": model_s, "dbt_wall_seconds": round(wall, 3)}
 
     def reader(self, keys: list[int]) -> dict:
-        with duckdb.connect(str(self.db), read_only=True) as db:
-            # relation API: DB-API arrow output copies every row once more (DuckDB warns)
-            return reader_costs(
-                lambda: db.sql("SELECT * FROM orders_current").to_arrow_table(),
-                lambda k: db.sql(f"SELECT * FROM orders_current WHERE order_id = {int(k)}").to_arrow_table(),
-                keys,
-            )
+        return duckdb_reader(self.db, "orders_current", keys)
+
+
+def duckdb_reader(path: Path, table: str, keys: list[int]) -> dict:
+    with duckdb.connect(str(path), read_only=True) as db:
+        # relation API: DB-API arrow output copies every row once more (DuckDB warns)
+        return reader_costs(
+            lambda: db.sql(f"SELECT * FROM {table}").to_arrow_table(),  # noqa: S608 -- the benchmark's own table names
+            lambda k: db.sql(f"SELECT * FROM {table} WHERE order_id = {int(k)}").to_arrow_table(),  # noqa: S608 -- the benchmark's own table names; key is int()
+            keys,
+        )
+
+
+class DuckdbNativeMerge:
+    name = "duckdb_native_merge"
+
+    def __init__(self, root: Path, base: pa.Table):
+        root.mkdir(parents=True, exist_ok=True)
+        self.db = root / "native.duckdb"
+        with duckdb.connect(str(self.db)) as db:
+            db.register("base", base)
+            db.execute("CREATE TABLE orders AS SELECT * FROM base")
+
+    def apply(self, changes: pa.Table) -> dict:
+        source = _fold(changes)  # the same folded rows as every engine, outside the timing
+        cols = ORDERS.column_names
+        sql = (
+            "MERGE INTO orders t USING source s ON t.order_id = s.order_id "  # noqa: S608 -- the benchmark's own column names
+            "WHEN MATCHED AND s._op = 'D' THEN DELETE "
+            f"WHEN MATCHED THEN UPDATE SET {', '.join(f'{c} = s.{c}' for c in cols)} "
+            f"WHEN NOT MATCHED AND s._op <> 'D' THEN INSERT ({', '.join(cols)}) "
+            f"VALUES ({', '.join(f's.{c}' for c in cols)})"
+        )
+        with duckdb.connect(str(self.db)) as db:
+            db.register("source", source)
+            seconds, counts = _timed(lambda: db.execute(sql).fetchall())
+        return {"seconds": seconds, "rows_changed": counts[0][0]}
+
+    def reader(self, keys: list[int]) -> dict:
+        return duckdb_reader(self.db, "orders", keys)
 
 
 def _fold(changes: pa.Table) -> pa.Table:
     f = parse_name("x/20261127-080000000.parquet")
-    tmp = Path("/tmp/bench_fold.parquet")
+    tmp = Path("/tmp/bench_fold.parquet")  # noqa: S108 -- a scratch file of a benchmark run by hand
     pq.write_table(changes, tmp)
     import pyarrow.fs as pafs  # noqa: F401
 
-    rows, _ = read_changes(Lake("/tmp"), ORDERS, f.__class__(f.sort_key, str(tmp), f.name, "cdc", "parquet"))
+    rows, _ = read_changes(Lake("/tmp"), ORDERS, f.__class__(f.sort_key, str(tmp), f.name, "cdc", "parquet"))  # noqa: S108 -- the scratch file's folder
     return last_change_per_key(rows, "order_id")
 
 
@@ -199,7 +243,8 @@ def parquet_floor(root: Path, changes: pa.Table) -> dict:
 def run_size(rows: int, batches: list[int], repeats: int, workdir: Path, engines: list[str]) -> dict:
     base = base_table(rows)
     out: dict = {"rows": rows, "engines": {}}
-    classes = {c.name: c for c in (Platform, DeltaUntuned, DbtDuckdbMerge)}
+    engines_ = (Platform, PlatformMergeOnly, DeltaUntuned, DbtDuckdbMerge, DuckdbNativeMerge)
+    classes = {c.name: c for c in engines_}
     for name in engines:
         root = workdir / f"{name}_{rows}"
         shutil.rmtree(root, ignore_errors=True)
@@ -214,8 +259,9 @@ def run_size(rows: int, batches: list[int], repeats: int, workdir: Path, engines
                 )
                 max_key, batch_no = new_max, batch_no + 1
         keys = [int(k) for k in np.random.default_rng(3).integers(1, rows, 5)]
-        readers = engine.reader(keys) if name == "dbt_duckdb_merge" else delta_reader(engine.table(), keys)
-        files = None if name == "dbt_duckdb_merge" else len(engine.table().file_uris())
+        on_delta = hasattr(engine, "table")
+        readers = delta_reader(engine.table(), keys) if on_delta else engine.reader(keys)
+        files = len(engine.table().file_uris()) if on_delta else None
         out["engines"][name] = {
             "setup_s": round(setup_s, 2),
             "batches": results,
@@ -225,4 +271,5 @@ def run_size(rows: int, batches: list[int], repeats: int, workdir: Path, engines
         shutil.rmtree(root, ignore_errors=True)
     changes, _ = change_batch(rows, batches[0], seed=7, batch_no=0)
     out["parquet_floor_first_batch"] = parquet_floor(workdir / "floor", changes)
+    out["parquet_floor_table"] = parquet_floor(workdir / "floor", base)  # a batch touching everything
     return out

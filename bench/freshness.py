@@ -56,7 +56,7 @@ def _seen_in_warehouse(pending: dict[int, datetime]) -> set[int]:
     try:
         with duckdb.connect(str(locations().warehouse_path), read_only=True) as db:
             rows = db.execute(
-                f"SELECT order_id, updated_at FROM {qualified_model(db, 'fct_orders')} "
+                f"SELECT order_id, updated_at FROM {qualified_model(db, 'fct_orders')} "  # noqa: S608 -- qualified_model() quotes with sql_ident()
                 f"WHERE order_id IN ({', '.join(map(str, pending))})"
             ).fetchall()
     except duckdb.IOException:  # dbt holds the write lock for a moment

@@ -16,6 +16,7 @@ from platform_assets.maintenance import defs as maintenance
 from platform_assets.metadata import defs as metadata
 from platform_assets.ml import defs as ml
 from platform_assets.observability import defs as observability
+from platform_assets.observability.freshness import with_freshness_policies
 from platform_assets.orchestration import defs as orchestration
 from platform_assets.processed import defs as processed
 from platform_assets.profile import raw_ingest_definitions, resources_for
@@ -35,8 +36,9 @@ lakehouse_pipeline = define_asset_job(
 
 
 def build_definitions() -> Definitions:
-    """Definitions for the profile in the environment (tests call this after setting it)."""
-    return Definitions.merge(
+    """Definitions for the profile in the environment (tests call this after setting it), each
+    zone asset with its contract's freshness policy (observability/freshness.py)."""
+    merged = Definitions.merge(
         raw_ingest_definitions(),
         processed.defs,
         curated.defs,
@@ -57,6 +59,7 @@ def build_definitions() -> Definitions:
             executor=in_process_executor,
         ),
     )
+    return with_freshness_policies(merged)
 
 
 defs = build_definitions()

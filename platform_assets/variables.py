@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-
-from dagster import EnvVar
+from typing import TYPE_CHECKING
 
 from platform_assets.errors import PlatformError
+
+if TYPE_CHECKING:
+    from dagster import EnvVar
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,12 @@ VARIABLES: tuple[Variable, ...] = (
     _v("PLATFORM_SAGEMAKER_IMAGE_URI", "Training and serving image of the churn model (`prod`)"),
     _v("PLATFORM_SAGEMAKER_INSTANCE_TYPE", "Instance type of training jobs and endpoints", "ml.m5.large"),
     _v("PLATFORM_ML_SERVE_TOKEN", "Bearer token clients of `lakehouse serve model` must send", secret=True),
+    # the fault suite (platform_assets/killpoints.py)
+    _v(
+        "PLATFORM_KILL_AT",
+        "Fault suite only: the step boundary (`name` or `name#N`) at which a process kills itself; "
+        "never set it in a deployment",
+    ),
 )
 
 # Set by the platform itself for dbt's subprocess (from `settings.Locations`), not by users.
@@ -213,6 +221,8 @@ def env(name: str) -> EnvVar | str | None:
     `EnvVar` keeps the value out of the definitions (Dagster reads it when a run starts), and a
     required variable left unset fails there with an error naming it.
     """
+    from dagster import EnvVar  # here, not at the top: killpoints and CLI help stay cheap to import
+
     var = declared(name)
     if os.environ.get(name) or var.required:
         return EnvVar(name)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 from servers import stop_server
 
 from platform_assets.lake import Lake
@@ -30,8 +31,8 @@ def pg_dsn(pg_server: str, request) -> str:
             "SELECT slot_name FROM pg_replication_slots WHERE database = %s", (name,)
         ).fetchall():
             conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     yield pg_server.replace("/postgres?", f"/{name}?")
     # slot names are server-wide: free them so the next test can use the default slot name
     with psycopg.connect(pg_server, autocommit=True) as conn:
@@ -85,7 +86,7 @@ def moto_endpoint(tmp_path_factory) -> str:
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=1)
+            urllib.request.urlopen(url + "/moto-api/", timeout=1)  # noqa: S310 -- the test's own http://127.0.0.1 URL
             break
         except OSError:
             time.sleep(0.1)

@@ -3,11 +3,15 @@ under uvicorn in a thread, and headless Chromium."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 # Debian's package; tests that need it skip without it (CI installs it)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -68,3 +72,40 @@ class ThreadedServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def stop_process_group(proc: subprocess.Popen, timeout: float = 30) -> list[int]:
+    """SIGTERM to the group `proc` leads (started with `start_new_session=True`), SIGKILL to what
+    is left after `timeout`; returns the pids still in the group after that (none, normally)."""
+    pgid = proc.pid  # a session leader's pid is its group's id
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _group_members(pgid):
+        time.sleep(0.5)
+    if _group_members(pgid):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+        proc.wait(10)
+        time.sleep(1)
+    return _group_members(pgid)
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of a process group, from /proc."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after "(comm)": state, ppid, pgrp, ...
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(entry))
+    return members

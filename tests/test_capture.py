@@ -14,6 +14,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from psycopg import sql
 
 from platform_assets.contracts import CONTRACTS, contract
 from platform_assets.errors import PlatformError
@@ -68,7 +69,8 @@ def conn(pg_dsn, slot):
 def snapshot(conn) -> dict[str, dict[int, dict]]:
     out = {}
     for c in CONTRACTS.values():
-        cur = conn.execute(f'SELECT {", ".join(c.column_names)} FROM "{c.schema}"."{c.name}"')
+        cols = sql.SQL(", ").join(map(sql.Identifier, c.column_names))
+        cur = conn.execute(sql.SQL("SELECT {} FROM {}").format(cols, sql.Identifier(c.schema, c.name)))
         out[c.name] = {r[0]: dict(zip(c.column_names, r, strict=True)) for r in cur}
     conn.commit()
     return out

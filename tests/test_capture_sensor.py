@@ -20,7 +20,7 @@ from platform_assets.orchestration.capture_sensor import cdc_capture_sensor
 from platform_assets.orchestration.run_tags import TRIGGER_TAG
 from platform_assets.raw.assets import PUBLICATION, SLOT
 from platform_assets.raw.cdc_capture import ensure_replication
-from platform_assets.resources import OltpResource
+from platform_assets.resources import LakeResource, OltpResource
 from platform_assets.sources.oltp.seed import seed
 from platform_assets.warehouse.keys import curated_copy_key
 
@@ -33,12 +33,14 @@ def conn(pg_dsn):
         yield c
 
 
-def test_changes_request_one_run_from_capture_to_the_facts_of_the_changed_tables(conn, pg_dsn):
+def _resources(pg_dsn, lake_root) -> dict:
+    return {"oltp": OltpResource(data_dir="-", dsn=pg_dsn), "lake": LakeResource(root=str(lake_root))}
+
+
+def test_changes_request_one_run_from_capture_to_the_facts_of_the_changed_tables(conn, pg_dsn, tmp_path):
     instance = DagsterInstance.ephemeral()
     ctx = build_sensor_context(
-        instance=instance,
-        definitions=build_definitions(),
-        resources={"oltp": OltpResource(data_dir="-", dsn=pg_dsn)},
+        instance=instance, definitions=build_definitions(), resources=_resources(pg_dsn, tmp_path)
     )
     assert isinstance(cdc_capture_sensor(ctx), SkipReason)  # nothing since the slot was made
 
@@ -71,3 +73,26 @@ def test_changes_request_one_run_from_capture_to_the_facts_of_the_changed_tables
     held = cdc_capture_sensor(ctx)
     assert isinstance(held, SkipReason) and "queued-capture-run" in held.skip_message
     instance.dispose()
+
+
+def test_a_slot_that_fed_the_lake_and_is_gone_names_the_recovery(conn, pg_dsn, tmp_path):
+    from platform_assets.lake import Lake
+    from platform_assets.raw.cdc_capture.slot_record import RESYNC_COMMAND, ensure_recorded_replication
+
+    lake = Lake(str(tmp_path / "lake"))
+    ensure_recorded_replication(conn, lake, SLOT, PUBLICATION)  # the lake records its slot
+    conn.execute("SELECT pg_drop_replication_slot(%s)", (SLOT,))
+    with DagsterInstance.ephemeral() as instance:
+        ctx = build_sensor_context(
+            instance=instance, definitions=build_definitions(), resources=_resources(pg_dsn, lake.root)
+        )
+        lost = cdc_capture_sensor(ctx)
+        assert isinstance(lost, SkipReason) and RESYNC_COMMAND in lost.skip_message
+        fresh = cdc_capture_sensor(  # a lake that never had the slot: a first run is still to come
+            build_sensor_context(
+                instance=instance,
+                definitions=build_definitions(),
+                resources=_resources(pg_dsn, tmp_path / "other"),
+            )
+        )
+        assert isinstance(fresh, SkipReason) and "materialize the raw assets once" in fresh.skip_message

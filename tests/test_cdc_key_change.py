@@ -17,6 +17,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from psycopg import sql
 
 from platform_assets.contracts import CONTRACTS, contract
 from platform_assets.curated.refresh import refresh_curated
@@ -58,7 +59,7 @@ def shop(pg_dsn, lake, slot):
 
 
 def rekey(conn: psycopg.Connection) -> None:
-    customer_cols = ", ".join(contract("customers").column_names[1:])
+    customer_cols = sql.SQL(", ").join(map(sql.Identifier, contract("customers").column_names[1:]))
     with conn.transaction():  # many rows at once, into other partitions; order 14 is TOASTed
         conn.execute(
             "UPDATE orders SET order_id = order_id + 100000, status = 'shipped' WHERE order_id % 7 = 0"
@@ -76,8 +77,10 @@ def rekey(conn: psycopg.Connection) -> None:
     with conn.transaction():  # a freed key reused, a moved row deleted
         conn.execute("UPDATE customers SET customer_id = 200060 WHERE customer_id = 60")
         conn.execute(
-            f"INSERT INTO customers (customer_id, {customer_cols})"
-            f" SELECT 60, {customer_cols} FROM customers WHERE customer_id = 61"
+            sql.SQL(
+                "INSERT INTO customers (customer_id, {cols})"
+                " SELECT 60, {cols} FROM customers WHERE customer_id = 61"
+            ).format(cols=customer_cols)
         )
         conn.execute("UPDATE customers SET customer_id = 200070 WHERE customer_id = 70")
         conn.execute("DELETE FROM customers WHERE customer_id = 200070")

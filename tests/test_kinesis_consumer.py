@@ -107,7 +107,7 @@ def serve_moto(fidelity: bool):
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)  # noqa: S310 -- the test's own http://127.0.0.1 URL
             return proc, url
         except OSError:
             time.sleep(0.1)
@@ -424,7 +424,7 @@ def _consume_main(argv: list[str]) -> int:
 
 def _moto_main(argv: list[str]) -> int:
     if "--fidelity" in argv:
-        exec(_FIDELITY_PATCH, {})
+        exec(_FIDELITY_PATCH, {})  # noqa: S102 -- the test's own constant source, patched into moto
     from moto.server import main
 
     main(["-p", argv[0], "-H", "127.0.0.1"])

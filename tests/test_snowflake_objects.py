@@ -117,7 +117,7 @@ def test_apply_creates_what_fakesnow_runs_once_and_a_second_apply_changes_nothin
     assert (stage["name"].lower(), stage["url"].strip('[]"')) == ("lake_curated", "s3://lake/zones/curated/")
     tables = _names(cur, f"show tables in schema {DATABASE}.curated")
     assert tables >= set(CONTRACTS) | {"_loaded_files", "_loads"}
-    cur.execute(f"select script, kind, executed from {DATABASE}.{HISTORY_TABLE} order by script")
+    cur.execute(f"select script, kind, executed from {DATABASE}.{HISTORY_TABLE} order by script")  # noqa: S608 -- the test's own constants
     history = cur.fetchall()
     assert [r[0] for r in history] == sorted(files)
     assert {r[0] for r in history if not r[2]} == rendered_only
@@ -127,7 +127,7 @@ def test_apply_creates_what_fakesnow_runs_once_and_a_second_apply_changes_nothin
     assert capsys.readouterr().out == f"nothing to apply: {len(files)} migrations applied and unchanged\n"
     assert main(["snowflake", "status"]) == 0
     assert capsys.readouterr().out.split() == [w for f in files for w in (f, "applied")]
-    cur.execute(f"select count(*) from {DATABASE}.{HISTORY_TABLE}")
+    cur.execute(f"select count(*) from {DATABASE}.{HISTORY_TABLE}")  # noqa: S608 -- the test's own constants
     assert cur.fetchone()[0] == len(files)
 
     # the lake moves: the integration's locations and the stages render differently and are

@@ -42,7 +42,7 @@ def shop(tmp_path):
 def _copied(loader: DuckDBCuratedLoader, table: str, key: str) -> list[tuple]:
     with duckdb.connect(loader.path, read_only=True) as db:
         cols = [c for c in CONTRACTS[table].curated_schema().names if c != "_commit_ts"]
-        return db.execute(f"select {', '.join(cols)} from curated.{table} order by {key}").fetchall()
+        return db.execute(f"select {', '.join(cols)} from curated.{table} order by {key}").fetchall()  # noqa: S608 -- the contract's names
 
 
 def _delta(lake: Lake, table: str, key: str) -> list[tuple]:

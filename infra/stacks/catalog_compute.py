@@ -435,7 +435,7 @@ class CatalogComputeStack(Stack):
                 "code-server",
                 "start",
                 "-h",
-                "0.0.0.0",
+                "0.0.0.0",  # noqa: S104 -- in the container: reached through the task's security group
                 "-p",
                 str(CODE_SERVER),
                 "-m",
@@ -492,7 +492,7 @@ class CatalogComputeStack(Stack):
         web = task(
             "Webserver",
             self.webserver_role,
-            ["dagster-webserver", "-h", "0.0.0.0", "-p", str(WEBSERVER), "-w", WORKSPACE_YAML],
+            ["dagster-webserver", "-h", "0.0.0.0", "-p", str(WEBSERVER), "-w", WORKSPACE_YAML],  # noqa: S104 -- in the container: reached through the load balancer only
             WEBSERVER,
         )
         daemon = task("Daemon", self.daemon_role, ["dagster-daemon", "run", "-w", WORKSPACE_YAML], None)

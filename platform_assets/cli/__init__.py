@@ -3,6 +3,7 @@
     lakehouse oltp start|stop|seed|simulate          the shop's Postgres
     lakehouse cdc capture [--continuous]             CDC from the pgoutput slot into the raw zone
     lakehouse cdc full-load [--no-slot]              a first full load into the raw zone
+    lakehouse cdc resync                             after a lost slot: a new slot, every table reloaded
     lakehouse demo                                   the whole platform once, with a summary
     lakehouse table history|show|restore|reapply     Delta time travel and guarded rollback
     lakehouse quarantine list|show|requeue           raw files the apply could not read
@@ -12,6 +13,7 @@
     lakehouse metadata publish|show                  contracts in the metadata store
     lakehouse prod up|down|status                    prod on local protocol servers, or a real account
     lakehouse status [--no-source] [--slot NAME]     each zone's health; exit 1 when something fails
+    lakehouse leak-scan [--log FILE] [--no-source]   secrets and PII in what the runs recorded
     lakehouse snowflake apply [--dry-run]|status     Snowflake's objects as code (migrations)
     lakehouse dashboards serve|quicksight            the business dashboards, and QuickSight in prod
     lakehouse serve model [--host] [--port]          the churn model's endpoint (bearer token)
@@ -36,6 +38,7 @@ from platform_assets.cli.dashboards import dashboards
 from platform_assets.cli.demo import demo
 from platform_assets.cli.docs import docs
 from platform_assets.cli.events import events
+from platform_assets.cli.leaks import leak_scan
 from platform_assets.cli.metadata import metadata
 from platform_assets.cli.oltp import oltp
 from platform_assets.cli.prod import prod
@@ -62,6 +65,7 @@ for _command in (oltp, cdc, demo, table, quarantine, sharing, docs, events, meta
 lakehouse.add_command(dashboards)
 lakehouse.add_command(snowflake)
 lakehouse.add_command(serve)
+lakehouse.add_command(leak_scan)
 
 
 def _flag(exc: click.BadParameter) -> str:

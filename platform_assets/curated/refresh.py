@@ -16,10 +16,12 @@ import pyarrow.dataset as ds
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import DeltaError
 
+from platform_assets import killpoints
 from platform_assets.contracts import TableContract
 from platform_assets.curated.conform import conform
 from platform_assets.curated.pii_key import key_id, pii_hash_key
 from platform_assets.lake import Lake
+from platform_assets.processed.change_files import changes_files_since, feed_of
 from platform_assets.storage.delta import committed_value, open_table
 
 SOURCE_VERSION_KEY = "lakehouse.source_version"
@@ -43,10 +45,23 @@ def _plain_strings(table: pa.Table) -> pa.Table:
     return table.cast(pa.schema(fields))
 
 
-def _changes_since(src: DeltaTable, since: int) -> pa.Table:
-    feed = _plain_strings(
-        pa.table(src.load_cdf(starting_version=since + 1, ending_version=src.version()).read_all())
-    )
+def _changes_since(lake: Lake, src: DeltaTable, since: int) -> pa.Table:
+    """The processed feed after version `since`. A partition-rewrite commit's feed is its
+    exact changes file (processed/change_files.py), not the whole partitions Delta derives."""
+    newest = src.version()
+    rewrites = changes_files_since(lake, src.table_uri, since, newest)
+    parts, start = [], since + 1
+    for version in [*sorted(rewrites), newest + 1]:
+        if start < version:
+            cdf = src.load_cdf(starting_version=start, ending_version=version - 1)
+            parts.append(_plain_strings(pa.table(cdf.read_all())))
+        if version in rewrites:
+            try:
+                parts.append(feed_of(lake, src.table_uri, rewrites[version], version))
+            except FileNotFoundError as exc:  # past retention: like a vacuumed feed, rebuild
+                raise DeltaError(f"changes file of processed version {version} is gone") from exc
+        start = version + 1
+    feed = pa.concat_tables(parts, promote_options="permissive")
     feed = feed.filter(pc.is_in(feed["_change_type"], pa.array(["insert", "update_postimage", "delete"])))
     return feed.sort_by([("_commit_version", "ascending")])
 
@@ -138,8 +153,9 @@ def refresh_curated(lake: Lake, c: TableContract) -> CuratedResult:
         return CuratedResult(c.name, "unchanged", version, 0, cur.version())
     if cur is not None and synced >= 0:
         try:
-            n = _merge_changes(cur, c, _changes_since(src, synced), state, key)
+            n = _merge_changes(cur, c, _changes_since(lake, src, synced), state, key)
             cur.update_incremental()
+            killpoints.reached("curated.after_merge")
             return CuratedResult(c.name, "incremental", version, n, cur.version())
         except DeltaError:
             pass  # the feed for that range is gone: rebuild below
@@ -156,5 +172,6 @@ def refresh_curated(lake: Lake, c: TableContract) -> CuratedResult:
         storage_options=lake.storage_options,
         commit_properties=CommitProperties(custom_metadata=state),
     )
+    killpoints.reached("curated.after_rebuild")
     cur = open_table(lake, "curated", c.name)
     return CuratedResult(c.name, "rebuild", version, rows.num_rows, cur.version())

@@ -32,6 +32,7 @@ from platform_assets.dashboards.queries import currencies_sql
 from platform_assets.dashboards.reader import WarehouseSession
 from platform_assets.dashboards.registry import AUDIENCES, CURRENCY_TABLE, DASHBOARDS, Chart, Dashboard, Table
 from platform_assets.errors import PlatformError
+from platform_assets.storage.sql_text import sql_string
 
 VIEWER_ACTIONS = [
     "quicksight:DescribeDashboard",
@@ -196,8 +197,9 @@ def quicksight_type(data_type: str, scale) -> str:
 
 def table_columns(session: WarehouseSession, table: Table) -> list[dict]:
     rows = session.rows(
-        "select column_name, data_type, numeric_scale from information_schema.columns "
-        f"where lower(table_schema) = '{table.schema}' and lower(table_name) = '{table.name}' "
+        "select column_name, data_type, numeric_scale from information_schema.columns "  # noqa: S608 -- sql_string()
+        f"where lower(table_schema) = {sql_string(table.schema)} "
+        f"and lower(table_name) = {sql_string(table.name)} "
         "order by ordinal_position"
     )
     return [

@@ -19,6 +19,7 @@ from dagster import ConfigurableResource
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
+from platform_assets.storage.sql_text import sql_ident, sql_string
 from platform_assets.warehouse.keys import CURATED_SCHEMA, EVENTS_SCHEMA
 from platform_assets.warehouse.load_sql import LOADS
 
@@ -51,8 +52,10 @@ class WarehouseSession:
 
     def exists(self, schema: str, name: str) -> bool:
         found = self.rows(
-            "select count(*) as n from information_schema.tables "
-            f"where lower(table_schema) = '{schema.lower()}' and lower(table_name) = '{name.lower()}'"
+            # literals, not parameters: the session runs on DuckDB (`?`) and Snowflake (`%s`)
+            "select count(*) as n from information_schema.tables "  # noqa: S608 -- sql_string()
+            f"where lower(table_schema) = {sql_string(schema.lower())} "
+            f"and lower(table_name) = {sql_string(name.lower())}"
         )
         return int(found[0]["n"]) > 0
 
@@ -63,7 +66,7 @@ class WarehouseSession:
             if not self.exists(schema, LOADS):
                 continue
             rows = self.rows(
-                f"select load_id, max(loaded_at) as loaded_at from {schema}.{LOADS} "
+                f"select load_id, max(loaded_at) as loaded_at from {sql_ident(schema, LOADS)} "  # noqa: S608 -- identifiers quoted by sql_ident()
                 "group by load_id order by load_id desc limit 1"
             )
             if rows:

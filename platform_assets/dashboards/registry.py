@@ -19,6 +19,7 @@ from typing import Literal
 from dagster import AssetKey
 
 from platform_assets.ml import names as ml_names
+from platform_assets.storage.sql_text import sql_ident
 from platform_assets.warehouse.keys import model_asset_key
 
 Aggregation = Literal["sum", "avg", "max", "count"]
@@ -41,7 +42,7 @@ class Table:
 
     @property
     def relation(self) -> str:
-        return f"{self.schema}.{self.name}"
+        return sql_ident(self.schema, self.name)
 
 
 def mart(name: str) -> Table:

@@ -31,6 +31,7 @@ from dagster import (
 from platform_assets.contracts.events import EVENTS
 from platform_assets.events_lake import ingest, table
 from platform_assets.resources import LakeResource
+from platform_assets.storage.sql_text import sql_ident
 
 EVENTS_PARTITIONS = DailyPartitionsDefinition(start_date=EVENTS.first_date, end_offset=1, timezone="UTC")
 RAW_EVENTS_KEY = AssetKey(["raw", "events"])
@@ -131,5 +132,6 @@ def event_ids_unique(lake: LakeResource) -> AssetCheckResult:
         return AssetCheckResult(passed=True, metadata={"rows": 0})
     data = dt.to_pyarrow_dataset()  # noqa: F841 - read by DuckDB below
     with duckdb.connect() as db:
-        rows, distinct = db.execute(f"SELECT count(*), count(DISTINCT {EVENTS.key}) FROM data").fetchone()
+        query = f"SELECT count(*), count(DISTINCT {sql_ident(EVENTS.key)}) FROM data"  # noqa: S608 -- identifiers quoted by sql_ident()
+        rows, distinct = db.execute(query).fetchone()
     return AssetCheckResult(passed=rows == distinct, metadata={"rows": rows, "duplicates": rows - distinct})

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from platform_assets import killpoints
 from platform_assets.contracts.events import EVENTS, EventContract
 from platform_assets.events_lake import applied, table
 from platform_assets.events_lake.read import (
@@ -143,8 +144,10 @@ def incremental(lake: Lake, first_day: date, last_day: date, c: EventContract = 
         metrics, conflicts = table.merge_new(lake, c, deduped.rows, note=f"{first_day}..{last_day}")
         result.conflict_ids |= deduped.conflicts | conflicts
         result.rows_inserted += metrics.get("num_target_rows_inserted", 0)
+        killpoints.reached("events.after_merge")
         version = table.open_table(lake).version()
         applied.record(lake, [(r.file.key, d) for r, need in batch for d in sorted(need)], version)
+        killpoints.reached("events.after_record")
         batch, size = [], 0
 
     for f in files:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from deltalake import CommitProperties, DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
+from platform_assets import killpoints
 from platform_assets.lake import Lake
 from platform_assets.maintenance.layout import Layout, layout
 from platform_assets.maintenance.targets import Target
@@ -75,6 +76,7 @@ def compact(lake: Lake, target: Target, target_size: int | None = None) -> Maint
         return None
     before = layout(lake, uri, dt)
     m = dt.optimize.compact(target_size=target_size, commit_properties=_carried(lake, uri, dt))
+    killpoints.reached("maintenance.after_compact")
     after = layout(lake, uri, dt)
     return MaintenanceReport(
         target.label,

@@ -40,7 +40,9 @@ from platform_assets.ml.sources import Pins, current_pins
 from platform_assets.ml.trainer import MlTrainer
 from platform_assets.ml.training import TrainConfig
 from platform_assets.resources import LakeResource
+from platform_assets.storage.sql_text import sql_ident, sql_string
 from platform_assets.warehouse.keys import CURATED_SCHEMA, EVENTS_SCHEMA, POOL, copy_key
+from platform_assets.warehouse.load_sql import LOADS
 from platform_assets.warehouse.loader import CuratedLoader
 
 SOURCE_KEYS = [AssetKey(label.split(".")) for label in SOURCE_COLUMNS]
@@ -67,8 +69,8 @@ def warehouse_loads(loader: CuratedLoader, pins: Pins) -> dict:
         for label, version in sorted(pins.items()):
             zone, name = label.split(".")
             rows = session.rows(
-                f"select max(load_id) from {schemas[zone]}._loads "
-                f"where table_name = '{name}' and delta_version = {int(version)}"
+                f"select max(load_id) from {sql_ident(schemas[zone], LOADS)} "  # noqa: S608 -- quoted by sql_ident()/sql_string()
+                f"where table_name = {sql_string(name)} and delta_version = {int(version)}"
             )
             found[label] = None if rows[0][0] is None else int(rows[0][0])
     return found

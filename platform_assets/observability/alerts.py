@@ -72,12 +72,15 @@ def failure_summary(context: RunFailureSensorContext) -> dict:
 
 
 def post_json(url: str, body: dict, timeout_s: float) -> None:
-    request = urllib.request.Request(
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):  # urlopen would also read file: and ftp: URLs
+        raise PlatformError(f"alert webhook URL must be http(s)://, not {parts.scheme or 'a bare host'}")
+    request = urllib.request.Request(  # noqa: S310 -- scheme checked above
         url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
     )
-    host = urlsplit(url).netloc or "?"
+    host = parts.netloc or "?"
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 -- http(s) only
             response.read()
     except urllib.error.HTTPError as exc:
         raise PlatformError(f"alert webhook at {host} answered HTTP {exc.code}") from None

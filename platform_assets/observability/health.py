@@ -166,6 +166,8 @@ def dagster_health(instance, asset_graph) -> list[Health]:
 
 def slot_health(conn, slot: str) -> Health:
     """The replication slot's WAL held back on the source: what a stuck capture costs."""
+    from platform_assets.raw.cdc_capture.slot_record import RECOVERY, invalidated, slot_row
+
     row = conn.execute(
         "SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint "
         "FROM pg_replication_slots WHERE slot_name = %s",
@@ -176,9 +178,11 @@ def slot_health(conn, slot: str) -> Health:
             "source",
             slot,
             WARN,
-            "no replication slot: changes are not captured (lakehouse cdc capture creates it; after a "
-            "lost slot, take a new full load: lakehouse cdc full-load)",
+            "no replication slot: changes are not captured (on a first run `lakehouse cdc full-load` "
+            f"or `lakehouse cdc capture` creates it; if capture ran before, the slot was lost: {RECOVERY})",
         )
+    if why := invalidated(slot_row(conn, slot)):
+        return Health("source", slot, FAIL, f"{why}: changes are not captured; {RECOVERY}")
     active, retained = row
     state = FAIL if retained > SLOT_WAL_FAIL_BYTES else OK
     use = "in use" if active else "idle"

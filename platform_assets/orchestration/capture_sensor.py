@@ -25,7 +25,7 @@ from platform_assets.orchestration.cdc_chain import (
 )
 from platform_assets.orchestration.run_tags import TRIGGER_TAG
 from platform_assets.raw.assets import PUBLICATION, SLOT
-from platform_assets.resources import OltpResource
+from platform_assets.resources import LakeResource, OltpResource
 
 RAW_KEYS = [AssetKey(["raw", name]) for name in CONTRACTS]
 
@@ -38,12 +38,15 @@ RAW_KEYS = [AssetKey(["raw", name]) for name in CONTRACTS]
     description="Requests a CDC capture, and the refresh of the changed tables down to the "
     "facts, when the pgoutput slot holds unread changes.",
 )
-def cdc_capture_sensor(context: SensorEvaluationContext, oltp: OltpResource):
+def cdc_capture_sensor(context: SensorEvaluationContext, oltp: OltpResource, lake: LakeResource):
     from platform_assets.raw.cdc_capture.slot import pending_tables, slot_position
+    from platform_assets.raw.cdc_capture.slot_record import RECOVERY, read_record
 
     with oltp.connect(autocommit=True) as conn:
         position = slot_position(conn, SLOT)
         if position is None:
+            if read_record(lake.lake(), SLOT) is not None:  # it fed the lake once: lost, not new
+                return SkipReason(f"replication slot {SLOT!r} is gone; {RECOVERY}")
             return SkipReason(f"no replication slot {SLOT!r} yet: materialize the raw assets once")
         changed = pending_tables(conn, SLOT, PUBLICATION)
         if not changed and changed is not None:

@@ -12,6 +12,10 @@
 - The MERGE joins on key and key-range partition, so delta-rs prunes to the partitions the
   batch touches. Recomputed rows equal to the current ones are dropped first, so a replay
   writes no new version.
+- A wide batch (its partitions hold a large share of the table: processed/rewrite.py) skips
+  the MERGE: the touched partitions' new content is computed in Arrow and replaces them in
+  one overwrite commit, with the watermark, under the same rules. `ApplyResult.strategy`
+  says which write ran.
 - A new nullable source column is added to the table in a metadata-only commit first, then
   the MERGE runs without schema merging (delta-rs's merge_schema rewrites target rows and
   fails validation on real tables).
@@ -26,15 +30,19 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable
+from deltalake.exceptions import DeltaError
 from deltalake.schema import Field
 
+from platform_assets import killpoints
 from platform_assets.contracts import TableContract
 from platform_assets.contracts.model import KEY_BUCKET_COLUMN
+from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
 from platform_assets.processed import applied_log
 from platform_assets.processed.changes import last_change_per_key, unify, with_key_bucket
 from platform_assets.processed.delta import WATERMARK_KEY, open_or_create_processed, read_keys
 from platform_assets.processed.redelivery import repeated_files
+from platform_assets.processed.rewrite import REWRITE, choose_strategy, rewrite_partitions
 from platform_assets.raw import positions
 from platform_assets.raw.dms_layout import RawFile
 from platform_assets.raw.files import list_table_folder, quarantine
@@ -52,6 +60,7 @@ class ApplyResult:
     recomputed_keys: int = 0
     new_columns: list[str] = field(default_factory=list)
     merge_metrics: dict = field(default_factory=dict)
+    strategy: str = ""  # which write ran: "merge" or "rewrite" (processed/rewrite.py); "" none
     delta_version: int = -1
     watermark: str = ""
 
@@ -237,8 +246,10 @@ def commit_folded(
     batch: PendingBatch,
     folded: Folded,
     after_merge: Callable[[], None] | None = None,
+    strategy: str | None = None,
 ) -> ApplyResult:
-    """MERGE the folded changes with the watermark in the same commit, then the applied log."""
+    """Write the folded changes with the watermark in the same commit (a MERGE, or a rewrite
+    of the touched partitions: `strategy`, chosen per batch when None), then the applied log."""
     result, dt = batch.result, batch.dt
     if folded.source is not None:
         source = folded.source
@@ -249,8 +260,14 @@ def commit_folded(
         if source.num_rows or folded.watermark != batch.committed:
             if result.new_columns:
                 _add_new_columns(dt, source, batch.committed)
-            result.merge_metrics = _merge(dt, c, _with_table_columns(dt, source), folded.watermark)
+            source = _with_table_columns(dt, source)
+            result.strategy = strategy or choose_strategy(dt, c, source)
+            if result.strategy == REWRITE:
+                result.merge_metrics = rewrite_partitions(lake, dt, c, source, folded.watermark)
+            else:
+                result.merge_metrics = _merge(dt, c, source, folded.watermark)
             dt.update_incremental()
+    killpoints.reached("apply.after_merge")
     if after_merge:  # fault-injection point for tests: a crash between data and log
         after_merge()
     result.delta_version = dt.version()
@@ -258,10 +275,25 @@ def commit_folded(
     outcomes = {name: "applied" for name in result.files_applied}
     outcomes |= {name: "quarantined" for name in result.files_quarantined}
     applied_log.record(lake, c.name, outcomes, result.delta_version)
+    killpoints.reached("apply.after_log")
     return result
 
 
-def apply_pending(lake: Lake, c: TableContract, after_merge: Callable[[], None] | None = None) -> ApplyResult:
-    """Apply every pending raw file of one table. Raises SchemaDriftError on breaking drift."""
-    batch = read_pending(lake, c)
-    return commit_folded(lake, c, batch, _fold(lake, c, batch), after_merge)
+def apply_pending(
+    lake: Lake,
+    c: TableContract,
+    after_merge: Callable[[], None] | None = None,
+    strategy: str | None = None,
+) -> ApplyResult:
+    """Apply every pending raw file of one table. Raises SchemaDriftError on breaking drift, and
+    PlatformError naming the table when the lake refuses (disk full, read-only, a concurrent
+    writer's commit): what was committed stays consistent, and running the apply again is safe.
+    `strategy` forces the MERGE or the rewrite (tests, benchmarks); None chooses per batch."""
+    try:
+        batch = read_pending(lake, c)
+        return commit_folded(lake, c, batch, _fold(lake, c, batch), after_merge, strategy)
+    except (OSError, DeltaError) as exc:
+        raise PlatformError(
+            f"processed.{c.name} at {lake.uri('processed', c.name)}: the apply failed (what it "
+            f"committed is consistent; fix the cause and run it again): {exc}"
+        ) from exc

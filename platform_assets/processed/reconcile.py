@@ -15,6 +15,7 @@ from platform_assets.contracts import TableContract
 from platform_assets.lake import Lake
 from platform_assets.sources.oltp.snapshot import read_table
 from platform_assets.storage.delta import open_table
+from platform_assets.storage.sql_text import sql_ident
 
 
 @dataclass
@@ -39,19 +40,19 @@ def reconcile(conn: psycopg.Connection, lake: Lake, c: TableContract, sample: in
     source = read_table(conn, c)
     dt = open_table(lake, "processed", c.name)
     lake_rows = dt.to_pyarrow_table(columns=c.column_names) if dt is not None else source.schema.empty_table()
-    cols = ", ".join(f'"{n}"' for n in c.column_names)
+    cols = ", ".join(sql_ident(n) for n in c.column_names)
     db = duckdb.connect()
     db.register("src", source)
     db.register("lk", lake_rows.select(c.column_names).cast(source.schema))
     row_hash = f"hash({cols})"
     ((n_src, h_src),) = db.execute(
-        f"SELECT count(*), coalesce(sum({row_hash} % 1000000007), 0) FROM src"
+        f"SELECT count(*), coalesce(sum({row_hash} % 1000000007), 0) FROM src"  # noqa: S608 -- identifiers quoted by sql_ident()
     ).fetchall()
     ((n_lk, h_lk),) = db.execute(
-        f"SELECT count(*), coalesce(sum({row_hash} % 1000000007), 0) FROM lk"
+        f"SELECT count(*), coalesce(sum({row_hash} % 1000000007), 0) FROM lk"  # noqa: S608 -- identifiers quoted by sql_ident()
     ).fetchall()
     diff = db.execute(
-        f'SELECT DISTINCT "{c.key}" FROM ((SELECT {cols} FROM src EXCEPT ALL SELECT {cols} FROM lk)'
+        f"SELECT DISTINCT {sql_ident(c.key)} FROM ((SELECT {cols} FROM src EXCEPT ALL SELECT {cols} FROM lk)"  # noqa: S608 -- identifiers quoted by sql_ident()
         f" UNION ALL (SELECT {cols} FROM lk EXCEPT ALL SELECT {cols} FROM src))"
         f" ORDER BY 1 LIMIT {sample}"
     ).fetchall()

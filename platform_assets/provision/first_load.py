@@ -41,10 +41,10 @@ class FirstLoad:
 def take_full_load(dsn: str, lake: Lake, slot: bool = True) -> FirstLoad:
     """Full load of every contract table that has none yet, into `lake`'s raw zone."""
     from platform_assets.raw.assets import PUBLICATION, SLOT, check_source_tables
-    from platform_assets.raw.cdc_capture.slot import ensure_replication
+    from platform_assets.raw.cdc_capture.slot_record import ensure_recorded_replication
 
     with psycopg.connect(dsn) as conn:
         check_source_tables(conn)
-        if slot:
-            ensure_replication(conn, slot=SLOT, publication=PUBLICATION)
+        if slot:  # recorded in the lake: a loss before the first capture is detected too
+            ensure_recorded_replication(conn, lake, SLOT, PUBLICATION)
     return FirstLoad(full_load(dsn, lake, list(CONTRACTS.values())), lake.root, slot)

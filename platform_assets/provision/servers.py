@@ -169,7 +169,7 @@ def start(spec: ServerSpec, state_dir: Path, env: dict[str, str] | None = None) 
     state_dir.mkdir(parents=True, exist_ok=True)
     port, log = free_port(), state_dir / f"{spec.name}.log"
     with open(log, "ab") as out:
-        proc = subprocess.Popen(
+        proc = subprocess.Popen(  # noqa: S603 -- the spec's fixed argv (a server of this venv), no shell
             spec.argv(port),
             stdout=out,
             stderr=subprocess.STDOUT,

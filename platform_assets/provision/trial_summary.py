@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from platform_assets.lake import Lake
 from platform_assets.settings import DBT_PROJECT_DIR
+from platform_assets.storage.sql_text import sql_ident, sql_string
 from platform_assets.tables.refs import delta_tables
 
 
@@ -49,9 +50,10 @@ def mart_states() -> list[TableState]:
     resource = snowflake_resource().process_config_and_initialize()
     with resource.get_connection() as con:
         cur = con.cursor()
+        in_list = ", ".join(sql_string(n) for n in names)
         cur.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where lower(table_name) in (" + ", ".join(f"'{n}'" for n in names) + ")"
+            "select table_schema, table_name from information_schema.tables "  # noqa: S608 -- sql_string()
+            f"where lower(table_name) in ({in_list})"
         )
         where = {name.lower(): schema for schema, name in cur.fetchall()}
         out = []
@@ -59,7 +61,8 @@ def mart_states() -> list[TableState]:
             if name not in where:
                 out.append(TableState(name, None))
                 continue
-            cur.execute(f'select count(*) from "{where[name]}"."{name.upper()}"')
+            relation = sql_ident(where[name], name.upper(), exact=True)  # as information_schema has them
+            cur.execute(f"select count(*) from {relation}")  # noqa: S608 -- identifiers quoted by sql_ident()
             out.append(TableState(name, cur.fetchone()[0]))
     return out
 

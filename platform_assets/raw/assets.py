@@ -8,6 +8,7 @@ writes the same files and these assets are external (see profile.py).
 
 import psycopg
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
+from psycopg import sql
 
 from platform_assets.contracts import CONTRACTS, TableContract
 from platform_assets.errors import PlatformError
@@ -31,7 +32,8 @@ def raw_spec(c: TableContract) -> AssetSpec:
 def check_source_tables(conn: psycopg.Connection) -> None:
     """Every contract table exists in the source, or one error naming the first missing."""
     for c in CONTRACTS.values():
-        if conn.execute("SELECT to_regclass(%s)", (f'"{c.schema}"."{c.name}"',)).fetchone()[0] is None:
+        name = sql.Identifier(c.schema, c.name).as_string(conn)  # to_regclass parses a quoted name
+        if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0] is None:
             raise PlatformError(
                 f"table {c.schema}.{c.name} does not exist in the OLTP database;"
                 f" run `lakehouse oltp seed` (or create it) first"
@@ -47,13 +49,13 @@ def check_source_tables(conn: psycopg.Connection) -> None:
 def dms_replication(context: AssetExecutionContext, lake: LakeResource, oltp: OltpResource):
     """Full load of tables that have none yet, then one CDC capture batch."""
     from platform_assets.raw.cdc_capture.capture import capture_once
-    from platform_assets.raw.cdc_capture.slot import ensure_replication
+    from platform_assets.raw.cdc_capture.slot_record import ensure_recorded_replication
 
     the_lake = lake.lake()
     dsn = oltp.resolved_dsn()
     with psycopg.connect(dsn) as conn:
         check_source_tables(conn)
-        ensure_replication(conn, slot=SLOT, publication=PUBLICATION)
+        ensure_recorded_replication(conn, the_lake, SLOT, PUBLICATION)  # a lost slot: an error
     loaded = full_load(dsn, the_lake, list(CONTRACTS.values()))
     captured = capture_once(dsn, the_lake, slot=SLOT, publication=PUBLICATION)
     context.log.info(

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import psycopg
 import pyarrow as pa
 
+from platform_assets import killpoints
 from platform_assets.contracts import TableContract
 from platform_assets.lake import Lake
 from platform_assets.raw.dms_layout import TIMESTAMP_COLUMN, load_file_name
@@ -48,6 +49,7 @@ def _copy_table(
         write_parquet_atomic(lake, uri, batch)
         files.append(uri)
         buffer.clear()
+        killpoints.reached("full_load.after_file")
 
     for batch in table_batches(conn, c):
         stamp = pa.array([loaded_at] * batch.num_rows, schema.field(0).type)

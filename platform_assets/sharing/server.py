@@ -293,7 +293,7 @@ def create_app(
                 {
                     "cdf": {
                         "url": url,
-                        "id": hashlib.md5(f.rel.encode()).hexdigest(),  # noqa: S324 - an id
+                        "id": hashlib.md5(f.rel.encode(), usedforsecurity=False).hexdigest(),  # a file's id
                         "partitionValues": {},
                         "size": f.size,
                         "timestamp": f.timestamp_ms,

@@ -77,7 +77,7 @@ class Snapshot:
                 {
                     "path": a["path"],
                     "size": a["size_bytes"],
-                    "id": hashlib.md5(a["path"].encode()).hexdigest(),  # noqa: S324 - an id, not security
+                    "id": hashlib.md5(a["path"].encode(), usedforsecurity=False).hexdigest(),  # a file's id
                     "partitionValues": {
                         p: (None if a.get(f"partition.{p}") is None else str(a[f"partition.{p}"]))
                         for p in partitions

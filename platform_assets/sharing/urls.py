@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 
 from platform_assets.lake import Lake
 
-SECRET_ENV = "PLATFORM_SHARING_SECRET"
+SECRET_ENV = "PLATFORM_SHARING_SECRET"  # noqa: S105 -- the variable's name, not a secret
 
 
 class LocalUrlSigner:

@@ -19,7 +19,14 @@ Every restore is recorded in `_audit/restores` and as a materialization of the t
 (tables/restore_events.py), whether it ran as the Dagster job or from the CLI.
 
 The log is marked before the restore commit: a crash in between leaves files marked rolled
-back whose changes are still in the table; `reapply` then recomputes them to the same rows.
+back whose changes are still in the table; the same restore run again finds them marked, commits
+and counts them; `reapply` instead recomputes them to the same rows.
+
+A crash after the commit (before the curated rebuild or the audit record): the same request
+again (same table, target, who and why) finds the table's newest commit to be that RESTORE,
+read from the commit's own info, and finishes it (the rebuild, the one audit record) instead of
+restoring a second time. Asked again once it is finished, nothing changed since, it returns the
+recorded restore and writes nothing.
 """
 
 from __future__ import annotations
@@ -29,12 +36,14 @@ from datetime import UTC, datetime
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
+from platform_assets import killpoints
 from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
 from platform_assets.processed import applied_log
-from platform_assets.storage.delta_log import AUDIT_PREFIX, custom_values
+from platform_assets.storage.delta import committed_value
+from platform_assets.storage.delta_log import AUDIT_PREFIX, commit_info, custom_values
 from platform_assets.tables.asof import AsOf, open_as_of
-from platform_assets.tables.audit import RestoreRecord, append
+from platform_assets.tables.audit import RestoreRecord, append, restores
 from platform_assets.tables.files import missing_files
 from platform_assets.tables.refs import TableRef
 
@@ -72,9 +81,11 @@ def _rebuild_curated(lake: Lake, ref: TableRef, processed_version: int) -> None:
     c = ref.contract
     curated = TableRef("curated", ref.name)
     try:
-        DeltaTable(curated.uri(lake), storage_options=lake.storage_options)
+        cur = DeltaTable(curated.uri(lake), storage_options=lake.storage_options)
     except TableNotFoundError:
         return  # never built: its first refresh builds it from the restored state
+    if committed_value(lake, cur, SOURCE_VERSION_KEY) == str(processed_version):
+        return  # rebuilt already, by a restore that crashed before its audit record
     src = open_as_of(lake, ref, processed_version)
     key, key_state = pii_state(lake, c)
     rows = conform(src.to_pyarrow_table(columns=[*c.column_names, "_commit_ts"]), c, key)
@@ -90,10 +101,70 @@ def _rebuild_curated(lake: Lake, ref: TableRef, processed_version: int) -> None:
     )
 
 
+def _same_restore_committed(
+    lake: Lake, uri: str, current: int, target: int, who: str, why: str
+) -> dict | None:
+    """The commit info of `current` if it is a RESTORE to `target` asked by `who` for `why`: this
+    very request, committed by an earlier run that did not finish (or did: nothing is newer)."""
+    info = commit_info(lake, uri, current) or {}
+    asked = (
+        info.get("operation") == "RESTORE"
+        and str(info.get("operationParameters", {}).get("version")) == str(target)
+        and info.get(f"{AUDIT_PREFIX}restored_by") == who
+        and info.get(f"{AUDIT_PREFIX}reason") == why
+    )
+    return info if asked else None
+
+
+def _recorded(lake: Lake, ref: TableRef, new_version: int) -> RestoreRecord | None:
+    for row in restores(lake):
+        if row["table"] == str(ref) and row["new_version"] == new_version:
+            return RestoreRecord(**row)
+    return None
+
+
+def _rewound(lake: Lake, ref: TableRef, from_version: int, new_version: int) -> int:
+    """Raw files this restore holds as rolled back: marked after the version it read, up to its
+    commit (marked by this run or by an earlier run of the same restore that crashed)."""
+    if ref.zone != "processed":
+        return 0
+    return sum(
+        s.outcome == applied_log.ROLLED_BACK and from_version < s.delta_version <= new_version
+        for s in applied_log.file_states(lake, ref.name).values()
+    )
+
+
+def _finish(lake: Lake, ref: TableRef, target: int, restore_commit: dict) -> RestoreRecord:
+    """After the RESTORE commit: rebuild curated, write the audit record. Everything recorded
+    comes from the commit's own info, so a rerun after a crash records the same."""
+    new_version = restore_commit["version"]
+    if ref.zone == "processed":
+        _rebuild_curated(lake, ref, new_version)
+    from_version = int(restore_commit.get("readVersion", new_version - 1))
+    metrics = restore_commit.get("operationMetrics", {})
+    record = RestoreRecord(
+        restored_at=datetime.fromtimestamp(restore_commit["timestamp"] / 1000, UTC),
+        table=str(ref),
+        from_version=from_version,
+        to_version=target,
+        new_version=new_version,
+        who=restore_commit[f"{AUDIT_PREFIX}restored_by"],
+        why=restore_commit[f"{AUDIT_PREFIX}reason"],
+        run_id=restore_commit.get(f"{AUDIT_PREFIX}run_id", ""),
+        files_removed=int(metrics.get("numRemovedFile", 0)),
+        files_restored=int(metrics.get("numRestoredFile", 0)),
+        applied_files_rewound=_rewound(lake, ref, from_version, new_version),
+    )
+    killpoints.reached("restore.before_record")
+    append(lake, record)
+    return record
+
+
 def restore_table(
     lake: Lake, ref: TableRef, to: AsOf | str, *, who: str, why: str, run_id: str = ""
 ) -> RestoreRecord:
-    """Restore `ref` to version/time `to`. Raises PlatformError when a guard refuses."""
+    """Restore `ref` to version/time `to`. Raises PlatformError when a guard refuses. The same
+    request again after a crash finishes that restore (see the module's docstring)."""
     who, why = (who or "").strip(), (why or "").strip()
     if len(why) < 5:
         raise PlatformError(
@@ -108,6 +179,8 @@ def restore_table(
     current = open_as_of(lake, ref).version()
     old = open_as_of(lake, ref, to)
     target = old.version()
+    if (earlier := _same_restore_committed(lake, uri, current, target, who, why)) is not None:
+        return _recorded(lake, ref, current) or _finish(lake, ref, target, earlier)
     if target >= current:
         raise PlatformError(
             f"{ref} is at version {current}; restore to an earlier version (asked for {target})"
@@ -124,9 +197,10 @@ def restore_table(
         marked = _roll_back_applied_log(
             lake, ref.name, target, current + 1, f"restore to version {target} by {who}: {why}"
         )
+    killpoints.reached("restore.before_commit")
     dt = DeltaTable(uri, storage_options=lake.storage_options)
     try:
-        metrics = dt.restore(target, commit_properties=CommitProperties(custom_metadata={**carried, **audit}))
+        dt.restore(target, commit_properties=CommitProperties(custom_metadata={**carried, **audit}))
     except DeltaError as exc:
         undo = {applied_log.APPLIED: applied_log.ROLLED_BACK, applied_log.ROLLED_BACK: applied_log.APPLIED}
         applied_log.record(
@@ -139,21 +213,6 @@ def restore_table(
         raise PlatformError(
             f"{ref} cannot be restored to version {target}: {exc} (files removed by VACUUM cannot come back)"
         ) from None
-    new_version = DeltaTable(uri, storage_options=lake.storage_options).version()
-    if ref.zone == "processed":
-        _rebuild_curated(lake, ref, new_version)
-    record = RestoreRecord(
-        restored_at=datetime.now(UTC),
-        table=str(ref),
-        from_version=current,
-        to_version=target,
-        new_version=new_version,
-        who=who,
-        why=why,
-        run_id=run_id,
-        files_removed=int(metrics.get("numRemovedFile", 0)),
-        files_restored=int(metrics.get("numRestoredFile", 0)),
-        applied_files_rewound=sum(o == applied_log.ROLLED_BACK for o in marked.values()),
-    )
-    append(lake, record)
-    return record
+    killpoints.reached("restore.after_commit")
+    # dt is at its own RESTORE commit (not a newer one a concurrent writer may have made)
+    return _finish(lake, ref, target, commit_info(lake, uri, dt.version()) or {})

@@ -25,6 +25,8 @@ import duckdb
 from dagster import AssetExecutionContext, MetadataValue, Output, TableColumn, TableSchema
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
+from platform_assets import killpoints
+from platform_assets.storage.sql_text import sql_ident
 from platform_assets.warehouse import automation
 from platform_assets.warehouse.keys import POOL
 from platform_assets.warehouse.partitions import FACT_BACKFILL, FACT_PARTITIONS, window_vars
@@ -78,7 +80,8 @@ def _describe(
         with duckdb.connect(str(Path(invocation.project_dir, duckdb_path)), read_only=True) as con:
             for n in nodes:
                 schema, alias = n["schema"], n["alias"]
-                count = con.execute(f'select count(*) from "{schema}"."{alias}"').fetchone()[0]
+                relation = sql_ident(schema, alias, exact=True)  # as dbt's manifest spells them
+                count = con.execute(f"select count(*) from {relation}").fetchone()[0]  # noqa: S608 -- identifiers quoted by sql_ident()
                 columns = con.execute(
                     "select column_name, data_type from information_schema.columns "
                     "where table_schema = ? and table_name = ? order by ordinal_position",
@@ -92,7 +95,8 @@ def _describe(
             relation = adapter.get_relation(*where)
             if relation is None:  # the caller warns: metadata only
                 raise LookupError(f"{'.'.join(where)} is not in the run's target")
-            _, table = adapter.execute(f"select count(*) from {relation.render()}", fetch=True)
+            count_sql = f"select count(*) from {relation.render()}"  # noqa: S608 -- dbt's relation quotes itself
+            _, table = adapter.execute(count_sql, fetch=True)
             columns = [(c.name.lower(), c.data_type) for c in adapter.get_columns_in_relation(relation)]
             out[n["unique_id"]] = (table[0][0], columns)
     return out
@@ -105,6 +109,8 @@ def stream_with_table_metadata(
     and the built columns (`dagster/column_schema`)."""
     held: list = []
     for event in invocation.stream():
+        if _node(invocation, event):
+            killpoints.reached("dbt.after_model")  # a table built, dbt still building the next
         if held or _node(invocation, event):
             held.append(event)
         else:

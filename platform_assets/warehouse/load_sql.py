@@ -35,6 +35,7 @@ import pyarrow as pa
 from platform_assets.contracts import TableContract
 from platform_assets.contracts.events import EventContract
 from platform_assets.contracts.types import TYPES
+from platform_assets.storage.sql_text import sql_ident, sql_string
 from platform_assets.warehouse.keys import CURATED_SCHEMA, EVENTS_SCHEMA
 
 LOADED_FILES = "_loaded_files"
@@ -76,7 +77,7 @@ class CopiedTable:
 
     @property
     def relation(self) -> str:
-        return f"{self.schema}.{self.name}"
+        return sql_ident(self.schema, self.name)
 
     def all_columns(self) -> list[tuple[str, str]]:
         return [*self.columns, *((n, t) for n, t, _ in LOAD_COLUMNS)]
@@ -114,8 +115,7 @@ def copy_columns(t: CopiedTable | TableContract) -> list[tuple[str, str]]:
     return as_copy(t).all_columns()
 
 
-def quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+quote = sql_string  # the name the warehouse's modules import string literals by
 
 
 def _in_list(values: Sequence[str]) -> str:
@@ -173,26 +173,27 @@ class Dialect:
         tables = [as_copy(x) for x in tables]
         stmts = []
         for schema in _schemas(tables):
-            stmts.append(f"create schema if not exists {schema}")
+            stmts.append(f"create schema if not exists {sql_ident(schema)}")
             stmts.append(
-                f"create {self.table_kind} if not exists {schema}.{LOADED_FILES} ("
+                f"create {self.table_kind} if not exists {sql_ident(schema, LOADED_FILES)} ("
                 f"table_name varchar not null, file varchar not null, delta_version bigint not null, "
                 f"row_count bigint not null, load_id bigint not null, "
                 f"loaded_at {t('timestamp')} not null)"
             )
             stmts.append(
-                f"create {self.table_kind} if not exists {schema}.{LOADS} ("
+                f"create {self.table_kind} if not exists {sql_ident(schema, LOADS)} ("
                 f"load_id bigint not null, table_name varchar not null, "
                 f"delta_version bigint not null, files_added bigint not null, "
                 f"files_removed bigint not null, rows_added bigint not null, "
                 f"rows_removed bigint not null, loaded_at {t('timestamp')} not null)"
             )
         for c in tables:
-            cols = ", ".join(f"{n} {t(ty)}" for n, ty in c.all_columns())
+            cols = ", ".join(f"{sql_ident(n)} {t(ty)}" for n, ty in c.all_columns())
             stmts.append(f"create {self.table_kind} if not exists {c.relation} ({cols})")
             # a column added to the contract later (additive schema evolution) reaches the copy too
             stmts += [
-                f"alter table {c.relation} add column if not exists {n} {t(ty)}" for n, ty in c.all_columns()
+                f"alter table {c.relation} add column if not exists {sql_ident(n)} {t(ty)}"
+                for n, ty in c.all_columns()
             ]
         return stmts
 
@@ -201,12 +202,16 @@ class Dialect:
         return []
 
     def loaded_files_query(self, c: CopiedTable) -> str:
-        return f"select file, row_count from {c.schema}.{LOADED_FILES} where table_name = {quote(c.name)}"
+        log = sql_ident(c.schema, LOADED_FILES)
+        return f"select file, row_count from {log} where table_name = {quote(c.name)}"  # noqa: S608 -- quoted by sql_ident()/quote()
 
     def next_load_id_query(self, tables: Iterable[CopiedTable]) -> str:
         """One id for the whole call, above every id of the schemas it loads."""
-        logs = " union all ".join(f"select load_id from {s}.{LOADS}" for s in _schemas(list(tables)))
-        return f"select coalesce(max(load_id), 0) + 1 from ({logs}) as loads"
+        logs = " union all ".join(
+            f"select load_id from {sql_ident(s, LOADS)}"  # noqa: S608 -- identifiers quoted by sql_ident()
+            for s in _schemas(list(tables))
+        )
+        return f"select coalesce(max(load_id), 0) + 1 from ({logs}) as loads"  # noqa: S608 -- quoted parts
 
     # -- one table's load, in one transaction --------------------------------------------
     def load(self, c: CopiedTable | TableContract, batch: LoadBatch, file_uri) -> list[str]:
@@ -223,11 +228,10 @@ class Dialect:
         """Delete the rows of these files and their entries in the load log."""
         stmts = []
         for chunk in _chunks(list(files), COPY_FILES_LIMIT):
+            paths = _in_list([batch.zone_path(p) for p in chunk])
+            stmts.append(f"delete from {c.relation} where _file in {paths}")  # noqa: S608 -- quoted parts
             stmts.append(
-                f"delete from {c.relation} where _file in {_in_list([batch.zone_path(p) for p in chunk])}"
-            )
-            stmts.append(
-                f"delete from {c.schema}.{LOADED_FILES} where table_name = "
+                f"delete from {sql_ident(c.schema, LOADED_FILES)} where table_name = "  # noqa: S608 -- quoted parts
                 f"{quote(c.name)} and file in {_in_list(chunk)}"
             )
         return stmts
@@ -241,7 +245,7 @@ class Dialect:
 
     def _record_load(self, c: CopiedTable, batch: LoadBatch) -> str:
         return (
-            f"insert into {c.schema}.{LOADS} values ({batch.load_id}, {quote(c.name)}, "
+            f"insert into {sql_ident(c.schema, LOADS)} values ({batch.load_id}, {quote(c.name)}, "  # noqa: S608 -- quoted parts
             f"{batch.delta_version}, {len(batch.add)}, {len(batch.remove)}, "
             f"{sum(batch.rows[p] for p in batch.add)}, {batch.rows_removed}, "
             f"{self.ts_literal(batch.loaded_at)})"
@@ -253,7 +257,7 @@ class Dialect:
             f"{batch.load_id}, {self.ts_literal(batch.loaded_at)})"
             for p in files
         )
-        return f"insert into {c.schema}.{LOADED_FILES} values {rows}"
+        return f"insert into {sql_ident(c.schema, LOADED_FILES)} values {rows}"  # noqa: S608 -- quoted parts
 
     def file_columns(self, c: CopiedTable) -> list[tuple[str, str]]:
         """The columns read from the data files (not the partition columns, not the loader's)."""
@@ -286,14 +290,15 @@ class DuckDBDialect(Dialect):
             + ")"
             for p in files
         )
-        cols = [n for n, _ in self.file_columns(c)]
+        cols = [sql_ident(n) for n, _ in self.file_columns(c)]
+        parts = [sql_ident(p) for p in parts]
         select = ", ".join([*(f"src.{n}" for n in cols), *(f"names.{p}" for p in parts)])
         target = ", ".join([*cols, *parts, "_file", "_load_id", "_loaded_at"])
         # No cast: the Parquet columns already have the lake's types, and the insert stores
         # them in the table's (timestamptz -> timestamp in the session's UTC).
         # union_by_name: files written before an additive schema change lack the new column
         return [
-            f"insert into {c.relation} ({target}) "
+            f"insert into {c.relation} ({target}) "  # noqa: S608 -- quoted by sql_ident()/quote()
             f"select {select}, names.zone_path, {batch.load_id}, "
             f"{self.ts_literal(batch.loaded_at)} "
             f"from read_parquet({uris}, filename = true, union_by_name = true) as src "
@@ -339,7 +344,7 @@ class SnowflakeStages:
 
     def for_table(self, c: CopiedTable) -> SnowflakeStage:
         return SnowflakeStage(
-            f"{c.schema}.lake_{c.zone}",
+            sql_ident(c.schema, f"lake_{c.zone}"),
             f"{self.lake_url.rstrip('/')}/{c.zone}/",
             self.storage_integration,
             self.file_format,
@@ -376,7 +381,9 @@ class SnowflakeDialect(Dialect):
         cols = self.file_columns(c)
         stage = self.stages.for_table(c)
         target = ", ".join(
-            [n for n, _ in cols] + list(c.partition_columns) + ["_file", "_load_id", "_loaded_at"]
+            [sql_ident(n) for n, _ in cols]
+            + [sql_ident(p) for p in c.partition_columns]
+            + ["_file", "_load_id", "_loaded_at"]
         )
         stmts = []
 
@@ -387,9 +394,9 @@ class SnowflakeDialect(Dialect):
         for values, group in groupby(sorted(files, key=lambda p: (values_of(p), p)), key=values_of):
             # A COPY transformation reads each Parquet row as one VARIANT ($1): `::type`
             # extracts the field as the table's type (the lake's), it does not re-type it.
-            select = ", ".join([*(f"$1:{n}::{self.type_of(ty)}" for n, ty in cols), *values])
+            select = ", ".join([*(f"$1:{sql_ident(n)}::{self.type_of(ty)}" for n, ty in cols), *values])
             stmts.append(
-                f"copy into {c.relation} ({target}) from ("
+                f"copy into {c.relation} ({target}) from ("  # noqa: S608 -- quoted by sql_ident()/quote()
                 f"select {select}, metadata$filename, {batch.load_id}, "
                 f"{self.ts_literal(batch.loaded_at)} from @{stage.name}/{c.name}/) "
                 f"files = {_in_list(list(group))} "

@@ -24,6 +24,7 @@ from dagster import ConfigurableResource
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
+from platform_assets import killpoints
 from platform_assets.contracts import TableContract
 from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
@@ -85,6 +86,7 @@ class _Session:
         try:
             for s in stmts:
                 self.run(s)
+                killpoints.reached("warehouse.after_statement")
         except Exception:
             self.run("rollback")
             raise
@@ -149,7 +151,8 @@ def load_tables(
                 details = glue(c, batch, snap, dialect)
             else:
                 session.transaction(dialect.load(c, batch, snap.file_uri))
-        rows = int(session.rows(f"select count(*) from {c.relation}")[0][0])
+                killpoints.reached("warehouse.after_table")
+        rows = int(session.rows(f"select count(*) from {c.relation}")[0][0])  # noqa: S608 -- relation: sql_ident()
         results.append(
             TableLoad(
                 c.name,

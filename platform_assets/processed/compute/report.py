@@ -21,6 +21,7 @@ def apply_metadata(lake: Lake, c: TableContract, result: ApplyResult, **engine: 
         "rows": dt.to_pyarrow_dataset().count_rows(),
         "files_applied": len(result.files_applied),
         "changes_read": result.changes_read,
+        "apply_strategy": result.strategy or "none",  # merge or rewrite (processed/rewrite.py)
         "rows_inserted": m.get("num_target_rows_inserted", 0),
         "rows_updated": m.get("num_target_rows_updated", 0),
         "rows_deleted": m.get("num_target_rows_deleted", 0),

@@ -55,7 +55,7 @@ def merge_sql(
     updated = [n for n in cols if n not in (c.key, KEY_BUCKET_COLUMN)]
     same = " AND ".join(f"t.{quote(n)} <=> s.{quote(n)}" for n in updated)
     return (
-        f"MERGE INTO {delta_table(table_uri)} AS t\n"
+        f"MERGE INTO {delta_table(table_uri)} AS t\n"  # noqa: S608 -- Spark names quoted by quote()/delta_table()
         f"USING {quote(source_view)} AS s\n"
         f"ON t.{key} = s.{key} AND t.{bucket} = s.{bucket}"
         f" AND t.{bucket} IN ({', '.join(str(int(b)) for b in sorted(buckets))})\n"

@@ -6,6 +6,10 @@ not duplicate them under new names nor grow a file a reader may already have app
 names and bytes are a function of the LSN range, and when a file of this batch is already
 there (same name, same first change) the batch is cut at the end LSN that file records, which
 reproduces the interrupted batch exactly. What lies beyond is left for the next capture.
+
+A lost slot (dropped, invalidated, created again) is refused before anything is read or
+written, with the recovery (slot_record.py); the lake records the slot's position before
+every advance so that a slot created again is told from the one capture used.
 """
 
 from __future__ import annotations
@@ -13,15 +17,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import psycopg
 
+from platform_assets import killpoints
 from platform_assets.contracts import CONTRACTS, TableContract
 from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
 from platform_assets.raw.cdc_capture.pgoutput import Begin, Commit, Decoder, RowChange, Truncate
-from platform_assets.raw.cdc_capture.slot import advance_slot, ensure_replication, peek_changes
+from platform_assets.raw.cdc_capture.slot import advance_slot, peek_changes
+from platform_assets.raw.cdc_capture.slot_record import ensure_recorded_replication, write_record
 from platform_assets.raw.cdc_capture.writer import (
     CdcRow,
     change_seq,
@@ -112,6 +118,7 @@ def write_batch(lake: Lake, txns: list[Txn]) -> tuple[list[Txn], list[str]]:
         uri = plan[c][0]
         write_bytes_atomic(lake, uri, parquet_bytes(to_arrow(c, rows, end)))
         files.append(uri)
+        killpoints.reached("capture.after_file")
     return txns, files
 
 
@@ -132,7 +139,8 @@ def capture_once(
     with psycopg.connect(dsn, autocommit=True) as conn:
         for sql in SESSION:
             conn.execute(sql)
-        ensure_replication(conn, slot, publication)
+        # a lost slot stops here, before anything is read or written
+        record = ensure_recorded_replication(conn, lake, slot, publication)
         peeked = peek_changes(conn, slot, publication, max_changes)
         txns = read_transactions(data for _, data in peeked)
         if not txns:
@@ -140,6 +148,9 @@ def capture_once(
         txns, files = write_batch(lake, txns)
         if after_write is not None:
             after_write(files)
+        killpoints.reached("capture.before_advance")
+        # recorded before the slot moves: a slot found past the record was created again
+        write_record(lake, replace(record, position=txns[-1].end_lsn))
         advance_slot(conn, slot, txns[-1].end_lsn)
     result = CaptureResult(
         files=files, start_lsn=txns[0].begin.final_lsn, end_lsn=txns[-1].end_lsn, transactions=len(txns)

@@ -13,16 +13,13 @@ from __future__ import annotations
 import logging
 
 import psycopg
+from psycopg import sql
 
 from platform_assets.contracts import CONTRACTS
 from platform_assets.errors import PlatformError
 from platform_assets.raw.cdc_capture.pgoutput import Decoder, int_to_lsn, lsn_to_int
 
 log = logging.getLogger(__name__)
-
-
-def _ident(*parts: str) -> str:
-    return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
 
 
 def _options(publication: str) -> tuple[str, ...]:
@@ -42,8 +39,10 @@ def ensure_replication(
         "SELECT puballtables FROM pg_publication WHERE pubname = %s", (publication,)
     ).fetchone()
     if row is None:
-        tables = ", ".join(_ident(s, t) for s, t in wanted)
-        conn.execute(f"CREATE PUBLICATION {_ident(publication)} FOR TABLE {tables}")
+        tables = sql.SQL(", ").join(sql.Identifier(s, t) for s, t in wanted)
+        conn.execute(
+            sql.SQL("CREATE PUBLICATION {} FOR TABLE {}").format(sql.Identifier(publication), tables)
+        )
     elif not row[0]:
         have = set(
             conn.execute(
@@ -52,8 +51,10 @@ def ensure_replication(
         )
         missing = [st for st in wanted if st not in have]
         if missing:
-            tables = ", ".join(_ident(s, t) for s, t in missing)
-            conn.execute(f"ALTER PUBLICATION {_ident(publication)} ADD TABLE {tables}")
+            tables = sql.SQL(", ").join(sql.Identifier(s, t) for s, t in missing)
+            conn.execute(
+                sql.SQL("ALTER PUBLICATION {} ADD TABLE {}").format(sql.Identifier(publication), tables)
+            )
     if not conn.autocommit:
         conn.commit()  # a slot cannot be created in a transaction that has written
     existing = conn.execute(
@@ -160,6 +161,6 @@ def drop_replication(
     conn.execute(
         "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s", (slot,)
     )
-    conn.execute(f"DROP PUBLICATION IF EXISTS {_ident(publication)}")
+    conn.execute(sql.SQL("DROP PUBLICATION IF EXISTS {}").format(sql.Identifier(publication)))
     if not conn.autocommit:
         conn.commit()

@@ -67,7 +67,7 @@ def row_values(change: RowChange) -> dict[str, str | None]:
     for name in sorted(change.unchanged):
         if change.old is None or name not in change.old:
             raise PlatformError(
-                f"table {change.schema}.{change.table}: update left TOASTed column {name!r} "
+                f"table {change.schema}.{change.table}: update left TOASTed column {name!r} "  # noqa: S608 -- a message
                 f"unchanged and the old row does not carry it; set REPLICA IDENTITY FULL"
             )
         values[name] = change.old[name]

@@ -91,7 +91,7 @@ def _iso(ts: datetime) -> str:
 class ClickstreamGenerator:
     def __init__(self, cfg: ProducerConfig):
         self.cfg = cfg
-        self.rng = random.Random(cfg.seed)
+        self.rng = random.Random(cfg.seed)  # noqa: S311 -- reproducible synthetic clicks, not security
         self.stats = ProducerStats()
         self._prices: dict[int, str] = {}
 
@@ -102,7 +102,7 @@ class ClickstreamGenerator:
             price = self._prices[product_id] = str(
                 Decimal(known)
                 if known is not None
-                else Decimal(random.Random(product_id).randrange(200, 40_000)) / 100
+                else Decimal(random.Random(product_id).randrange(200, 40_000)) / 100  # noqa: S311 -- a fake price
             )
         return price
 

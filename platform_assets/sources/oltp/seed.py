@@ -5,16 +5,19 @@ from __future__ import annotations
 import random
 
 import psycopg
+from psycopg import sql
 
-from platform_assets.contracts import CONTRACTS
+from platform_assets.contracts import CONTRACTS, TableContract
 from platform_assets.sources.oltp import fake_shop
 from platform_assets.sources.oltp.schema import ensure_schema, row_counts
 
 
-def _copy(conn: psycopg.Connection, table: str, rows: list[tuple]) -> None:
-    c = CONTRACTS[table]
-    cols = ", ".join(f'"{n}"' for n in c.column_names)
-    with conn.cursor().copy(f'COPY "{c.schema}"."{table}" ({cols}) FROM STDIN') as copy:
+def copy_rows(conn: psycopg.Connection, c: TableContract, rows: list[tuple]) -> None:
+    """COPY rows (in the contract's column order) into the contract's table."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(c.schema, c.name), sql.SQL(", ").join(map(sql.Identifier, c.column_names))
+    )
+    with conn.cursor().copy(statement) as copy:
         for row in rows:
             copy.write_row(row)
 
@@ -25,11 +28,11 @@ def seed(
     """Fill empty tables; a non-empty database is left alone unless `reset`."""
     ensure_schema(conn)
     if reset:
-        names = ", ".join(f'"{c.schema}"."{c.name}"' for c in CONTRACTS.values())
-        conn.execute(f"TRUNCATE {names}")
+        names = sql.SQL(", ").join(sql.Identifier(c.schema, c.name) for c in CONTRACTS.values())
+        conn.execute(sql.SQL("TRUNCATE {}").format(names))
     elif any(row_counts(conn).values()):
         return row_counts(conn)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 -- a reproducible fake shop, not security
     n_customers = max(10, orders // 5)
     customers = [fake_shop.customer(rng, i) for i in range(1, n_customers + 1)]
     products = [fake_shop.product(rng, i) for i in range(1, max(50, orders // 50) + 1)]
@@ -46,6 +49,6 @@ def seed(
         ("order_items", item_rows),
         ("payments", payment_rows),
     ]:
-        _copy(conn, table, rows)
+        copy_rows(conn, CONTRACTS[table], rows)
     conn.commit()
     return row_counts(conn)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pyarrow as pa
+from psycopg import sql
 
 from platform_assets.contracts import TableContract
 
@@ -18,9 +19,13 @@ FETCH_ROWS = 50_000
 
 def table_batches(conn: psycopg.Connection, c: TableContract) -> Iterator[pa.RecordBatch]:
     schema = c.arrow_schema()
-    cols = ", ".join(f'"{n}"' for n in c.column_names)
+    query = sql.SQL("SELECT {} FROM {} ORDER BY {}").format(
+        sql.SQL(", ").join(map(sql.Identifier, c.column_names)),
+        sql.Identifier(c.schema, c.name),
+        sql.Identifier(c.key),
+    )
     with conn.cursor(name=f"snapshot_{c.name}") as cur:
-        cur.execute(f'SELECT {cols} FROM "{c.schema}"."{c.name}" ORDER BY "{c.key}"')
+        cur.execute(query)
         while chunk := cur.fetchmany(FETCH_ROWS):
             columns = zip(*chunk, strict=True)
             yield pa.RecordBatch.from_arrays(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import psycopg
+from psycopg import sql
 
 from platform_assets.sources.oltp import fake_shop
 
@@ -35,7 +36,10 @@ class WorkloadStats:
 
 
 def _next_id(conn: psycopg.Connection, table: str, key: str) -> int:
-    return conn.execute(f"SELECT coalesce(max({key}), 0) + 1 FROM {table}").fetchone()[0]
+    query = sql.SQL("SELECT coalesce(max({}), 0) + 1 FROM {}").format(
+        sql.Identifier(key), sql.Identifier(table)
+    )
+    return conn.execute(query).fetchone()[0]
 
 
 def _recent_order(conn: psycopg.Connection, rng: random.Random) -> int | None:
@@ -98,7 +102,7 @@ def _one(conn: psycopg.Connection, rng: random.Random, kind: str) -> None:
     elif kind == "purge_order":
         oid = _recent_order(conn, rng)
         for table in ("payments", "order_items", "orders"):
-            conn.execute(f"DELETE FROM {table} WHERE order_id = %s", (oid,))
+            conn.execute(sql.SQL("DELETE FROM {} WHERE order_id = %s").format(sql.Identifier(table)), (oid,))
     elif kind == "long_note":
         oid = _recent_order(conn, rng)
         # random text does not compress, so Postgres stores it out of line (TOAST)
@@ -111,7 +115,7 @@ def run_workload(
     conn: psycopg.Connection, transactions: int, rate: float | None = None, seed: int | None = None
 ) -> WorkloadStats:
     """Run `transactions` transactions, at most `rate` per second (unthrottled if None)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 -- a synthetic workload, not security
     kinds, weights = zip(*MIX, strict=True)
     stats = WorkloadStats()
     started = time.monotonic()

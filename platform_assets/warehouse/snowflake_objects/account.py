@@ -148,7 +148,9 @@ def _render_dbt(text: str) -> str:
     def env_var(name: str, default: str | None = None) -> str:
         return value(name) or default or ""
 
-    return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(text).render(env_var=env_var)
+    # renders YAML, not HTML: HTML escaping would corrupt the values
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)  # noqa: S701 -- not HTML
+    return env.from_string(text).render(env_var=env_var)
 
 
 def _walk_dbt(node, schema: str | None, grants: dict | None, out: dict) -> None:

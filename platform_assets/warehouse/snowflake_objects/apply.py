@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from platform_assets.errors import PlatformError
+from platform_assets.storage.sql_text import sql_ident
 from platform_assets.warehouse.load_sql import quote
 from platform_assets.warehouse.snowflake_objects.account import HISTORY_TABLE
 from platform_assets.warehouse.snowflake_objects.migrations import Migration
@@ -81,7 +82,8 @@ def read_history(cursor, database: str) -> list[Applied]:
 
     try:
         cursor.execute(
-            f"select script, kind, checksum from {database}.{HISTORY_TABLE} order by applied_at, script"
+            f"select script, kind, checksum from {sql_ident(database, *HISTORY_TABLE.split('.'))} "  # noqa: S608 -- identifiers quoted by sql_ident()
+            "order by applied_at, script"
         )
     except sf.ProgrammingError as exc:
         if _missing(exc):
@@ -139,7 +141,8 @@ def apply(
                     raise MigrationError(f"{m.script}: Snowflake refused `{first} ...`: {exc}") from exc
         now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         cursor.execute(
-            f"insert into {the_plan.database}.{HISTORY_TABLE} values ({quote(m.script)}, {quote(m.kind)}, "
+            f"insert into {sql_ident(the_plan.database, *HISTORY_TABLE.split('.'))} "  # noqa: S608 -- quoted by sql_ident()/quote()
+            f"values ({quote(m.script)}, {quote(m.kind)}, "
             f"{quote(m.checksum)}, {len(m.statements)}, {'true' if step.execute else 'false'}, "
             f"{quote(applied_by)}, {quote(now)})"
         )

@@ -1,0 +1,149 @@
+"""The wide-batch partition rewrite (processed/rewrite.py) against the MERGE on the same input.
+
+Two lakes get the very same DMS files; one is forced to MERGE, the other chooses per batch.
+After every batch (and a second run of it) both processed tables, and the curated tables that
+follow them through the change data feed, must be equal in every column.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pytest
+from dms_files import order_row, write_dms
+
+from platform_assets.contracts import contract
+from platform_assets.curated.refresh import refresh_curated
+from platform_assets.lake import Lake
+from platform_assets.processed import rewrite
+from platform_assets.processed.apply import apply_pending
+from platform_assets.processed.change_files import FOLDER
+from platform_assets.processed.compute.report import apply_metadata
+from platform_assets.processed.rewrite import MERGE, REWRITE, REWRITE_MIN_SHARE, share_of_rows_in
+from platform_assets.storage.delta import open_table
+
+ORDERS = contract("orders")
+LOADED = range(250, 300_001, 250)  # 1,200 orders over 16 key-range partitions (20,000 keys each)
+
+
+def table(lake: Lake, zone: str):
+    return open_table(lake, zone, "orders").to_pyarrow_table().sort_by("order_id")
+
+
+def write_both(lakes: list[Lake], name: str, rows: list[dict], ops: list[str] | None = None) -> None:
+    for lake in lakes:
+        write_dms(lake, "orders", name, rows, ops=ops)
+
+
+def apply_both(merge_lake: Lake, auto_lake: Lake):
+    """Apply the pending files in both lakes, twice; the second run must change nothing."""
+    by_merge = apply_pending(merge_lake, ORDERS, strategy=MERGE)
+    chosen = apply_pending(auto_lake, ORDERS)
+    for lake, first in ((merge_lake, by_merge), (auto_lake, chosen)):
+        again = apply_pending(lake, ORDERS)
+        assert again.files_applied == [] and again.delta_version == first.delta_version
+    processed = table(merge_lake, "processed")
+    assert table(auto_lake, "processed").equals(processed)
+    return by_merge, chosen
+
+
+@pytest.fixture
+def lakes(tmp_path, monkeypatch) -> tuple[Lake, Lake]:
+    # these tables are small; the size floor is measured for production tables (test below)
+    monkeypatch.setattr(rewrite, "REWRITE_MIN_ROWS", 0)
+    merge_lake, auto_lake = Lake(str(tmp_path / "merge")), Lake(str(tmp_path / "auto"))
+    write_both([merge_lake, auto_lake], "LOAD00000001", [order_row(k) for k in LOADED])
+    apply_both(merge_lake, auto_lake)
+    for lake in (merge_lake, auto_lake):
+        refresh_curated(lake, ORDERS)
+    return merge_lake, auto_lake
+
+
+def test_wide_batch_is_rewritten_and_ends_equal_to_the_merge(lakes):
+    merge_lake, auto_lake = lakes
+    updates = [order_row(k, "99.50") for k in LOADED[::4]]  # 300 updates in every partition
+    deletes = [order_row(k) for k in LOADED[1::12]]  # 100 deletes in every partition
+    inserts = [order_row(k + 1, "5.25") for k in LOADED[2::6]]  # 200 new keys between old ones
+    # a key change (delete + insert under a new key in another partition), a delete of a key
+    # the table never had, and a key inserted then deleted within the batch
+    moved = order_row(LOADED[3])
+    moved_to = {**moved, "order_id": 310_007}
+    rows = [*updates, *deletes, *inserts, moved, moved_to, order_row(7), order_row(8), order_row(8)]
+    ops = ["U"] * 300 + ["D"] * 100 + ["I"] * 200 + ["D", "I", "D", "I", "D"]
+    write_both([merge_lake, auto_lake], "20261127-080000000", rows, ops)
+
+    by_merge, chosen = apply_both(merge_lake, auto_lake)
+
+    assert (by_merge.strategy, chosen.strategy) == (MERGE, REWRITE)
+    assert apply_metadata(auto_lake, ORDERS, chosen)["apply_strategy"] == REWRITE
+    after = table(auto_lake, "processed")
+    assert after.num_rows == 1_200 - 100 + 200 - 1 + 1
+    assert sorted(after.column("_key_bucket").unique().to_pylist()) == list(range(16))
+    m, r = by_merge.merge_metrics, chosen.merge_metrics
+    for counted in ("num_target_rows_inserted", "num_target_rows_updated", "num_target_rows_deleted"):
+        assert r[counted] == m[counted], counted
+    assert r["partitions_rewritten"] == 16
+    # curated follows the overwrite's change feed to the same table, merging only real changes
+    curated = [refresh_curated(lake, ORDERS) for lake in (merge_lake, auto_lake)]
+    assert [c.mode for c in curated] == ["incremental", "incremental"]
+    assert curated[1].rows_changed == curated[0].rows_changed
+    assert table(auto_lake, "curated").equals(table(merge_lake, "curated"))
+
+
+def test_narrow_batch_keeps_the_merge_and_later_batches_stay_equal(lakes):
+    merge_lake, auto_lake = lakes
+    # a narrow batch: one key range of a table spread over 116 partitions (the 1,000 new keys
+    # land in partitions that held no rows: nothing to rewrite, so that batch MERGEs too)
+    wide = [order_row(k) for k in range(1_000_000, 3_000_000, 2_000)]
+    write_both([merge_lake, auto_lake], "20261127-080000000", wide, ["I"] * len(wide))
+    apply_both(merge_lake, auto_lake)
+    narrow = [order_row(1_002_000, "1.00"), order_row(1_004_000)]
+    assert share_of_rows_in(open_table(auto_lake, "processed", "orders"), [50]) < REWRITE_MIN_SHARE
+
+    write_both([merge_lake, auto_lake], "20261127-080100000", narrow, ["U", "D"])
+    _, chosen = apply_both(merge_lake, auto_lake)
+
+    assert chosen.strategy == MERGE
+    after = table(auto_lake, "processed")
+    assert after.filter(pc.equal(after["order_id"], 1_002_000))["total_amount"].to_pylist() == [
+        Decimal("1.00")
+    ]
+    assert not pc.any(pc.equal(after["order_id"], 1_004_000)).as_py()
+    for lake in (merge_lake, auto_lake):
+        refresh_curated(lake, ORDERS)
+    assert table(auto_lake, "curated").equals(table(merge_lake, "curated"))
+
+
+def test_changes_files_are_pruned_after_retention_and_a_missing_one_means_a_rebuild(lakes):
+    merge_lake, auto_lake = lakes
+    folder = Path(auto_lake.delta_uri("processed", "orders")) / FOLDER
+    batches = [[order_row(k, f"{n}.75") for k in LOADED[n::5]] for n in (1, 2)]
+    write_both([merge_lake, auto_lake], "20261127-080000000", batches[0], ["U"] * len(batches[0]))
+    assert apply_both(merge_lake, auto_lake)[1].strategy == REWRITE
+    (first,) = folder.iterdir()
+    past_retention = time.time() - (ORDERS.vacuum_retention_hours + 1) * 3600
+    os.utime(first, (past_retention, past_retention))
+
+    write_both([merge_lake, auto_lake], "20261127-080100000", batches[1], ["U"] * len(batches[1]))
+    assert apply_both(merge_lake, auto_lake)[1].strategy == REWRITE
+    (second,) = folder.iterdir()  # the old one is gone, the new one is there
+    assert second.name != first.name
+    # curated last synced before both batches: the first one's changes are gone, so it
+    # cannot follow incrementally and rebuilds instead of skipping that version
+    assert refresh_curated(auto_lake, ORDERS).mode == "rebuild"
+    refresh_curated(merge_lake, ORDERS)
+    assert table(auto_lake, "curated").equals(table(merge_lake, "curated"))
+
+
+def test_a_table_under_the_size_floor_keeps_the_merge_for_a_wide_batch(tmp_path):
+    merge_lake, auto_lake = Lake(str(tmp_path / "merge")), Lake(str(tmp_path / "auto"))
+    write_both([merge_lake, auto_lake], "LOAD00000001", [order_row(k) for k in LOADED])
+    apply_both(merge_lake, auto_lake)
+    half = [order_row(k, "1.00") for k in LOADED[::2]]
+    write_both([merge_lake, auto_lake], "20261130-100000000", half, ops=["U"] * len(half))
+    assert apply_both(merge_lake, auto_lake)[1].strategy == MERGE  # half the table, but small
+    assert table(auto_lake, "processed").equals(table(merge_lake, "processed"))
