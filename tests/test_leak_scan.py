@@ -42,7 +42,11 @@ def instance(tmp_path):
 
 def test_planted_values_are_found_where_they_were_recorded_and_never_repeated(instance, monkeypatch):
     monkeypatch.setenv("PLATFORM_PII_HASH_KEY", SECRET)
-    needles = [*configured_secrets(), Needle("customers.email", EMAIL), Needle("customers.first_name", "Ada")]
+    needles = [
+        *configured_secrets(),
+        Needle("customers.email", EMAIL, pii=True),
+        Needle("customers.first_name", "Ada", pii=True),
+    ]
     _run(instance, metadata_value=f"key={SECRET}", log_value=EMAIL)
     report = scan(instance_texts(instance), needles)
     assert not report.clean
@@ -51,6 +55,7 @@ def test_planted_values_are_found_where_they_were_recorded_and_never_repeated(in
     )
     assert any(f.startswith("customers.email in run ") for f in report.findings)
     assert report.too_short == 1 and len("Ada") < MIN_CHARS  # counted, not looked for
+    assert (report.secrets, report.pii_values) == (1, 1)
     text = report.summary()
     assert any(f.startswith("customers.email in compute log ") for f in report.findings)  # stdout too
     assert SECRET not in text and EMAIL not in text and f"{len(report.findings)} FOUND" in text
@@ -59,7 +64,9 @@ def test_planted_values_are_found_where_they_were_recorded_and_never_repeated(in
 def test_a_clean_instance_is_clean(instance, monkeypatch):
     monkeypatch.setenv("PLATFORM_PII_HASH_KEY", SECRET)
     _run(instance, metadata_value="rows=1000", log_value="1000 rows")
-    report = scan(instance_texts(instance), [*configured_secrets(), Needle("customers.email", EMAIL)])
+    report = scan(
+        instance_texts(instance), [*configured_secrets(), Needle("customers.email", EMAIL, pii=True)]
+    )
     assert report.clean and report.places >= 2 and report.scanned_chars > 1000
     assert report.summary().startswith("secret and PII scan: clean")
 

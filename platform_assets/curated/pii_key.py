@@ -31,8 +31,8 @@ MIN_KEY_CHARS = 32
 log = logging.getLogger(__name__)
 
 
-def local_key_path() -> Path:
-    return platform_home() / ".platform" / "pii_hash_key"
+def local_key_path(home: Path | None = None) -> Path:
+    return (home or platform_home()) / ".platform" / "pii_hash_key"
 
 
 def key_id(key: bytes) -> str:

@@ -37,6 +37,7 @@ SCANNED_PII = ("hash", "drop")
 class Needle:
     what: str  # e.g. "variable PLATFORM_PII_HASH_KEY" or "customers.email"
     value: str
+    pii: bool = False  # else a secret
 
 
 @dataclass
@@ -75,10 +76,12 @@ def configured_secrets(home: Path | None = None) -> list[Needle]:
         if v.secret and os.environ.get(v.name)
     ]
     if home is not None:
-        key = home / ".platform" / "pii_hash_key"
+        from platform_assets.curated.pii_key import local_key_path
+        from platform_assets.dashboards.access import default_users_file
+
+        key, users = local_key_path(home), default_users_file(home)
         if key.is_file():
             found.append(Needle(f"file {key}", key.read_text().strip()))
-        users = home / ".platform" / "dashboard_users.json"
         if users.is_file():
             for name, user in json.loads(users.read_text()).items():
                 if isinstance(user, dict) and user.get("password"):
@@ -103,7 +106,9 @@ def pii_values(conn, rows: int = PII_ROWS) -> list[Needle]:
         )
         for record in conn.execute(query).fetchall():
             found += [
-                Needle(f"{contract.name}.{c}", str(v)) for c, v in zip(columns, record, strict=True) if v
+                Needle(f"{contract.name}.{c}", str(v), pii=True)
+                for c, v in zip(columns, record, strict=True)
+                if v
             ]
     return found
 
@@ -133,7 +138,7 @@ def scan(texts: Iterable[tuple[str, str]], needles: list[Needle]) -> LeakReport:
     report = LeakReport()
     usable = {n.value: n for n in needles if len(n.value) >= MIN_CHARS}
     report.too_short = len({n.value for n in needles if len(n.value) < MIN_CHARS})
-    report.secrets = len({v for v, n in usable.items() if not _is_pii(n)})
+    report.secrets = len({v for v, n in usable.items() if not n.pii})
     report.pii_values = len(usable) - report.secrets
     for place, text in texts:
         report.places += 1
@@ -142,7 +147,3 @@ def scan(texts: Iterable[tuple[str, str]], needles: list[Needle]) -> LeakReport:
             if value in text:
                 report.findings.append(f"{needle.what} in {place}")
     return report
-
-
-def _is_pii(needle: Needle) -> bool:
-    return not needle.what.startswith(("variable ", "file ", "dashboard user "))

@@ -50,35 +50,37 @@ def touched_buckets(c: TableContract, source: pa.Table) -> list[int]:
     return sorted(pc.unique(bucket).to_pylist())
 
 
-def share_of_rows_in(dt: DeltaTable, buckets: list[int]) -> float:
-    """The share of the table's rows the given partitions hold, from the log's file stats.
-    All of an empty table's rows (none) are touched: a first load is a plain write."""
-    if not buckets:
-        return 0.0
+def _file_stats(dt: DeltaTable) -> tuple[pa.Array, pa.Array]:
+    """Rows and key-range partition of every file, from the log (no data read)."""
     files = pa.table(dt.get_add_actions(flatten=True))
     if files.num_rows == 0:
-        return 1.0
-    rows = pc.cast(files["num_records"], pa.int64())
+        return pa.array([], pa.int64()), pa.array([], pa.int64())
+    return (
+        pc.cast(files["num_records"], pa.int64()),
+        pc.cast(files[f"partition.{KEY_BUCKET_COLUMN}"], pa.int64()),
+    )
+
+
+def _share(rows: pa.Array, parts: pa.Array, buckets: list[int]) -> float:
+    if not buckets:
+        return 0.0
     total = pc.sum(rows).as_py() or 0
-    if total == 0:
+    if total == 0:  # all of an empty table's rows (none) are touched: a first load is a write
         return 1.0
-    part = pc.cast(files[f"partition.{KEY_BUCKET_COLUMN}"], pa.int64())
-    touched = pc.sum(pc.filter(rows, pc.is_in(part, pa.array(buckets, pa.int64())))).as_py() or 0
+    touched = pc.sum(pc.filter(rows, pc.is_in(parts, pa.array(buckets, pa.int64())))).as_py() or 0
     return touched / total
 
 
-def table_rows(dt: DeltaTable) -> int:
-    """The table's rows, from the log's file stats (no data read)."""
-    files = pa.table(dt.get_add_actions(flatten=True))
-    if files.num_rows == 0:
-        return 0
-    return pc.sum(pc.cast(files["num_records"], pa.int64())).as_py() or 0
+def share_of_rows_in(dt: DeltaTable, buckets: list[int]) -> float:
+    """The share of the table's rows the given partitions hold, from the log's file stats."""
+    return _share(*_file_stats(dt), buckets)
 
 
 def choose_strategy(dt: DeltaTable, c: TableContract, source: pa.Table) -> str:
-    if table_rows(dt) < REWRITE_MIN_ROWS:
+    rows, parts = _file_stats(dt)  # one read of the log's file list
+    if (pc.sum(rows).as_py() or 0) < REWRITE_MIN_ROWS:
         return MERGE
-    share = share_of_rows_in(dt, touched_buckets(c, source))
+    share = _share(rows, parts, touched_buckets(c, source))
     return REWRITE if share >= REWRITE_MIN_SHARE else MERGE
 
 

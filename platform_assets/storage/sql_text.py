@@ -37,12 +37,16 @@ RESERVED = frozenset(
 )
 
 
-def _quote_name(name: str) -> str:
+def _quoted(name: str) -> str:
     if not name:
         raise ValueError("an SQL identifier cannot be empty")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _quote_name(name: str) -> str:
     if _PLAIN.fullmatch(name) and name.lower() not in RESERVED:
         return name
-    return '"' + name.replace('"', '""') + '"'
+    return _quoted(name)
 
 
 def sql_ident(*parts: str, exact: bool = False) -> str:
@@ -52,7 +56,7 @@ def sql_ident(*parts: str, exact: bool = False) -> str:
     whose case is already the stored one and must not be folded again.
     """
     if exact:
-        return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
+        return ".".join(_quoted(p) for p in parts)
     return ".".join(_quote_name(p) for p in parts)
 
 
