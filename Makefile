@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DAGSTER_HOME := $(CURDIR)
 DAGSTER_STATE := $(CURDIR)/.dagster
 
-.PHONY: install demo test test-fast dev docs dashboards dbt-manifest lint clean bench bench-full bench-freshness \
+.PHONY: install demo test test-fast dev docs dashboards dbt-manifest lint clean bench bench-full bench-freshness bench-regression \
 	prod-trial infra-synth infra-check
 
 $(BIN)/.installed: pyproject.toml uv.lock
@@ -62,9 +62,15 @@ bench: dbt-manifest
 bench-full: dbt-manifest
 	$(BIN)/python -m bench.run --mode full
 
-# Freshness needs `make dev` running in another shell (sensors, daemon, runs).
+# The demo (100k orders), the code location's load and the event ingest, beside their last values.
+bench-regression: dbt-manifest
+	$(BIN)/python -m bench.regression
+
+# Freshness needs `make dev` running in another shell (sensors, daemon, runs): first one run
+# per batch (the capture sensor), then the long-lived stream (`lakehouse stream`).
 bench-freshness: install
 	$(BIN)/python -m bench.freshness --changes 50 --every 5
+	$(BIN)/python -m bench.freshness --stream --changes 50 --every 5
 
 # The AWS account as code (infra/): CloudFormation templates into cdk.out/, no AWS credentials needed;
 # then cfn-lint and checkov (offline, isolated through uvx: it pins its own boto3) on them.

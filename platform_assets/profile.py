@@ -22,9 +22,10 @@ def raw_ingest_definitions(profile: str | None = None) -> Definitions:
     from platform_assets.contracts import CONTRACTS
     from platform_assets.orchestration.capture_sensor import cdc_capture_sensor
     from platform_assets.raw.assets import dms_replication, raw_spec
+    from platform_assets.streaming.job import cdc_stream
 
-    if (profile or current_profile()) == "local":
-        return Definitions(assets=[dms_replication], sensors=[cdc_capture_sensor])
+    if (profile or current_profile()) == "local":  # the stream captures from the local slot too
+        return Definitions(assets=[dms_replication], sensors=[cdc_capture_sensor], jobs=[cdc_stream])
     return Definitions(assets=[raw_spec(c) for c in CONTRACTS.values()])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -22,24 +23,37 @@ def pg_server(tmp_path_factory) -> str:
     stop_embedded(data_dir)
 
 
-@pytest.fixture
-def pg_dsn(pg_server: str, request) -> str:
-    """A fresh database on the session server, so tests do not see each other's rows/slots."""
-    name = "t_" + "".join(ch if ch.isalnum() else "_" for ch in request.node.name.lower())[:50]
+def _drop_slots(conn, name: str) -> None:
+    for (slot,) in conn.execute(
+        "SELECT slot_name FROM pg_replication_slots WHERE database = %s", (name,)
+    ).fetchall():
+        conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+
+
+def fresh_database(pg_server: str, node_name: str) -> Iterator[str]:
+    """A new, empty database on the session server named after a test (or a module); yields its
+    DSN and frees its replication slots afterwards."""
+    name = "t_" + "".join(ch if ch.isalnum() else "_" for ch in node_name.lower())[:50]
     with psycopg.connect(pg_server, autocommit=True) as conn:
-        for (slot,) in conn.execute(
-            "SELECT slot_name FROM pg_replication_slots WHERE database = %s", (name,)
-        ).fetchall():
-            conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+        _drop_slots(conn, name)
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     yield pg_server.replace("/postgres?", f"/{name}?")
     # slot names are server-wide: free them so the next test can use the default slot name
     with psycopg.connect(pg_server, autocommit=True) as conn:
-        for (slot,) in conn.execute(
-            "SELECT slot_name FROM pg_replication_slots WHERE database = %s", (name,)
-        ).fetchall():
-            conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+        _drop_slots(conn, name)
+
+
+@pytest.fixture
+def pg_dsn(pg_server: str, request) -> str:
+    """A fresh database on the session server, so tests do not see each other's rows/slots."""
+    yield from fresh_database(pg_server, request.node.name)
+
+
+@pytest.fixture(scope="module")
+def module_pg_dsn(pg_server: str, request) -> str:
+    """A fresh database shared by one module's tests (a module-scoped bring-up's source)."""
+    yield from fresh_database(pg_server, "m_" + request.module.__name__)
 
 
 @pytest.fixture(scope="session")
@@ -160,8 +174,8 @@ def fakesnow_server(tmp_path_factory) -> dict:
 def built_warehouse(tmp_path_factory):
     """A platform home with a curated zone (600 orders), processed clickstream tied to it, and
     the whole warehouse (loader, every dbt model and mart, shop and events) built once per test
-    run through the Dagster assets. Shared: tests that change it work on a copy
-    (`shutil.copytree(built_warehouse.home, ...)`)."""
+    run through the Dagster assets (`result`: that run's events, checks included). Shared: tests
+    that change it work on a copy (`shutil.copytree(built_warehouse.home, ...)`)."""
     from types import SimpleNamespace
 
     from dagster import AssetSelection, materialize
@@ -192,4 +206,6 @@ def built_warehouse(tmp_path_factory):
             resources=warehouse_resources(loc.lake_root, loc.warehouse_path),
         )
     assert result.success, "the shared warehouse did not build"
-    return SimpleNamespace(home=home, lake_root=loc.lake_root, warehouse_path=loc.warehouse_path, rows=rows)
+    return SimpleNamespace(
+        home=home, lake_root=loc.lake_root, warehouse_path=loc.warehouse_path, rows=rows, result=result
+    )

@@ -63,6 +63,7 @@ EXPECTED = {
     "snowflake apply": {"--dry-run"},
     "snowflake status": set(),
     "status": {"--no-source", "--slot"},
+    "stream": {"--seconds", "--poll", "--submit", "--ui-port"},
 }
 # a server command is named `serve`; its default port stays what it was
 SERVER_PORTS = {"sharing serve": 8090, "docs serve": 8080, "dashboards serve": 8050}

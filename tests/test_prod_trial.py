@@ -1,18 +1,14 @@
-"""`lakehouse prod up|down|status` and `lakehouse cdc full-load`.
+"""`lakehouse prod up|down|status` and `lakehouse cdc full-load`: the pieces, fast.
 
-The end-to-end test brings `prod` up on its own moto and fakesnow servers in a temporary
-platform home (a 500-order shop on the session's Postgres), checks the Delta tables on moto's
-S3 and the marts in fakesnow, brings it up again (nothing created, loaded or changed: row
-counts and Delta versions equal), then `prod down` and every process it started is gone.
-The pieces have their own fast tests: the env file, the background servers (a server that
-ignores SIGTERM and has a child is still stopped), the full load command on a folder and on
-S3, fakesnow reading a stage on moto's S3.
+The env file, the background servers (a server that ignores SIGTERM and has a child is still
+stopped), the full load command on a folder and on S3, fakesnow reading a stage on moto's S3.
+`prod up` twice, its graph against a local build, a CDC round and `prod down` end to end, on one
+bring-up: tests/test_prod_graph.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import stat
 import sys
 import textwrap
@@ -22,6 +18,7 @@ import boto3
 import psutil
 import psycopg
 import pytest
+from servers import process_gone
 
 from platform_assets.cli import main
 from platform_assets.contracts import CONTRACTS
@@ -102,13 +99,6 @@ def _stubborn(tmp_path: Path) -> servers.ServerSpec:
     )
 
 
-def _gone(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-
-
 def test_a_server_is_started_once_and_stopped_with_its_children(tmp_path, monkeypatch):
     monkeypatch.setattr(servers, "STOP_WAIT_S", 2)
     spec, state = _stubborn(tmp_path), tmp_path / "state"
@@ -117,10 +107,10 @@ def test_a_server_is_started_once_and_stopped_with_its_children(tmp_path, monkey
     assert started and not started_again and again == first
     assert servers.running(state, "stubborn") == first
     child = int((tmp_path / "child.pid").read_text())
-    assert not _gone(first.pid) and not _gone(child)
+    assert not process_gone(first.pid) and not process_gone(child)
 
     assert servers.stop(state, "stubborn") == first
-    assert _gone(first.pid) and _gone(child)  # SIGTERM ignored: the group got SIGKILL
+    assert process_gone(first.pid) and process_gone(child)  # SIGTERM ignored: the group got SIGKILL
     assert servers.running(state, "stubborn") is None
     assert servers.stop(state, "stubborn") is None  # nothing left to stop
 
@@ -206,7 +196,7 @@ def test_fakesnow_reads_a_stage_on_motos_s3(tmp_path, moto_endpoint):
         con.close()
     finally:
         servers.stop(tmp_path, "fakesnow")
-    assert _gone(server.pid)
+    assert process_gone(server.pid)
 
 
 # -- lakehouse cdc full-load ------------------------------------------------------------------
@@ -285,57 +275,3 @@ def test_full_load_of_a_source_without_the_tables_is_one_clear_error(
     err = capsys.readouterr().err
     assert "does not exist in the OLTP database" in err and "Traceback" not in err
     assert not (platform_home / ".lake" / "raw").exists()
-
-
-# -- lakehouse prod up / down -----------------------------------------------------------------
-def _trial_state(home: Path) -> dict:
-    """Rows and versions of every Delta table on moto's S3 and rows of every mart."""
-    from platform_assets.provision.trial import _prod_lake
-    from platform_assets.provision.trial_summary import delta_states, mart_states
-    from platform_assets.settings import environment_overlay
-
-    with environment_overlay(read_env_file(home / ".platform" / "prod-trial.env")):
-        lake = _prod_lake()
-        return {
-            "delta": {s.name: (s.rows, s.version) for s in delta_states(lake)},
-            "marts": {s.name: s.rows for s in mart_states()},
-        }
-
-
-@pytest.mark.slow
-def test_prod_up_twice_then_down(tmp_path, pg_dsn, monkeypatch, capsys):
-    home = tmp_path / "home"
-    for name in ("PLATFORM_ENV", "PLATFORM_LAKE_URI", "DAGSTER_HOME", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PLATFORM_HOME", str(home))
-    monkeypatch.setenv("PLATFORM_OLTP_DSN", pg_dsn)  # the session's Postgres, seeded by `up`
-    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "dbt-logs"))
-    try:
-        assert main(["prod", "up", "--orders", "500"]) == 0, capsys.readouterr().err[-3000:]
-        out = capsys.readouterr().out
-        assert "moto server: http://127.0.0.1:" in out and "created: S3 bucket" in out
-        assert f"set -a; . {home}/.platform/prod-trial.env; make dev" in out
-        pids = [servers.running(home / ".platform" / "prod-trial", n).pid for n in ("moto", "fakesnow")]
-        first = _trial_state(home)
-        assert all(rows and rows > 0 for rows, _ in first["delta"].values()), first["delta"]
-        assert all(rows and rows > 0 for rows in first["marts"].values()), first["marts"]
-        assert first["delta"]["processed.orders"][0] == 500
-
-        assert main(["prod", "up", "--orders", "500"]) == 0, capsys.readouterr().err[-3000:]
-        out = capsys.readouterr().out
-        assert "(pid" in out and out.count("already running") == 2
-        assert "created:" not in out and "updated:" not in out
-        assert out.count("already in the raw zone") == len(CONTRACTS)
-        assert "clickstream: already landed" in out
-        assert _trial_state(home) == first
-        assert main(["prod", "status"]) == 0
-        assert capsys.readouterr().out.count("running at http://127.0.0.1:") == 2
-    finally:
-        assert main(["prod", "down"]) == 0
-    out = capsys.readouterr().out
-    assert "moto server: stopped" in out and "fakesnow server: stopped" in out
-    assert all(_gone(pid) for pid in pids)
-    assert not (home / ".platform" / "prod-trial.env").exists()
-    assert main(["prod", "status"]) == 0
-    assert capsys.readouterr().out.count("not running") == 2
-    assert os.environ.get("PLATFORM_ENV") is None  # `up` restored the test's environment

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from dagster_snowflake import SnowflakeResource
-from warehouse_data import EVENT_MARTS, MART_TOTALS, MARTS, event_rows, shop_rows, write_curated, write_events
+from warehouse_data import EVENT_MARTS, MART_TOTALS, MARTS, shop_rows, write_curated
 
 from platform_assets.contracts import CONTRACTS
 from platform_assets.contracts.events import EVENTS
@@ -27,7 +27,7 @@ from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
 from platform_assets.settings import DBT_PROJECT_DIR
 from platform_assets.warehouse.load_sql import curated_copy, events_copy
-from platform_assets.warehouse.loader import DuckDBCuratedLoader, SnowflakeCuratedLoader
+from platform_assets.warehouse.loader import SnowflakeCuratedLoader
 from platform_assets.warehouse.project import dbt_executable
 
 pytestmark = pytest.mark.slow
@@ -180,23 +180,16 @@ def _profile(rows_of, total_of) -> dict[str, tuple]:
     }
 
 
-def test_duckdb_and_snowflake_builds_agree(tmp_path, fakesnow_server, monkeypatch):
-    """Every mart, the clickstream's included: both targets read the loader's copies."""
-    lake_root = tmp_path / "lake"
-    write_curated(lake_root, shop_rows(60))
+def test_duckdb_and_snowflake_builds_agree(built_warehouse, tmp_path, fakesnow_server, monkeypatch):
+    """Every mart, the clickstream's included: both targets read the loader's copies. The DuckDB
+    side is the session's shared local build (`built_warehouse`: 600 orders, a clickstream);
+    Snowflake loads the same curated and processed zones (read only)."""
+    lake_root = built_warehouse.lake_root
     lake = Lake(str(lake_root))
-    write_events(lake, event_rows(120, days=3))
     monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
 
     # DuckDB: the local target
-    warehouse = tmp_path / "warehouse.duckdb"
-    DuckDBCuratedLoader(path=str(warehouse)).load(lake, COPIES)
-    _dbt_build(
-        "local",
-        {"PLATFORM_WAREHOUSE_PATH": str(warehouse), "PLATFORM_LAKE_ROOT": str(lake_root)},
-        tmp_path / "target-duckdb",
-    )
-    with duckdb.connect(str(warehouse), read_only=True) as db:
+    with duckdb.connect(str(built_warehouse.warehouse_path), read_only=True) as db:
         local = _profile(
             lambda m: db.execute(f"select count(*) from marts.{m}").fetchone()[0],  # noqa: S608 -- the project's mart names
             lambda m, c: db.execute(f"select sum({c}) from marts.{m}").fetchone()[0],  # noqa: S608 -- the project's mart and column names

@@ -1,6 +1,7 @@
 """The incremental facts and the SCD2 snapshot through Dagster on DuckDB, in one scenario:
 
-1. a full build of the shop (loader, base, facts, marts);
+1. a full build of the shop (loader, base, facts, marts): a copy of the session's shared one
+   (`built_warehouse`, 600 orders);
 2. the facts run for one partition, then for an overlapping range of partitions (one dbt run,
    `--vars` from the window): the window's orders are re-derived (a tampered fact row inside it
    is repaired, one outside is not) and no row is duplicated;
@@ -11,12 +12,13 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
 from dagster import AssetKey, AssetSelection, DagsterInstance, materialize
-from warehouse_data import MARTS, merge_curated, shop_rows, shop_selection, warehouse_resources, write_curated
+from warehouse_data import MARTS, merge_curated, shop_selection, warehouse_resources
 
 from platform_assets.warehouse.keys import curated_copy_key
 
@@ -64,14 +66,13 @@ def _windows(instance, result) -> list[str]:
     ]
 
 
-def test_partition_windows_and_cdc_updates_are_applied_exactly_once(platform_home):
+def test_partition_windows_and_cdc_updates_are_applied_exactly_once(built_warehouse, platform_home):
     from platform_assets.settings import locations
 
+    shutil.copytree(built_warehouse.home, platform_home, dirs_exist_ok=True)  # this test changes it
     loc = locations()
-    rows = shop_rows(60)
-    write_curated(loc.lake_root, rows)
+    rows = built_warehouse.rows
     resources = warehouse_resources(loc.lake_root, loc.warehouse_path)
-    assert materialize(_assets(), selection=_up_to_facts(), resources=resources).success
 
     # -- 2. partitions: tamper one fact row inside the window and one outside ---------------
     by_day = sorted(rows["orders"], key=lambda o: o[3])
@@ -131,7 +132,7 @@ def test_partition_windows_and_cdc_updates_are_applied_exactly_once(platform_hom
     merge_curated(loc.lake_root, "customers", upserts=[tuple(customer)])
     cancelled = list(by_day[0])
     cancelled[2], cancelled[8] = "cancelled", moved_at
-    deleted = by_day[1][0]
+    deleted = rows["orders"][-1][0]  # the order whose lines have not arrived: no child left dangling
     merge_curated(loc.lake_root, "orders", upserts=[tuple(cancelled)], deletes=[deleted])
     cdc = materialize(_assets(), selection=_up_to_facts(), resources=resources)
     assert cdc.success

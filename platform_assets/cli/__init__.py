@@ -17,6 +17,7 @@
     lakehouse snowflake apply [--dry-run]|status     Snowflake's objects as code (migrations)
     lakehouse dashboards serve|quicksight            the business dashboards, and QuickSight in prod
     lakehouse serve model [--host] [--port]          the churn model's endpoint (bearer token)
+    lakehouse stream [--seconds N] [--submit]        CDC batches to the facts in one long-lived run
 
 One module per group (click); each command is one function. `lakehouse GROUP --help` lists
 the environment variables its commands read (environment.py, from variables.py).
@@ -47,6 +48,7 @@ from platform_assets.cli.serve import serve
 from platform_assets.cli.sharing import sharing
 from platform_assets.cli.snowflake import snowflake
 from platform_assets.cli.status import status
+from platform_assets.cli.stream import stream
 from platform_assets.cli.tables import table
 from platform_assets.errors import PlatformError
 
@@ -66,6 +68,7 @@ lakehouse.add_command(dashboards)
 lakehouse.add_command(snowflake)
 lakehouse.add_command(serve)
 lakehouse.add_command(leak_scan)
+lakehouse.add_command(stream)
 
 
 def _flag(exc: click.BadParameter) -> str:

@@ -28,6 +28,8 @@ SOURCE_VERSION_KEY = "lakehouse.source_version"
 PII_KEY_ID_KEY = "lakehouse.pii_key_id"  # which PII hash key the table's hashes were made with
 # Curated tables keep their own change data feed: the Delta Sharing server serves it.
 CHANGE_FEED = {"delta.enableChangeDataFeed": "true"}
+# A rebuild streams the processed table through conform() in batches of this many rows.
+REBUILD_BATCH_ROWS = 100_000
 
 
 @dataclass
@@ -160,7 +162,7 @@ def refresh_curated(lake: Lake, c: TableContract) -> CuratedResult:
         except DeltaError:
             pass  # the feed for that range is gone: rebuild below
     src.load_as_version(version)
-    rows = conform(src.to_pyarrow_table(columns=[*c.column_names, "_commit_ts"]), c, key)
+    rows = conformed_batches(src, c, key)
     write_deltalake(
         lake.delta_uri("curated", c.name),
         rows,
@@ -174,4 +176,35 @@ def refresh_curated(lake: Lake, c: TableContract) -> CuratedResult:
     )
     killpoints.reached("curated.after_rebuild")
     cur = open_table(lake, "curated", c.name)
-    return CuratedResult(c.name, "rebuild", version, rows.num_rows, cur.version())
+    return CuratedResult(c.name, "rebuild", version, rows.rows_read, cur.version())
+
+
+class _CountingReader:
+    """A stream of conformed batches for the writer, counting the rows it gave."""
+
+    def __init__(self, schema: pa.Schema, batches) -> None:
+        self.rows_read = 0
+        self.reader = pa.RecordBatchReader.from_batches(schema, self._counted(batches))
+
+    def _counted(self, batches):
+        for b in batches:
+            self.rows_read += b.num_rows
+            yield b
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        return self.reader.__arrow_c_stream__(requested_schema)
+
+
+def conformed_batches(src: DeltaTable, c: TableContract, key: bytes | None) -> _CountingReader:
+    """The processed table's current rows, conformed, as a stream of at most REBUILD_BATCH_ROWS
+    rows a batch: a rebuild holds one batch in memory, not the table."""
+    columns = [*c.column_names, "_commit_ts"]
+    dataset = src.to_pyarrow_dataset()
+    empty = conform(_plain_strings(dataset.schema.empty_table().select(columns)), c, key)
+    batches = (
+        conform(_plain_strings(pa.Table.from_batches([b])), c, key).to_batches()
+        for b in dataset.to_batches(
+            columns=columns, batch_size=REBUILD_BATCH_ROWS, batch_readahead=2, fragment_readahead=1
+        )
+    )
+    return _CountingReader(empty.schema, (b for bs in batches for b in bs))

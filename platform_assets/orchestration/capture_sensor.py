@@ -3,7 +3,7 @@ the freshness chain of the tables that changed (cdc_chain.py), in one run.
 
 The check peeks the slot's Relation messages (cheap) to learn which tables changed. While a
 capture run waits to start, ticks request nothing more: it will capture whatever arrives
-meanwhile.
+meanwhile. While a CDC stream runs (streaming/), it owns the slot: ticks request nothing.
 """
 
 from dagster import (
@@ -18,6 +18,7 @@ from dagster import (
 
 from platform_assets.contracts import CONTRACTS
 from platform_assets.orchestration.cdc_chain import (
+    IN_FLIGHT,
     NOT_YET_STARTED,
     cdc_runs,
     chain_run,
@@ -26,6 +27,7 @@ from platform_assets.orchestration.cdc_chain import (
 from platform_assets.orchestration.run_tags import TRIGGER_TAG
 from platform_assets.raw.assets import PUBLICATION, SLOT
 from platform_assets.resources import LakeResource, OltpResource
+from platform_assets.streaming.names import STREAM_TRIGGER
 
 RAW_KEYS = [AssetKey(["raw", name]) for name in CONTRACTS]
 
@@ -42,6 +44,9 @@ def cdc_capture_sensor(context: SensorEvaluationContext, oltp: OltpResource, lak
     from platform_assets.raw.cdc_capture.slot import pending_tables, slot_position
     from platform_assets.raw.cdc_capture.slot_record import RECOVERY, read_record
 
+    streaming = cdc_runs(context.instance, IN_FLIGHT, triggers=[STREAM_TRIGGER])
+    if streaming:
+        return SkipReason(f"stream run {streaming[0].run_id} is capturing and refreshing the changes")
     with oltp.connect(autocommit=True) as conn:
         position = slot_position(conn, SLOT)
         if position is None:

@@ -22,6 +22,7 @@ from platform_assets.orchestration.run_tags import TRIGGER_TAG
 from platform_assets.processed.applied_log import applied_files
 from platform_assets.raw.listing import FAMILIES, new_files
 from platform_assets.resources import LakeResource
+from platform_assets.streaming.names import STREAM_TRIGGER
 
 
 @sensor(
@@ -33,7 +34,8 @@ from platform_assets.resources import LakeResource
     "task) and requests the refresh of the tables they change, down to the facts.",
 )
 def raw_cdc_files_sensor(context: SensorEvaluationContext, lake: LakeResource):
-    capturing = cdc_runs(context.instance, IN_FLIGHT, triggers=["cdc"])
+    # a capture run or a CDC stream applies the files it writes
+    capturing = cdc_runs(context.instance, IN_FLIGHT, triggers=["cdc", STREAM_TRIGGER])
     if capturing:
         return SkipReason(f"capture run {capturing[0].run_id} is applying what it captured")
     the_lake = lake.lake()

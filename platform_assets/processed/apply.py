@@ -19,6 +19,8 @@
 - A new nullable source column is added to the table in a metadata-only commit first, then
   the MERGE runs without schema merging (delta-rs's merge_schema rewrites target rows and
   fails validation on real tables).
+- A new table's full load (every pending file a LOAD file, nothing applied yet) needs no
+  fold: it is appended in one commit, streamed a file at a time (processed/load_append.py).
 - The new watermark is committed with the data; the applied log is written after it.
 """
 
@@ -41,6 +43,7 @@ from platform_assets.lake import Lake
 from platform_assets.processed import applied_log
 from platform_assets.processed.changes import last_change_per_key, unify, with_key_bucket
 from platform_assets.processed.delta import WATERMARK_KEY, open_or_create_processed, read_keys
+from platform_assets.processed.load_append import APPEND, LoadPlan, append_load, plan_load, table_is_new
 from platform_assets.processed.redelivery import repeated_files
 from platform_assets.processed.rewrite import REWRITE, choose_strategy, rewrite_partitions
 from platform_assets.raw import positions
@@ -60,7 +63,9 @@ class ApplyResult:
     recomputed_keys: int = 0
     new_columns: list[str] = field(default_factory=list)
     merge_metrics: dict = field(default_factory=dict)
-    strategy: str = ""  # which write ran: "merge" or "rewrite" (processed/rewrite.py); "" none
+    # which write ran: "merge", "rewrite" (processed/rewrite.py) or "append" (a new table's
+    # full load: processed/load_append.py); "" none
+    strategy: str = ""
     delta_version: int = -1
     watermark: str = ""
 
@@ -210,14 +215,36 @@ class Folded:
     recomputed: pa.Array | None = None
 
 
-def read_pending(lake: Lake, c: TableContract) -> PendingBatch:
+@dataclass
+class _TableState:
+    """Where an apply starts, before any pending file is read."""
+
+    result: ApplyResult
+    dt: DeltaTable
+    files: list[RawFile]
+    done: set[str]
+    committed: str
+
+    @property
+    def pending(self) -> list[RawFile]:
+        return [f for f in self.files if f.name not in self.done]
+
+
+def _table_state(lake: Lake, c: TableContract) -> _TableState:
     result = ApplyResult(c.name)
     dt = open_or_create_processed(lake, c)
     done = applied_log.applied_files(lake, c.name)
     files, result.files_unrecognized = list_table_folder(lake, c.schema, c.name)
-    committed = _applied_watermark(lake, c, dt, files, done)
-    batches = _read_pending(lake, c, files, [f for f in files if f.name not in done], result)
-    return PendingBatch(result, dt, files, committed, batches)
+    return _TableState(result, dt, files, done, _applied_watermark(lake, c, dt, files, done))
+
+
+def _read_state(lake: Lake, c: TableContract, state: _TableState) -> PendingBatch:
+    batches = _read_pending(lake, c, state.files, state.pending, state.result)
+    return PendingBatch(state.result, state.dt, state.files, state.committed, batches)
+
+
+def read_pending(lake: Lake, c: TableContract) -> PendingBatch:
+    return _read_state(lake, c, _table_state(lake, c))
 
 
 def _fold(lake: Lake, c: TableContract, batch: PendingBatch) -> Folded:
@@ -267,16 +294,48 @@ def commit_folded(
             else:
                 result.merge_metrics = _merge(dt, c, source, folded.watermark)
             dt.update_incremental()
+    return _record_applied(lake, c, result, dt, folded.watermark, after_merge)
+
+
+def _record_applied(
+    lake: Lake,
+    c: TableContract,
+    result: ApplyResult,
+    dt: DeltaTable,
+    watermark: str,
+    after_merge: Callable[[], None] | None,
+) -> ApplyResult:
+    """After the data commit: the applied log (every write path ends here)."""
     killpoints.reached("apply.after_merge")
     if after_merge:  # fault-injection point for tests: a crash between data and log
         after_merge()
     result.delta_version = dt.version()
-    result.watermark = folded.watermark
+    result.watermark = watermark
     outcomes = {name: "applied" for name in result.files_applied}
     outcomes |= {name: "quarantined" for name in result.files_quarantined}
     applied_log.record(lake, c.name, outcomes, result.delta_version)
     killpoints.reached("apply.after_log")
     return result
+
+
+def _append_full_load(
+    lake: Lake, c: TableContract, state: _TableState, plan: LoadPlan, after_merge: Callable[[], None] | None
+) -> ApplyResult:
+    """A new table's full load, streamed (processed/load_append.py)."""
+    result, dt = state.result, state.dt
+    for f in state.pending:
+        if f.name in plan.quarantined:
+            quarantine(lake, c.schema, c.name, f, plan.quarantined[f.name])
+    result.files_quarantined = plan.quarantined
+    result.files_applied = [f.name for f in plan.files]
+    result.new_columns, result.changes_read = plan.new_columns, plan.changes
+    if plan.new_columns:
+        _add_new_columns(dt, pa.schema(plan.new_fields).empty_table(), state.committed)
+        dt.update_incremental()
+    if plan.files:
+        result.strategy = APPEND
+        result.merge_metrics = append_load(lake, dt, c, plan)
+    return _record_applied(lake, c, result, dt, plan.watermark or state.committed, after_merge)
 
 
 def apply_pending(
@@ -290,7 +349,12 @@ def apply_pending(
     writer's commit): what was committed stays consistent, and running the apply again is safe.
     `strategy` forces the MERGE or the rewrite (tests, benchmarks); None chooses per batch."""
     try:
-        batch = read_pending(lake, c)
+        state = _table_state(lake, c)
+        if strategy is None and table_is_new(state.dt, state.committed, state.done):
+            plan = plan_load(lake, c, state.pending)
+            if plan is not None:
+                return _append_full_load(lake, c, state, plan, after_merge)
+        batch = _read_state(lake, c, state)
         return commit_folded(lake, c, batch, _fold(lake, c, batch), after_merge, strategy)
     except (OSError, DeltaError) as exc:
         raise PlatformError(

@@ -201,6 +201,10 @@ class CuratedLoader(ConfigurableResource):
         raise NotImplementedError
 
 
+# DuckDB's memory limit for a local load (its buffer manager's; the process adds Python's)
+DUCKDB_LOAD_MEMORY = "512MB"
+
+
 class DuckDBCuratedLoader(CuratedLoader):
     """The local warehouse file; DuckDB reads the lake's Parquet files in place."""
 
@@ -214,6 +218,11 @@ class DuckDBCuratedLoader(CuratedLoader):
         con = _connect_waiting(duckdb, self.path)
         try:
             con.execute("set TimeZone = 'UTC'")  # timestamptz files -> naive UTC columns
+            # bounded memory whatever the table's size: DuckDB streams the files into the
+            # table, spilling to <warehouse>.tmp past the limit (its default is 80% of RAM);
+            # row order in a copy means nothing, and keeping it makes DuckDB buffer batches
+            con.execute(f"set memory_limit = '{DUCKDB_LOAD_MEMORY}'")
+            con.execute("set preserve_insertion_order = false")
             yield _Session(con), DuckDBDialect()
         finally:
             con.close()

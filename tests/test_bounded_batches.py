@@ -1,0 +1,183 @@
+"""The main job's steps hold a batch, not a table: the first apply of a full load, the curated
+rebuild, the seed and the reconciliation check, each with its batch size lowered so a few
+thousand rows take several batches, end equal to the unbatched result, and run twice change
+nothing; the local warehouse load runs under a DuckDB memory limit. (Memory itself is
+measured by bench/main_job_scale.py and bench/step_peaks.py, not asserted here.)"""
+
+from __future__ import annotations
+
+import duckdb
+import psycopg
+import pyarrow as pa
+import pytest
+from deltalake import DeltaTable
+from dms_files import order_row, write_dms
+
+from platform_assets.contracts import CONTRACTS, contract
+from platform_assets.curated import refresh
+from platform_assets.lake import Lake
+from platform_assets.processed import load_append
+from platform_assets.processed import reconcile as reconcile_module
+from platform_assets.processed.apply import apply_pending
+from platform_assets.raw.files import list_quarantined
+from platform_assets.raw.full_load import full_load
+from platform_assets.sources.oltp import seed as seed_module
+from platform_assets.sources.oltp import snapshot
+from platform_assets.storage.delta import open_table
+from platform_assets.warehouse import loader as loader_module
+
+ORDERS = contract("orders")
+# 4,000 orders over 8 key-range partitions (20k keys each), in 3 key-ordered LOAD files
+KEYS = [i * 37 for i in range(1, 4001)]
+FILES = {"LOAD00000001": KEYS[:1500], "LOAD00000002": KEYS[1500:3000], "LOAD00000003": KEYS[3000:]}
+
+
+def write_full_load(lake: Lake, files: dict[str, list[int]] = FILES) -> None:
+    for name, keys in files.items():
+        write_dms(lake, "orders", name, [order_row(k, f"{k % 97}.50") for k in keys])
+
+
+def spy_on_writer(monkeypatch, module) -> list[int]:
+    """Record the batch sizes `module`'s write_deltalake receives, then write them."""
+    sizes: list[int] = []
+    real = module.write_deltalake
+
+    def spy(target, data, **kwargs):
+        reader = pa.RecordBatchReader.from_stream(data)
+        batches = list(reader)
+        sizes.extend(b.num_rows for b in batches)
+        return real(target, pa.RecordBatchReader.from_batches(reader.schema, batches), **kwargs)
+
+    monkeypatch.setattr(module, "write_deltalake", spy)
+    return sizes
+
+
+def table_rows(lake: Lake, zone: str, c) -> pa.Table:
+    return open_table(lake, zone, c.name).to_pyarrow_table().sort_by(c.key)
+
+
+def test_first_apply_of_a_full_load_appends_in_batches_and_equals_the_merge(tmp_path, monkeypatch):
+    streamed, merged = Lake(str(tmp_path / "streamed")), Lake(str(tmp_path / "merged"))
+    write_full_load(streamed)
+    write_full_load(merged)
+    monkeypatch.setattr(load_append, "APPEND_BATCH_ROWS", 400)
+    sizes = spy_on_writer(monkeypatch, load_append)
+
+    first = apply_pending(streamed, ORDERS)
+    assert first.strategy == load_append.APPEND
+    assert first.files_applied == [f"{n}.parquet" for n in FILES] and first.changes_read == len(KEYS)
+    assert len(sizes) >= len(KEYS) // 400 and max(sizes) <= 400 and sum(sizes) == len(KEYS)
+    again = apply_pending(streamed, ORDERS)
+    assert again.files_applied == [] and again.delta_version == first.delta_version
+
+    reference = apply_pending(merged, ORDERS, strategy="merge")  # the fold and MERGE
+    assert reference.strategy == "merge"
+    assert first.watermark == reference.watermark
+    got, want = table_rows(streamed, "processed", ORDERS), table_rows(merged, "processed", ORDERS)
+    assert got.num_rows == len(KEYS) and got.equals(want.select(got.column_names).cast(got.schema))
+    buckets = set(got["_key_bucket"].to_pylist())
+    assert len(buckets) == 8  # partitioned like the MERGE's table
+
+
+def test_a_bad_load_file_is_quarantined_and_the_rest_appended(lake):
+    write_full_load(lake)
+    bad = lake.fs_path(f"{lake.raw_cdc_prefix(ORDERS.schema, ORDERS.name)}/LOAD00000002.parquet")
+    with open(bad, "wb") as f:
+        f.write(b"not parquet")
+    result = apply_pending(lake, ORDERS)
+    assert result.strategy == load_append.APPEND
+    assert list(result.files_quarantined) == ["LOAD00000002.parquet"]
+    assert list_quarantined(lake, ORDERS.schema, ORDERS.name) == ["LOAD00000002.parquet"]
+    assert table_rows(lake, "processed", ORDERS).num_rows == len(FILES["LOAD00000001"]) + len(
+        FILES["LOAD00000003"]
+    )
+    assert apply_pending(lake, ORDERS).files_applied == []
+
+
+def test_load_files_with_repeated_keys_take_the_fold(lake):
+    # not what a full load writes (overlapping key ranges): the last change per key must win
+    write_full_load(lake, {"LOAD00000001": KEYS[:100], "LOAD00000002": KEYS[50:150]})
+    write_dms(lake, "orders", "LOAD00000003", [order_row(KEYS[0], "1.00")])
+    result = apply_pending(lake, ORDERS)
+    assert result.strategy == "merge"
+    rows = {r["order_id"]: r for r in table_rows(lake, "processed", ORDERS).to_pylist()}
+    assert len(rows) == 150 and str(rows[KEYS[0]]["total_amount"]) == "1.00"
+
+
+def test_curated_rebuild_streams_batches_and_equals_the_whole_table_rebuild(tmp_path, monkeypatch):
+    lakes = {n: Lake(str(tmp_path / n)) for n in ("batched", "whole")}
+    for lake in lakes.values():
+        write_full_load(lake)
+        apply_pending(lake, ORDERS)
+    sizes = spy_on_writer(monkeypatch, refresh)
+    first = refresh.refresh_curated(lakes["whole"], ORDERS)
+    assert first.mode == "rebuild" and first.rows_changed == len(KEYS)
+    sizes.clear()
+    monkeypatch.setattr(refresh, "REBUILD_BATCH_ROWS", 300)
+    batched = refresh.refresh_curated(lakes["batched"], ORDERS)
+    assert (batched.mode, batched.rows_changed) == ("rebuild", len(KEYS))
+    assert len(sizes) >= len(KEYS) // 300 and max(sizes) <= 300
+    assert refresh.refresh_curated(lakes["batched"], ORDERS).mode == "unchanged"
+    got, want = table_rows(lakes["batched"], "curated", ORDERS), table_rows(lakes["whole"], "curated", ORDERS)
+    assert got.num_rows == len(KEYS) and got.equals(want)
+
+
+def _fingerprints(dsn: str) -> dict[str, tuple[int, str]]:
+    """Rows and an md5 of every row, in key order, per seeded table."""
+    out = {}
+    with psycopg.connect(dsn) as conn:
+        for c in CONTRACTS.values():
+            query = (
+                f"SELECT count(*), md5(string_agg(t::text, '|' ORDER BY {c.key})) "  # noqa: S608 -- contract names
+                f"FROM {c.schema}.{c.name} t"
+            )
+            out[c.name] = conn.execute(query).fetchone()
+    return out
+
+
+@pytest.mark.parametrize("orders", [2_500])
+def test_seed_in_chunks_is_the_same_shop(pg_dsn, monkeypatch, orders):
+    with psycopg.connect(pg_dsn) as conn:
+        seed_module.seed(conn, orders=orders, reset=True)
+    whole = _fingerprints(pg_dsn)
+    monkeypatch.setattr(seed_module, "ORDERS_PER_CHUNK", 300)  # 9 chunks
+    with psycopg.connect(pg_dsn) as conn:
+        seed_module.seed(conn, orders=orders, reset=True)
+        again = seed_module.seed(conn, orders=orders)  # a second seed leaves a seeded shop alone
+        assert again == {n: v[0] for n, v in whole.items()}
+    assert _fingerprints(pg_dsn) == whole
+    assert whole["orders"][0] == orders and whole["order_items"][0] > orders
+
+
+def test_reconcile_streams_both_sides_and_finds_a_changed_row(pg_dsn, lake, monkeypatch):
+    with psycopg.connect(pg_dsn) as conn:
+        seed_module.seed(conn, orders=2_000)
+    full_load(pg_dsn, lake, [ORDERS])
+    apply_pending(lake, ORDERS)
+    monkeypatch.setattr(snapshot, "FETCH_ROWS", 300)  # the source side in 7 batches
+
+    def whole_table(*args, **kwargs):
+        raise AssertionError("reconcile read a whole table into memory")
+
+    monkeypatch.setattr(DeltaTable, "to_pyarrow_table", whole_table)
+    monkeypatch.setattr(reconcile_module, "read_table", whole_table, raising=False)
+    with psycopg.connect(pg_dsn) as conn:
+        for _ in range(2):  # twice: a check changes nothing
+            r = reconcile_module.reconcile(conn, lake, ORDERS)
+            assert r.matches and r.source_rows == r.lake_rows == 2_000
+        conn.execute("UPDATE public.orders SET note = 'changed by hand' WHERE order_id = 777")
+        conn.commit()
+        r = reconcile_module.reconcile(conn, lake, ORDERS)
+    assert not r.matches and r.differing_keys == [777]
+
+
+def test_local_warehouse_load_bounds_duckdb_memory(tmp_path):
+    expected = duckdb.connect()
+    expected.execute(f"set memory_limit = '{loader_module.DUCKDB_LOAD_MEMORY}'")
+    (limit,) = expected.execute("select current_setting('memory_limit')").fetchone()
+    assert limit != duckdb.connect().execute("select current_setting('memory_limit')").fetchone()[0]
+    with loader_module.DuckDBCuratedLoader(path=str(tmp_path / "w.duckdb")).session() as (session, _):
+        got = session.rows(
+            "select current_setting('memory_limit'), current_setting('preserve_insertion_order')"
+        )
+    assert got == [(limit, False)]
