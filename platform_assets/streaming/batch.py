@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from dagster import AssetKey, AssetMaterialization, MetadataValue
 
 from platform_assets.contracts import CONTRACTS
+from platform_assets.curated.assets import curated_metadata
 from platform_assets.curated.refresh import refresh_curated
 from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
@@ -42,7 +43,6 @@ from platform_assets.processed.apply import apply_pending
 from platform_assets.processed.compute.report import apply_metadata, apply_warnings, nothing_happened
 from platform_assets.raw.assets import PUBLICATION, SLOT
 from platform_assets.raw.cdc_capture.capture import capture_once
-from platform_assets.storage.delta import open_table
 from platform_assets.streaming.dbt_in_process import InProcessDbt
 from platform_assets.streaming.selection import chain_models, is_fact
 from platform_assets.warehouse.keys import curated_copy_key
@@ -200,18 +200,7 @@ class StreamSteps:
             if r.mode == "unchanged":
                 continue
             changed.append(name)
-            rows = open_table(self.lake, "curated", name).to_pyarrow_dataset().count_rows()
-            report.add(
-                ["curated", name],
-                {
-                    "path": self.lake.delta_uri("curated", name),
-                    "delta_version": r.delta_version,
-                    "mode": r.mode,
-                    "rows_changed": r.rows_changed,
-                    "rows": rows,
-                    "processed_version": r.source_version,
-                },
-            )
+            report.add(["curated", name], curated_metadata(self.lake, c, r))
         return changed
 
     def _load(self, tables: set[str], report: BatchReport) -> set[str] | None:
