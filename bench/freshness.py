@@ -87,6 +87,7 @@ def measure(changes: int, every: float, timeout: float, commit_walls: dict[int, 
     `commit_walls` receives each change's commit time (epoch seconds)."""
     lake = Lake(str(locations().lake_root))
     dsn = resources_for()["oltp"].resolved_dsn()
+    load_before = os.getloadavg()  # what else ran skews every number: recorded
     committed: dict[int, float] = {}
     stamps: dict[int, datetime] = {}
     to_processed: dict[int, float] = {}
@@ -126,6 +127,7 @@ def measure(changes: int, every: float, timeout: float, commit_walls: dict[int, 
         "processed": _stats(list(to_processed.values()), changes),
         "fct_orders": _stats(list(to_warehouse.values()), changes),
         "measured_at": datetime.now(UTC).isoformat(),
+        "load_average_1_5_15": {"start": load_before, "end": os.getloadavg()},
     }
 
 

@@ -1,10 +1,12 @@
 """The main job's steps hold a batch, not a table: the first apply of a full load, the curated
 rebuild, the seed and the reconciliation check, each with its batch size lowered so a few
 thousand rows take several batches, end equal to the unbatched result, and run twice change
-nothing; the local warehouse load runs under a DuckDB memory limit. (Memory itself is
+nothing; the platform's DuckDB work and dbt's run under a DuckDB memory limit. (Memory itself is
 measured by bench/main_job_scale.py and bench/step_peaks.py, not asserted here.)"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import duckdb
 import psycopg
@@ -171,13 +173,35 @@ def test_reconcile_streams_both_sides_and_finds_a_changed_row(pg_dsn, lake, monk
     assert not r.matches and r.differing_keys == [777]
 
 
-def test_local_warehouse_load_bounds_duckdb_memory(tmp_path):
+def _limit_of(con) -> str:
+    return con.execute("select current_setting('memory_limit')").fetchone()[0]
+
+
+def test_the_platforms_duckdb_work_runs_under_one_memory_bound(tmp_path):
+    """The warehouse load, the reconciliation and the ML features each open DuckDB with the
+    platform's bound (its default is 80% of RAM); dbt's local target sets its own."""
+    import yaml
+
+    from platform_assets.ml.features import bounded_connection
+    from platform_assets.storage.duckdb_memory import WORK_MEMORY, bounded_config
+
     expected = duckdb.connect()
-    expected.execute(f"set memory_limit = '{loader_module.DUCKDB_LOAD_MEMORY}'")
-    (limit,) = expected.execute("select current_setting('memory_limit')").fetchone()
-    assert limit != duckdb.connect().execute("select current_setting('memory_limit')").fetchone()[0]
+    expected.execute(f"set memory_limit = '{WORK_MEMORY}'")
+    limit = _limit_of(expected)
+    assert limit != _limit_of(duckdb.connect())
     with loader_module.DuckDBCuratedLoader(path=str(tmp_path / "w.duckdb")).session() as (session, _):
         got = session.rows(
             "select current_setting('memory_limit'), current_setting('preserve_insertion_order')"
         )
     assert got == [(limit, False)]
+    assert _limit_of(duckdb.connect(config=bounded_config(str(tmp_path)))) == limit  # reconcile
+    with bounded_connection(str(tmp_path)) as con:
+        assert (_limit_of(con), con.execute("select current_setting('temp_directory')").fetchone()[0]) == (
+            limit,
+            str(tmp_path),
+        )
+    profiles = yaml.safe_load((Path(__file__).parents[1] / "dbt_project" / "profiles.yml").read_text())
+    dbt_limit = profiles["lakehouse"]["outputs"]["local"]["settings"]["memory_limit"]
+    bounded = duckdb.connect()
+    bounded.execute(f"set memory_limit = '{dbt_limit}'")
+    assert _limit_of(bounded) != _limit_of(duckdb.connect())

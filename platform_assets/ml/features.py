@@ -17,10 +17,13 @@ the cutoffs from the data's last order, so a rebuild from the same pins gets the
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
+
+from platform_assets.storage.duckdb_memory import bounded_config
 
 LABEL = "churned"
 KEYS = ("customer_id", "cutoff")
@@ -153,16 +156,13 @@ def feature_rows(
     """Rows (`split`, keys, `churned`, features) for every customer with an order before each
     cutoff, per split. `sources` are the tables of SOURCE_COLUMNS; with `label_days` None
     (scoring) `churned` is null."""
-    import duckdb
-
     cut = pa.table(
         {
             "split": [s for s, ts in cutoffs.items() for _ in ts],
             "cutoff": pa.array([t for ts in cutoffs.values() for t in ts], pa.timestamp("us", tz="UTC")),
         }
     )
-    con = duckdb.connect()
-    try:
+    with tempfile.TemporaryDirectory(prefix="features-") as scratch, bounded_connection(scratch) as con:
         con.execute("set TimeZone = 'UTC'")
         con.register("cutoffs", cut)
         con.register("orders", sources["curated.orders"])
@@ -170,8 +170,14 @@ def feature_rows(
         con.register("events", sources["processed.events"])
         sql = _SQL.format(label_days=label_days or 0, labelled="false" if label_days is None else "true")
         return con.sql(sql).to_arrow_table()
-    finally:
-        con.close()
+
+
+def bounded_connection(scratch: str):
+    """DuckDB for the features: the cutoffs multiply the orders in its joins, so it works under
+    the platform's memory bound and spills into `scratch` (storage/duckdb_memory.py)."""
+    import duckdb
+
+    return duckdb.connect(config=bounded_config(scratch))
 
 
 def dataset_rows(sources: dict[str, pa.Table], spec: SplitSpec) -> dict[str, pa.Table]:

@@ -17,10 +17,9 @@ from platform_assets.contracts import TableContract
 from platform_assets.lake import Lake
 from platform_assets.sources.oltp.snapshot import table_batches
 from platform_assets.storage.delta import open_table
+from platform_assets.storage.duckdb_memory import bounded_config
 from platform_assets.storage.sql_text import sql_ident
 
-# DuckDB's memory for one check; past it the two copies spill to disk
-RECONCILE_MEMORY = "512MB"
 # the lake side's scanner reads this far ahead (pyarrow's default: 16 batches of 4 files)
 SCAN_AHEAD = {"batch_readahead": 2, "fragment_readahead": 1}
 
@@ -57,7 +56,7 @@ def reconcile(conn: psycopg.Connection, lake: Lake, c: TableContract, sample: in
     # the check holds a batch of each side in Python, never a whole table.
     with (
         tempfile.TemporaryDirectory(prefix="reconcile-") as scratch,
-        duckdb.connect(config={"memory_limit": RECONCILE_MEMORY, "temp_directory": scratch}) as db,
+        duckdb.connect(config=bounded_config(scratch)) as db,
     ):
         sides = [("src", table_batches(conn, c)), ("lk", (b for bs in lake_batches for b in bs))]
         for name, batches in sides:

@@ -29,6 +29,7 @@ from platform_assets.contracts import TableContract
 from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
 from platform_assets.storage.delta import open_table
+from platform_assets.storage.duckdb_memory import WORK_MEMORY
 from platform_assets.warehouse.delta_files import DeltaSnapshot, plan_load, snapshot_of
 from platform_assets.warehouse.emulator import FAKESNOW, FakesnowDialect
 from platform_assets.warehouse.glue.launcher import GlueWarehouseLoad
@@ -201,10 +202,6 @@ class CuratedLoader(ConfigurableResource):
         raise NotImplementedError
 
 
-# DuckDB's memory limit for a local load (its buffer manager's; the process adds Python's)
-DUCKDB_LOAD_MEMORY = "512MB"
-
-
 class DuckDBCuratedLoader(CuratedLoader):
     """The local warehouse file; DuckDB reads the lake's Parquet files in place."""
 
@@ -221,7 +218,7 @@ class DuckDBCuratedLoader(CuratedLoader):
             # bounded memory whatever the table's size: DuckDB streams the files into the
             # table, spilling to <warehouse>.tmp past the limit (its default is 80% of RAM);
             # row order in a copy means nothing, and keeping it makes DuckDB buffer batches
-            con.execute(f"set memory_limit = '{DUCKDB_LOAD_MEMORY}'")
+            con.execute(f"set memory_limit = '{WORK_MEMORY}'")
             con.execute("set preserve_insertion_order = false")
             yield _Session(con), DuckDBDialect()
         finally:
