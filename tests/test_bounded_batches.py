@@ -11,21 +11,24 @@ from pathlib import Path
 import duckdb
 import psycopg
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pytest
 from deltalake import DeltaTable
 from dms_files import order_row, write_dms
 
 from platform_assets.contracts import CONTRACTS, contract
 from platform_assets.curated import refresh
+from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
 from platform_assets.processed import load_append
 from platform_assets.processed import reconcile as reconcile_module
 from platform_assets.processed.apply import apply_pending
+from platform_assets.processed.delta import WATERMARK_KEY
 from platform_assets.raw.files import list_quarantined
 from platform_assets.raw.full_load import full_load
 from platform_assets.sources.oltp import seed as seed_module
 from platform_assets.sources.oltp import snapshot
-from platform_assets.storage.delta import open_table
+from platform_assets.storage.delta import committed_value, open_table
 from platform_assets.warehouse import loader as loader_module
 
 ORDERS = contract("orders")
@@ -79,6 +82,50 @@ def test_first_apply_of_a_full_load_appends_in_batches_and_equals_the_merge(tmp_
     assert got.num_rows == len(KEYS) and got.equals(want.select(got.column_names).cast(got.schema))
     buckets = set(got["_key_bucket"].to_pylist())
     assert len(buckets) == 8  # partitioned like the MERGE's table
+
+
+def test_a_crash_before_the_append_commit_leaves_the_table_unchanged_and_the_rerun_appends_once(
+    lake, monkeypatch
+):
+    """The LOAD files are staged one at a time into a scratch table inside the table's folder,
+    then committed together; a crash between the two leaves the table as it was."""
+    write_full_load(lake)
+    real = DeltaTable.create_write_transaction
+
+    def crash(self, *args, **kwargs):
+        raise OSError("killed before the commit")
+
+    monkeypatch.setattr(DeltaTable, "create_write_transaction", crash)
+    with pytest.raises(PlatformError, match="processed.orders"):
+        apply_pending(lake, ORDERS)
+    dt = open_table(lake, "processed", ORDERS.name)
+    assert dt.file_uris() == [] and not committed_value(lake, dt, WATERMARK_KEY)
+    staged = sorted(Path(lake.uri("processed", "orders")).glob("load-*/_key_bucket=*/*.parquet"))
+    assert len(staged) >= 8  # written, referenced by nothing
+
+    monkeypatch.setattr(DeltaTable, "create_write_transaction", real)
+    result = apply_pending(lake, ORDERS)
+    assert result.strategy == load_append.APPEND and result.files_applied == [f"{n}.parquet" for n in FILES]
+    rows = table_rows(lake, "processed", ORDERS)
+    assert rows["order_id"].to_pylist() == sorted(KEYS)
+    live = {Path(u).resolve() for u in open_table(lake, "processed", ORDERS.name).file_uris()}
+    assert live and not live & {p.resolve() for p in staged}  # the crashed run's files stay out
+    assert not list(Path(lake.uri("processed", "orders")).glob("load-*/_delta_log"))  # scratch logs gone
+    version = result.delta_version
+    assert apply_pending(lake, ORDERS).delta_version == version  # a rerun changes nothing
+
+
+def test_the_staged_append_on_s3_equals_the_local_one(s3_lake, lake):
+    """On moto's S3: the scratch table's files are committed by path under the table, its log
+    is deleted, and the table reads the same rows as a local lake's."""
+    for each in (s3_lake, lake):
+        write_full_load(each)
+        assert apply_pending(each, ORDERS).strategy == load_append.APPEND
+    got, want = table_rows(s3_lake, "processed", ORDERS), table_rows(lake, "processed", ORDERS)
+    assert got.num_rows == len(KEYS) and got.equals(want)
+    table = pafs.FileSelector(s3_lake.fs_path(s3_lake.uri("processed", "orders")), recursive=True)
+    staged = [f.path for f in s3_lake.filesystem().get_file_info(table) if "/load-" in f.path]
+    assert staged and not [p for p in staged if "_delta_log" in p]
 
 
 def test_a_bad_load_file_is_quarantined_and_the_rest_appended(lake):

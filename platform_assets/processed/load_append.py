@@ -15,18 +15,32 @@ The same rules as the fold, checked first in a pass that reads one file at a tim
   files that break it (a LOAD file put there by hand) take the fold, which picks the last;
 - the watermark is the greatest position of the appended changes, committed with the data;
   the applied log is written after the commit (apply.commit_folded's tail, shared).
+
+Why staged: delta-rs's writer keeps one open file per partition until the end of a write, so a
+single write of a whole table held every key-range partition's data (measured: +220 MiB per
+1M rows). Each LOAD file is therefore written on its own into a scratch Delta table inside the
+table's folder (`load-<id>/`, its partitions closed when that write ends), and the table then
+commits all of those files in one transaction with the watermark (`create_write_transaction`,
+each file's path, size, partition value and statistics copied from the scratch table's log).
+A crash before that commit leaves the table as it was, and the scratch files unreferenced
+(VACUUM removes them after the retention); the rerun stages again under a new id.
 """
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.transaction import AddAction, PostCommitHookProperties
 
+from platform_assets import killpoints
 from platform_assets.contracts import TableContract
+from platform_assets.contracts.model import KEY_BUCKET_COLUMN
 from platform_assets.lake import Lake
 from platform_assets.processed.changes import with_key_bucket
 from platform_assets.processed.delta import WATERMARK_KEY
@@ -34,6 +48,8 @@ from platform_assets.raw.dms_layout import RawFile
 from platform_assets.raw.read import MalformedFile, read_changes
 
 APPEND = "append"  # ApplyResult.strategy of this write
+# the scratch table's log is read whole, then deleted: no checkpoint, no log cleanup
+NO_HOOKS = PostCommitHookProperties(create_checkpoint=False, cleanup_expired_logs=False)
 # The largest batch handed to the Delta writer (rows); a file is read whole, then sliced.
 APPEND_BATCH_ROWS = 100_000
 
@@ -99,22 +115,54 @@ def _batches(
         yield from rows.select(schema.names).cast(schema).to_batches(max_chunksize=APPEND_BATCH_ROWS)
 
 
+def _staged_files(lake: Lake, staging_uri: str, folder: str) -> list[AddAction]:
+    """The scratch table's files as the table's: every add of its log, the path under `folder`."""
+    fs, log = lake.filesystem(), f"{lake.fs_path(staging_uri.removeprefix('file://'))}/_delta_log"
+    adds = []
+    for version in range(DeltaTable(staging_uri, storage_options=lake.storage_options).version() + 1):
+        with fs.open_input_stream(f"{log}/{version:020d}.json") as f:
+            actions = [json.loads(line) for line in f.read().decode().splitlines() if line.strip()]
+        for a in (x["add"] for x in actions if "add" in x):
+            adds.append(
+                AddAction(
+                    f"{folder}/{a['path']}",
+                    a["size"],
+                    a["partitionValues"],
+                    a["modificationTime"],
+                    True,
+                    a.get("stats") or "",
+                )
+            )
+    fs.delete_dir(log)  # the files now belong to the table; the scratch log is no table
+    return adds
+
+
 def append_load(lake: Lake, dt: DeltaTable, c: TableContract, plan: LoadPlan) -> dict:
-    """Append the plan's files in one commit with the watermark; MERGE-style metrics. No
-    file to append (all quarantined): no commit."""
+    """Append the plan's files in one commit with the watermark, staged a LOAD file at a time
+    (the module's docstring); MERGE-style metrics. No file to append (all quarantined): no
+    commit."""
     if not plan.files:
         return {}
     schema = pa.schema(dt.schema().to_arrow())
-    reader = pa.RecordBatchReader.from_batches(schema, _batches(lake, c, plan.files, schema))
-    write_deltalake(
-        dt,
-        reader,
+    folder = f"load-{uuid.uuid4().hex}"
+    staging_uri = f"{dt.table_uri.rstrip('/')}/{folder}"
+    for f in plan.files:
+        write_deltalake(
+            staging_uri,
+            pa.RecordBatchReader.from_batches(schema, _batches(lake, c, [f], schema)),
+            mode="append",
+            partition_by=[KEY_BUCKET_COLUMN],
+            storage_options=lake.storage_options,
+            post_commithook_properties=NO_HOOKS,
+        )
+    adds = _staged_files(lake, staging_uri, folder)
+    killpoints.reached("apply.load_staged")
+    dt.create_write_transaction(
+        adds,
         mode="append",
+        schema=dt.schema(),
+        partition_by=dt.metadata().partition_columns,
         commit_properties=CommitProperties(custom_metadata={WATERMARK_KEY: plan.watermark}),
     )
     dt.update_incremental()
-    written = dt.history(1)[0].get("operationMetrics", {})
-    return {
-        "num_target_rows_inserted": plan.changes,
-        "num_target_files_added": written.get("num_added_files", 0),
-    }
+    return {"num_target_rows_inserted": plan.changes, "num_target_files_added": len(adds)}
