@@ -12,6 +12,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from dms_files import order_row, write_dms
@@ -147,3 +148,30 @@ def test_a_table_under_the_size_floor_keeps_the_merge_for_a_wide_batch(tmp_path)
     write_both([merge_lake, auto_lake], "20261130-100000000", half, ops=["U"] * len(half))
     assert apply_both(merge_lake, auto_lake)[1].strategy == MERGE  # half the table, but small
     assert table(auto_lake, "processed").equals(table(merge_lake, "processed"))
+
+
+@pytest.mark.parametrize("strategy", [MERGE, REWRITE, None])  # None: a new table's staged append
+def test_lake_files_dictionary_encode_text_only_and_keep_key_statistics(tmp_path, strategy):
+    """storage/delta.writer_properties: dictionary pages for text columns only (for mostly
+    distinct keys, amounts and times delta-rs built one and fell back); file statistics stay,
+    since file skipping reads them."""
+    import pyarrow.parquet as pq
+
+    lake = Lake(str(tmp_path))
+    write_dms(lake, "orders", "LOAD00000001", [order_row(k, f"{k}.25") for k in range(1, 301)])
+    apply_pending(lake, ORDERS)
+    if strategy is not None:
+        write_dms(
+            lake, "orders", "20261130-100000000", [order_row(k, "9.99") for k in range(1, 301, 7)], ["U"] * 43
+        )
+        assert apply_pending(lake, ORDERS, strategy=strategy).strategy == strategy
+    dt = open_table(lake, "processed", "orders")
+    newest = max(dt.file_uris(), key=lambda u: os.path.getmtime(u.removeprefix("file://")))
+    meta = pq.ParquetFile(newest.removeprefix("file://")).metadata
+    encodings = {
+        meta.schema.column(i).name: meta.row_group(0).column(i).encodings for i in range(meta.num_columns)
+    }
+    assert "RLE_DICTIONARY" in encodings["status"] and "RLE_DICTIONARY" in encodings["currency"]
+    assert "RLE_DICTIONARY" not in encodings["order_id"] and "RLE_DICTIONARY" not in encodings["order_ts"]
+    stats = pa.table(dt.get_add_actions(flatten=True)).to_pydict()
+    assert None not in stats["min.order_id"] and None not in stats["max.order_id"]

@@ -22,7 +22,7 @@ from platform_assets.curated.conform import conform
 from platform_assets.curated.pii_key import key_id, pii_hash_key
 from platform_assets.lake import Lake
 from platform_assets.processed.change_files import changes_files_since, feed_of
-from platform_assets.storage.delta import committed_value, open_table
+from platform_assets.storage.delta import committed_value, open_table, writer_properties
 
 SOURCE_VERSION_KEY = "lakehouse.source_version"
 PII_KEY_ID_KEY = "lakehouse.pii_key_id"  # which PII hash key the table's hashes were made with
@@ -104,6 +104,7 @@ def _merge_changes(
             source_alias="s",
             target_alias="t",
             streamed_exec=False,
+            writer_properties=writer_properties(cur),
             commit_properties=CommitProperties(custom_metadata=state),
         )
         .when_matched_delete(predicate="s._deleted")
@@ -171,6 +172,7 @@ def refresh_curated(lake: Lake, c: TableContract) -> CuratedResult:
         name=c.name,
         description=c.description,
         configuration=CHANGE_FEED,
+        writer_properties=writer_properties(rows.reader.schema),
         storage_options=lake.storage_options,
         commit_properties=CommitProperties(custom_metadata=state),
     )

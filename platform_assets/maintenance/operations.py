@@ -20,6 +20,7 @@ from platform_assets import killpoints
 from platform_assets.lake import Lake
 from platform_assets.maintenance.layout import Layout, layout
 from platform_assets.maintenance.targets import Target
+from platform_assets.storage.delta import writer_properties
 from platform_assets.storage.delta_log import AUDIT_PREFIX, carried_state, commit_infos
 from platform_assets.tables.files import relative, stored_files
 
@@ -75,7 +76,11 @@ def compact(lake: Lake, target: Target, target_size: int | None = None) -> Maint
     if (dt := _open(lake, uri)) is None:
         return None
     before = layout(lake, uri, dt)
-    m = dt.optimize.compact(target_size=target_size, commit_properties=_carried(lake, uri, dt))
+    m = dt.optimize.compact(
+        target_size=target_size,
+        writer_properties=writer_properties(dt),
+        commit_properties=_carried(lake, uri, dt),
+    )
     killpoints.reached("maintenance.after_compact")
     after = layout(lake, uri, dt)
     return MaintenanceReport(
@@ -127,7 +132,10 @@ def zorder(
             skipped="unchanged since the last Z-order",
         )
     m = dt.optimize.z_order(
-        list(columns), target_size=target_size, commit_properties=_carried(lake, uri, dt, {ZORDER_MARK: by})
+        list(columns),
+        target_size=target_size,
+        writer_properties=writer_properties(dt),
+        commit_properties=_carried(lake, uri, dt, {ZORDER_MARK: by}),
     )
     after = layout(lake, uri, dt)
     return MaintenanceReport(

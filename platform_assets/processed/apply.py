@@ -50,7 +50,7 @@ from platform_assets.raw import positions
 from platform_assets.raw.dms_layout import RawFile
 from platform_assets.raw.files import list_table_folder, quarantine
 from platform_assets.raw.read import MalformedFile, read_changes
-from platform_assets.storage.delta import committed_value
+from platform_assets.storage.delta import committed_value, writer_properties
 
 
 @dataclass
@@ -151,6 +151,7 @@ def _merge(dt, c: TableContract, source: pa.Table, watermark: str) -> dict:
         source_alias="s",
         target_alias="t",
         streamed_exec=True,
+        writer_properties=writer_properties(dt),
         commit_properties=CommitProperties(custom_metadata={WATERMARK_KEY: watermark}),
     )
     return (

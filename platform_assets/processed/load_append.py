@@ -46,6 +46,7 @@ from platform_assets.processed.changes import with_key_bucket
 from platform_assets.processed.delta import WATERMARK_KEY
 from platform_assets.raw.dms_layout import RawFile
 from platform_assets.raw.read import MalformedFile, read_changes
+from platform_assets.storage.delta import writer_properties
 
 APPEND = "append"  # ApplyResult.strategy of this write
 # the scratch table's log is read whole, then deleted: no checkpoint, no log cleanup
@@ -152,6 +153,7 @@ def append_load(lake: Lake, dt: DeltaTable, c: TableContract, plan: LoadPlan) ->
             pa.RecordBatchReader.from_batches(schema, _batches(lake, c, [f], schema)),
             mode="append",
             partition_by=[KEY_BUCKET_COLUMN],
+            writer_properties=writer_properties(schema),
             storage_options=lake.storage_options,
             post_commithook_properties=NO_HOOKS,
         )

@@ -28,6 +28,7 @@ from platform_assets.contracts.model import KEY_BUCKET_COLUMN
 from platform_assets.lake import Lake
 from platform_assets.processed.change_files import CHANGES_FILE_KEY, write_changes
 from platform_assets.processed.delta import WATERMARK_KEY
+from platform_assets.storage.delta import writer_properties
 
 MERGE = "merge"
 REWRITE = "rewrite"
@@ -116,6 +117,7 @@ def rewrite_partitions(
         new,
         mode="overwrite",
         predicate=predicate,
+        writer_properties=writer_properties(schema),
         commit_properties=CommitProperties(custom_metadata=commit),
     )
     dt.update_incremental()

@@ -6,7 +6,8 @@ folder or on S3; the rule that keeps state from going backwards is in `delta_log
 
 from __future__ import annotations
 
-from deltalake import DeltaTable
+import pyarrow as pa
+from deltalake import ColumnProperties, DeltaTable, WriterProperties
 from deltalake.exceptions import TableNotFoundError
 
 from platform_assets.lake import Lake
@@ -27,3 +28,19 @@ def committed_value(lake: Lake, dt: DeltaTable, key: str, default: str = "", loo
     uri = dt.table_uri.rstrip("/")
     uri = uri if lake.is_s3 else uri.removeprefix("file://")
     return custom_values(lake, uri, dt.version(), lookback).get(key, default)
+
+
+def writer_properties(schema: pa.Schema | DeltaTable) -> WriterProperties:
+    """How the platform writes the Parquet files of its Delta tables: dictionary encoding for
+    text columns only. delta-rs dictionary-encodes every column by default, and for keys,
+    amounts and times (mostly distinct values) it builds a dictionary only to fall back to
+    plain. Measured on 880k order rows in 44 partition files: written in 0.38 s instead of
+    0.74 s, read in 0.32 s instead of 0.41 s, 16% more bytes (bench/results/before_after.md).
+    Statistics are unchanged (file skipping needs them)."""
+    if isinstance(schema, DeltaTable):
+        schema = pa.schema(schema.schema().to_arrow())
+    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    return WriterProperties(
+        default_column_properties=ColumnProperties(dictionary_enabled=False),
+        column_properties={name: ColumnProperties(dictionary_enabled=True) for name in text},
+    )
