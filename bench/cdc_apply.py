@@ -37,6 +37,7 @@ from platform_assets.processed.delta import TABLE_PROPERTIES, WATERMARK_KEY
 from platform_assets.processed.rewrite import MERGE
 from platform_assets.raw.dms_layout import parse_name
 from platform_assets.raw.read import read_changes
+from platform_assets.storage.delta import writer_properties
 
 DBT_DIR = Path(__file__).parent / "dbt_merge_baseline"
 
@@ -67,6 +68,7 @@ class Platform:
             self.lake.delta_uri("processed", "orders"),
             rows,
             partition_by=["_key_bucket"],
+            writer_properties=writer_properties(rows.schema),  # as the platform's full load writes
             configuration=TABLE_PROPERTIES,
             commit_properties=CommitProperties(custom_metadata={WATERMARK_KEY: "0|"}),
         )
