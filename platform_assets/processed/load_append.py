@@ -22,8 +22,10 @@ single write of a whole table held every key-range partition's data (measured: +
 table's folder (`load-<id>/`, its partitions closed when that write ends), and the table then
 commits all of those files in one transaction with the watermark (`create_write_transaction`,
 each file's path, size, partition value and statistics copied from the scratch table's log).
-A crash before that commit leaves the table as it was, and the scratch files unreferenced
-(VACUUM removes them after the retention); the rerun stages again under a new id.
+A crash before that commit leaves the table as it was, and the scratch files unreferenced:
+never read, and left on disk like the files of any write killed before its commit (the
+maintenance job's VACUUM is delta-rs's "lite" mode, which deletes removed files only; a
+`vacuum(full=True)` deletes them). The rerun stages again under a new id.
 """
 
 from __future__ import annotations
