@@ -136,8 +136,22 @@ def _staged_files(lake: Lake, staging_uri: str, folder: str) -> list[AddAction]:
                     a.get("stats") or "",
                 )
             )
-    fs.delete_dir(log)  # the files now belong to the table; the scratch log is no table
+    _delete_scratch_log(lake, log)  # the files now belong to the table; the scratch log is no table
     return adds
+
+
+def _delete_scratch_log(lake: Lake, log: str) -> None:
+    """On S3 through the S3 API: pyarrow's delete_dir leaves an empty "directory" object for the
+    parent (`load-<id>/`), which a tool copying the bucket to disk turns into a file."""
+    if not lake.is_s3:
+        lake.filesystem().delete_dir(log)
+        return
+    bucket, _, prefix = log.partition("/")
+    s3 = lake.s3_client()
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/")
+    keys = [{"Key": o["Key"]} for page in pages for o in page.get("Contents", [])]
+    for i in range(0, len(keys), 1000):  # the API's limit per call
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[i : i + 1000], "Quiet": True})
 
 
 def append_load(lake: Lake, dt: DeltaTable, c: TableContract, plan: LoadPlan) -> dict:
