@@ -231,8 +231,7 @@ def test_the_platforms_duckdb_work_runs_under_one_memory_bound(tmp_path):
     platform's bound (its default is 80% of RAM); dbt's local target sets its own."""
     import yaml
 
-    from platform_assets.ml.features import bounded_connection
-    from platform_assets.storage.duckdb_memory import WORK_MEMORY, bounded_config
+    from platform_assets.storage.duckdb_memory import WORK_MEMORY, bounded_duckdb
 
     expected = duckdb.connect()
     expected.execute(f"set memory_limit = '{WORK_MEMORY}'")
@@ -243,12 +242,10 @@ def test_the_platforms_duckdb_work_runs_under_one_memory_bound(tmp_path):
             "select current_setting('memory_limit'), current_setting('preserve_insertion_order')"
         )
     assert got == [(limit, False)]
-    assert _limit_of(duckdb.connect(config=bounded_config(str(tmp_path)))) == limit  # reconcile
-    with bounded_connection(str(tmp_path)) as con:
-        assert (_limit_of(con), con.execute("select current_setting('temp_directory')").fetchone()[0]) == (
-            limit,
-            str(tmp_path),
-        )
+    with bounded_duckdb("bound-test-") as con:  # the reconciliation's and the ML features'
+        scratch = Path(con.execute("select current_setting('temp_directory')").fetchone()[0])
+        assert _limit_of(con) == limit and scratch.name.startswith("bound-test-") and scratch.is_dir()
+    assert not scratch.exists()  # the scratch folder goes with the connection
     profiles = yaml.safe_load((Path(__file__).parents[1] / "dbt_project" / "profiles.yml").read_text())
     dbt_limit = profiles["lakehouse"]["outputs"]["local"]["settings"]["memory_limit"]
     bounded = duckdb.connect()

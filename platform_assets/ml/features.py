@@ -17,13 +17,12 @@ the cutoffs from the data's last order, so a rebuild from the same pins gets the
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 
-from platform_assets.storage.duckdb_memory import bounded_config
+from platform_assets.storage.duckdb_memory import bounded_duckdb
 
 LABEL = "churned"
 KEYS = ("customer_id", "cutoff")
@@ -162,7 +161,8 @@ def feature_rows(
             "cutoff": pa.array([t for ts in cutoffs.values() for t in ts], pa.timestamp("us", tz="UTC")),
         }
     )
-    with tempfile.TemporaryDirectory(prefix="features-") as scratch, bounded_connection(scratch) as con:
+    # the cutoffs multiply the orders in the joins: bounded, spilling to disk
+    with bounded_duckdb("features-") as con:
         con.execute("set TimeZone = 'UTC'")
         con.register("cutoffs", cut)
         con.register("orders", sources["curated.orders"])
@@ -170,14 +170,6 @@ def feature_rows(
         con.register("events", sources["processed.events"])
         sql = _SQL.format(label_days=label_days or 0, labelled="false" if label_days is None else "true")
         return con.sql(sql).to_arrow_table()
-
-
-def bounded_connection(scratch: str):
-    """DuckDB for the features: the cutoffs multiply the orders in its joins, so it works under
-    the platform's memory bound and spills into `scratch` (storage/duckdb_memory.py)."""
-    import duckdb
-
-    return duckdb.connect(config=bounded_config(scratch))
 
 
 def dataset_rows(sources: dict[str, pa.Table], spec: SplitSpec) -> dict[str, pa.Table]:

@@ -118,9 +118,10 @@ def _batches(
         yield from rows.select(schema.names).cast(schema).to_batches(max_chunksize=APPEND_BATCH_ROWS)
 
 
-def _staged_files(lake: Lake, staging_uri: str, folder: str) -> list[AddAction]:
-    """The scratch table's files as the table's: every add of its log, the path under `folder`."""
-    fs, log = lake.filesystem(), f"{lake.fs_path(staging_uri.removeprefix('file://'))}/_delta_log"
+def _staged_files(lake: Lake, staging_uri: str, log: str, folder: str) -> list[AddAction]:
+    """The scratch table's files as the table's: every add of its log (`log`, a path of the
+    lake's filesystem), the path under `folder`."""
+    fs = lake.filesystem()
     adds = []
     for version in range(DeltaTable(staging_uri, storage_options=lake.storage_options).version() + 1):
         with fs.open_input_stream(f"{log}/{version:020d}.json") as f:
@@ -136,7 +137,6 @@ def _staged_files(lake: Lake, staging_uri: str, folder: str) -> list[AddAction]:
                     a.get("stats") or "",
                 )
             )
-    _delete_scratch_log(lake, log)  # the files now belong to the table; the scratch log is no table
     return adds
 
 
@@ -173,7 +173,9 @@ def append_load(lake: Lake, dt: DeltaTable, c: TableContract, plan: LoadPlan) ->
             storage_options=lake.storage_options,
             post_commithook_properties=NO_HOOKS,
         )
-    adds = _staged_files(lake, staging_uri, folder)
+    log = f"{lake.fs_path(staging_uri.removeprefix('file://'))}/_delta_log"
+    adds = _staged_files(lake, staging_uri, log, folder)
+    _delete_scratch_log(lake, log)  # the files now belong to the table; the scratch log is no table
     killpoints.reached("apply.load_staged")
     dt.create_write_transaction(
         adds,

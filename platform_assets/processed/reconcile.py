@@ -6,10 +6,8 @@ keys that differ, using DuckDB over both tables so the diff is one SQL statement
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 
-import duckdb
 import psycopg
 import pyarrow as pa
 
@@ -17,7 +15,7 @@ from platform_assets.contracts import TableContract
 from platform_assets.lake import Lake
 from platform_assets.sources.oltp.snapshot import table_batches
 from platform_assets.storage.delta import open_table
-from platform_assets.storage.duckdb_memory import bounded_config
+from platform_assets.storage.duckdb_memory import bounded_duckdb
 from platform_assets.storage.sql_text import sql_ident
 
 # the lake side's scanner reads this far ahead (pyarrow's default: 16 batches of 4 files)
@@ -54,10 +52,7 @@ def reconcile(conn: psycopg.Connection, lake: Lake, c: TableContract, sample: in
     cols = ", ".join(sql_ident(n) for n in c.column_names)
     # Both sides stream into DuckDB tables, which spill to a scratch folder past the limit:
     # the check holds a batch of each side in Python, never a whole table.
-    with (
-        tempfile.TemporaryDirectory(prefix="reconcile-") as scratch,
-        duckdb.connect(config=bounded_config(scratch)) as db,
-    ):
+    with bounded_duckdb("reconcile-") as db:
         sides = [("src", table_batches(conn, c)), ("lk", (b for bs in lake_batches for b in bs))]
         for name, batches in sides:
             db.register("stream", pa.RecordBatchReader.from_batches(schema, batches))

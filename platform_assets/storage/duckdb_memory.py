@@ -10,9 +10,25 @@ Arrow batches the platform feeds it come on top. dbt's DuckDB has its own bound,
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 WORK_MEMORY = "512MB"
 
 
 def bounded_config(scratch: str) -> dict[str, str]:
     """`duckdb.connect(config=...)` for a bounded connection spilling into `scratch`."""
     return {"memory_limit": WORK_MEMORY, "temp_directory": scratch}
+
+
+@contextmanager
+def bounded_duckdb(prefix: str) -> Iterator:
+    """An in-memory DuckDB under the bound, spilling into a scratch folder removed afterwards."""
+    import duckdb
+
+    with (
+        tempfile.TemporaryDirectory(prefix=prefix) as scratch,
+        duckdb.connect(config=bounded_config(scratch)) as db,
+    ):
+        yield db
