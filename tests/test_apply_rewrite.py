@@ -8,6 +8,8 @@ follow them through the change data feed, must be equal in every column.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -175,3 +177,83 @@ def test_lake_files_dictionary_encode_text_only_and_keep_key_statistics(tmp_path
     assert "RLE_DICTIONARY" not in encodings["order_id"] and "RLE_DICTIONARY" not in encodings["order_ts"]
     stats = pa.table(dt.get_add_actions(flatten=True)).to_pydict()
     assert None not in stats["min.order_id"] and None not in stats["max.order_id"]
+
+
+KILLED_REWRITE = """
+import sys
+from platform_assets.contracts import contract
+from platform_assets.lake import Lake
+from platform_assets.processed import rewrite
+from platform_assets.processed.apply import apply_pending
+rewrite.REWRITE_MIN_ROWS = 0
+apply_pending(Lake(sys.argv[1]), contract("orders"))
+"""
+
+
+def test_the_rewrite_killed_before_its_commit_leaves_the_table_unchanged_and_the_rerun_applies_once(lakes):
+    """The new partition files are written first, then committed together: a SIGKILL between
+    the two (a real child process) leaves the table as it was, and its files are never read."""
+    merge_lake, auto_lake = lakes
+    updates = [order_row(k, "42.00") for k in LOADED[::3]]
+    write_both([merge_lake, auto_lake], "20261127-080000000", updates, ["U"] * len(updates))
+    before, version = table(auto_lake, "processed"), open_table(auto_lake, "processed", "orders").version()
+
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_REWRITE, auto_lake.root],
+        env={**os.environ, "PLATFORM_KILL_AT": "apply.rewrite_written"},
+        check=False,
+    )
+
+    assert killed.returncode == -9, "the rewrite never reached its commit"
+    assert open_table(auto_lake, "processed", "orders").version() == version
+    assert table(auto_lake, "processed").equals(before)
+    folder = Path(auto_lake.delta_uri("processed", "orders"))
+
+    def live() -> set[Path]:
+        uris = open_table(auto_lake, "processed", "orders").file_uris()
+        return {Path(u.removeprefix("file://")).resolve() for u in uris}
+
+    crashed = {p.resolve() for p in folder.glob("_key_bucket=*/*.parquet")} - live()
+    assert len(crashed) == len({k // ORDERS.key_bucket_size for k in LOADED[::3]})  # one per partition
+
+    _, chosen = apply_both(merge_lake, auto_lake)  # equal to the MERGE, and a rerun changes nothing
+    assert chosen.strategy == REWRITE and chosen.merge_metrics["num_target_rows_updated"] == len(updates)
+    assert not live() & crashed
+
+
+def test_a_wide_batch_after_a_new_column_fills_it_in_older_files_with_nulls(lakes):
+    """Schema evolution added a column the older partition files lack; the rewrite reads them
+    with the table's schema and writes every partition with the new column."""
+    merge_lake, auto_lake = lakes
+    rows = [order_row(k, "3.00") for k in LOADED[::2]]
+    coupon = pa.array([f"C{k}" if k % 1_000 else None for k in LOADED[::2]], pa.string())
+    for lake in (merge_lake, auto_lake):
+        write_dms(lake, "orders", "20261127-080000000", rows, ops=["U"] * len(rows), extra={"coupon": coupon})
+
+    by_merge, chosen = apply_both(merge_lake, auto_lake)
+
+    assert chosen.strategy == REWRITE and chosen.new_columns == by_merge.new_columns == ["coupon"]
+    after = table(auto_lake, "processed")
+    no_coupon = sum(1 for k in LOADED[::2] if k % 1_000 == 0)
+    assert after["coupon"].null_count == len(LOADED) - len(rows) + no_coupon
+
+
+def test_the_rewrite_on_s3_equals_the_merge_on_a_local_lake(s3_lake, tmp_path, monkeypatch):
+    """On moto's S3: partition files written through the lake's filesystem, committed by path,
+    no "directory" objects left behind, the same rows as a local lake's MERGE."""
+    monkeypatch.setattr(rewrite, "REWRITE_MIN_ROWS", 0)
+    local = Lake(str(tmp_path / "merge"))
+    write_both([local, s3_lake], "LOAD00000001", [order_row(k) for k in LOADED])
+    for lake in (local, s3_lake):
+        apply_pending(lake, ORDERS)
+    rows = [order_row(k, "7.70") for k in LOADED[::5]] + [order_row(k + 3) for k in LOADED[:50]]
+    ops = ["U"] * (len(rows) - 50) + ["I"] * 50
+    write_both([local, s3_lake], "20261127-080000000", rows, ops)
+    assert apply_pending(local, ORDERS, strategy=MERGE).strategy == MERGE
+    result = apply_pending(s3_lake, ORDERS)
+    assert result.strategy == REWRITE and apply_pending(s3_lake, ORDERS).files_applied == []
+    assert table(s3_lake, "processed").equals(table(local, "processed"))
+    bucket, _, prefix = s3_lake.fs_path(s3_lake.uri("processed", "orders")).partition("/")
+    pages = s3_lake.s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+    assert not [k for k in keys if k.endswith("/")]

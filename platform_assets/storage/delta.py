@@ -30,6 +30,11 @@ def committed_value(lake: Lake, dt: DeltaTable, key: str, default: str = "", loo
     return custom_values(lake, uri, dt.version(), lookback).get(key, default)
 
 
+def dictionary_columns(schema: pa.Schema) -> list[str]:
+    """The columns the lake's files dictionary-encode: text only (writer_properties says why)."""
+    return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+
+
 def writer_properties(schema: pa.Schema | DeltaTable) -> WriterProperties:
     """How the platform writes the Parquet files of its Delta tables: dictionary encoding for
     text columns only. delta-rs dictionary-encodes every column by default, and for keys,
@@ -39,8 +44,13 @@ def writer_properties(schema: pa.Schema | DeltaTable) -> WriterProperties:
     Statistics are unchanged (file skipping needs them)."""
     if isinstance(schema, DeltaTable):
         schema = pa.schema(schema.schema().to_arrow())
-    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
     return WriterProperties(
         default_column_properties=ColumnProperties(dictionary_enabled=False),
-        column_properties={name: ColumnProperties(dictionary_enabled=True) for name in text},
+        column_properties={n: ColumnProperties(dictionary_enabled=True) for n in dictionary_columns(schema)},
     )
+
+
+def parquet_write_options(schema: pa.Schema) -> dict:
+    """The same choices for a file written with pyarrow (`pq.write_table(..., **options)`):
+    dictionary for text only, snappy as delta-rs, statistics on."""
+    return {"use_dictionary": dictionary_columns(schema), "compression": "snappy", "write_statistics": True}
