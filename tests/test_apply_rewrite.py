@@ -27,7 +27,7 @@ from platform_assets.processed.apply import apply_pending
 from platform_assets.processed.change_files import FOLDER
 from platform_assets.processed.compute.report import apply_metadata
 from platform_assets.processed.rewrite import MERGE, REWRITE, REWRITE_MIN_SHARE, share_of_rows_in
-from platform_assets.storage.delta import open_table
+from platform_assets.storage.delta import COMPRESSION, open_table
 
 ORDERS = contract("orders")
 LOADED = range(250, 300_001, 250)  # 1,200 orders over 16 key-range partitions (20,000 keys each)
@@ -154,9 +154,9 @@ def test_a_table_under_the_size_floor_keeps_the_merge_for_a_wide_batch(tmp_path)
 
 @pytest.mark.parametrize("strategy", [MERGE, REWRITE, None])  # None: a new table's staged append
 def test_lake_files_dictionary_encode_text_only_and_keep_key_statistics(tmp_path, strategy):
-    """storage/delta.writer_properties: dictionary pages for text columns only (for mostly
-    distinct keys, amounts and times delta-rs built one and fell back); file statistics stay,
-    since file skipping reads them."""
+    """storage/delta.writer_properties and parquet_write_options: one compression, and dictionary
+    pages for text columns only (for mostly distinct keys, amounts and times delta-rs built one
+    and fell back); file statistics stay, since file skipping reads them."""
     import pyarrow.parquet as pq
 
     lake = Lake(str(tmp_path))
@@ -175,6 +175,8 @@ def test_lake_files_dictionary_encode_text_only_and_keep_key_statistics(tmp_path
     }
     assert "RLE_DICTIONARY" in encodings["status"] and "RLE_DICTIONARY" in encodings["currency"]
     assert "RLE_DICTIONARY" not in encodings["order_id"] and "RLE_DICTIONARY" not in encodings["order_ts"]
+    codecs = {meta.row_group(0).column(i).compression for i in range(meta.num_columns)}
+    assert codecs == {"UNCOMPRESSED" if COMPRESSION == "none" else COMPRESSION.upper()}  # every writer alike
     stats = pa.table(dt.get_add_actions(flatten=True)).to_pydict()
     assert None not in stats["min.order_id"] and None not in stats["max.order_id"]
 

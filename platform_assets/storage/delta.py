@@ -30,6 +30,15 @@ def committed_value(lake: Lake, dt: DeltaTable, key: str, default: str = "", loo
     return custom_values(lake, uri, dt.version(), lookback).get(key, default)
 
 
+# The lake's Parquet files are not compressed. What delta-rs has written with the platform's
+# writer properties all along (a WriterProperties without a codec means none, while delta-rs
+# alone writes snappy). Measured at 10M order rows (bench/results/before_after.md), against
+# snappy: a 200k-change rewrite 1.1-1.8x faster, a full scan 1.2-1.3x, for 1.5x the bytes
+# (394 MB against ~260 MB). On S3 the bytes cost storage and transfer; "snappy" here switches
+# every writer of the lake at once.
+COMPRESSION = "none"
+
+
 def dictionary_columns(schema: pa.Schema) -> list[str]:
     """The columns the lake's files dictionary-encode: text only (writer_properties says why)."""
     return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
@@ -37,14 +46,16 @@ def dictionary_columns(schema: pa.Schema) -> list[str]:
 
 def writer_properties(schema: pa.Schema | DeltaTable) -> WriterProperties:
     """How the platform writes the Parquet files of its Delta tables: dictionary encoding for
-    text columns only. delta-rs dictionary-encodes every column by default, and for keys,
-    amounts and times (mostly distinct values) it builds a dictionary only to fall back to
-    plain. Measured on 880k order rows in 44 partition files: written in 0.38 s instead of
-    0.74 s, read in 0.32 s instead of 0.41 s, 16% more bytes (bench/results/before_after.md).
-    Statistics are unchanged (file skipping needs them)."""
+    text columns only, compression `COMPRESSION`. delta-rs dictionary-encodes every column by
+    default, and for keys, amounts and times (mostly distinct values) it builds a dictionary
+    only to fall back to plain. Measured on 880k order rows in 44 partition files: written in
+    0.38 s instead of 0.74 s, read in 0.32 s instead of 0.41 s, 16% more bytes (that
+    measurement also went from snappy to no compression, unnoticed then:
+    bench/results/before_after.md). Statistics are unchanged (file skipping needs them)."""
     if isinstance(schema, DeltaTable):
         schema = pa.schema(schema.schema().to_arrow())
     return WriterProperties(
+        compression="UNCOMPRESSED" if COMPRESSION == "none" else COMPRESSION.upper(),
         default_column_properties=ColumnProperties(dictionary_enabled=False),
         column_properties={n: ColumnProperties(dictionary_enabled=True) for n in dictionary_columns(schema)},
     )
@@ -52,5 +63,6 @@ def writer_properties(schema: pa.Schema | DeltaTable) -> WriterProperties:
 
 def parquet_write_options(schema: pa.Schema) -> dict:
     """The same choices for a file written with pyarrow (`pq.write_table(..., **options)`):
-    dictionary for text only, snappy as delta-rs, statistics on."""
-    return {"use_dictionary": dictionary_columns(schema), "compression": "snappy", "write_statistics": True}
+    dictionary for text only, `COMPRESSION`, statistics on (the Delta statistics come from them)."""
+    text = dictionary_columns(schema)
+    return {"use_dictionary": text, "compression": COMPRESSION, "write_statistics": True}
