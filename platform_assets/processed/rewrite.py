@@ -169,17 +169,15 @@ class _PartitionWriter:
         return _conform(rows, self.schema)
 
     def _write(self, bucket: int, rows: pa.Table) -> AddAction:
-        sink, footer = pa.BufferOutputStream(), []
-        pq.write_table(rows, sink, metadata_collector=footer, **self.options)
-        data = sink.getvalue()
-        folder = f"{KEY_BUCKET_COLUMN}={bucket}"
+        folder, footer = f"{KEY_BUCKET_COLUMN}={bucket}", []
         if not self.lake.is_s3:  # on S3 it would leave a "directory" object (load_append.py says why)
             self.fs.create_dir(f"{self.root}/{folder}", recursive=True)
         relative = f"{folder}/part-00000-{uuid.uuid4()}-c000.parquet"  # as delta-rs names them
         with self.fs.open_output_stream(f"{self.root}/{relative}") as out:
-            out.write(data)
+            pq.write_table(rows, out, metadata_collector=footer, **self.options)
+            size = out.tell()
         partition, now_ms = {KEY_BUCKET_COLUMN: str(bucket)}, int(time.time() * 1000)
-        return AddAction(relative, data.size, partition, now_ms, True, file_stats(footer[0]))
+        return AddAction(relative, size, partition, now_ms, True, file_stats(footer[0]))
 
     def __call__(self, bucket: int) -> _Rewritten:
         current = [self._read(path) for path in self.files.get(bucket, [])]
