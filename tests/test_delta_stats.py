@@ -99,3 +99,50 @@ def test_a_file_committed_with_these_statistics_reads_back_through_delta_rs(tmp_
     assert dt.to_pyarrow_table().num_rows == 1_000
     files = pa.table(dt.get_add_actions(flatten=True)).to_pydict()
     assert (files["min.k"], files["max.k"]) == ([1_000], [1_999])
+
+
+def test_a_row_group_without_statistics_drops_that_columns_count_and_bounds_not_others():
+    """Whichever row group lacks them (first or later), a partial count or range is never
+    written: readers would skip a file that holds the rows they look for."""
+    table = pa.table({"k": pa.array(range(600), pa.int64()), "v": pa.array([None, 1.5] * 300)})
+    footer: list = []
+    pq.write_table(
+        table, pa.BufferOutputStream(), metadata_collector=footer, row_group_size=200, write_statistics=["k"]
+    )
+    stats = json.loads(file_stats(footer[0]))
+    assert (
+        stats["nullCount"] == {"k": 0} and stats["minValues"] == {"k": 0} and stats["maxValues"] == {"k": 599}
+    )
+
+    class WithoutStatistics:  # one footer's row group as pyarrow gives it, statistics gone
+        def __init__(self, group, lose: str):
+            self.group, self.lose = group, lose
+            self.num_columns = group.num_columns
+
+        def column(self, j):
+            chunk = self.group.column(j)
+            return type(
+                "Chunk",
+                (),
+                {
+                    "path_in_schema": chunk.path_in_schema,
+                    "num_values": chunk.num_values,
+                    "statistics": None if chunk.path_in_schema == self.lose else chunk.statistics,
+                },
+            )
+
+    class Footer:
+        def __init__(self, metadata, lose: str, group: int):
+            self.metadata, self.lose, self.lost_group = metadata, lose, group
+            self.num_row_groups, self.num_rows = metadata.num_row_groups, metadata.num_rows
+
+        def row_group(self, g):
+            group = self.metadata.row_group(g)
+            return WithoutStatistics(group, self.lose) if g == self.lost_group else group
+
+    full: list = []
+    pq.write_table(table, pa.BufferOutputStream(), metadata_collector=full, row_group_size=200)
+    for lost_group in (0, 2):
+        partial = json.loads(file_stats(Footer(full[0], "k", lost_group)))
+        assert "k" not in partial["nullCount"] and "k" not in partial["minValues"]
+        assert partial["nullCount"]["v"] == 300 and partial["maxValues"]["v"] == 1.5

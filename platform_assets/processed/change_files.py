@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from platform_assets.lake import Lake
 from platform_assets.storage.delta_log import AUDIT_PREFIX, commit_infos
+from platform_assets.storage.files import prepare_parent
 
 CHANGES_FILE_KEY = f"{AUDIT_PREFIX}changes_file"
 FOLDER = "_lakehouse_changes"
@@ -40,14 +41,14 @@ def write_changes(lake: Lake, table_uri: str, changes: pa.Table, retention_hours
     """Write the folded changes; returns the path to name in the commit (relative to the
     table). Prunes the files older than the retention first."""
     fs, folder = lake.filesystem(), f"{_table_path(lake, table_uri)}/{FOLDER}"
-    if not lake.is_s3:  # on S3, create_dir leaves "directory" objects (load_append.py says why)
-        fs.create_dir(folder, recursive=True)
     cutoff_ns = time.time_ns() - retention_hours * 3600 * 10**9
     for info in fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True)):
         if info.type == pafs.FileType.File and info.mtime_ns is not None and info.mtime_ns < cutoff_ns:
             fs.delete_file(info.path)
     name = f"{FOLDER}/{uuid.uuid4().hex}.parquet"
-    pq.write_table(changes, f"{_table_path(lake, table_uri)}/{name}", filesystem=fs)
+    path = f"{_table_path(lake, table_uri)}/{name}"
+    prepare_parent(lake, path)
+    pq.write_table(changes, path, filesystem=fs)
     return name
 
 

@@ -20,10 +20,14 @@ def last_change_per_key(changes: pa.Table, key: str) -> pa.Table:
     return ordered.filter(keep)
 
 
+def key_buckets(keys: pa.Array | pa.ChunkedArray, c: TableContract) -> pa.Array | pa.ChunkedArray:
+    """Each key's key-range partition: key // bucket size."""
+    return pc.cast(pc.divide(keys, pa.scalar(c.key_bucket_size, pa.int64())), pa.int64())
+
+
 def with_key_bucket(changes: pa.Table, c: TableContract) -> pa.Table:
-    """Add the key-range partition column: key // bucket size."""
-    bucket = pc.divide(changes[c.key], pa.scalar(c.key_bucket_size, pa.int64()))
-    return changes.append_column(KEY_BUCKET_COLUMN, pc.cast(bucket, pa.int64()))
+    """Add the key-range partition column."""
+    return changes.append_column(KEY_BUCKET_COLUMN, key_buckets(changes[c.key], c))
 
 
 def unify(tables: list[pa.Table]) -> pa.Table:

@@ -49,6 +49,7 @@ from platform_assets.processed.delta import WATERMARK_KEY
 from platform_assets.raw.dms_layout import RawFile
 from platform_assets.raw.read import MalformedFile, read_changes
 from platform_assets.storage.delta import writer_properties
+from platform_assets.storage.files import delete_folder
 
 APPEND = "append"  # ApplyResult.strategy of this write
 # the scratch table's log is read whole, then deleted: no checkpoint, no log cleanup
@@ -140,20 +141,6 @@ def _staged_files(lake: Lake, staging_uri: str, log: str, folder: str) -> list[A
     return adds
 
 
-def _delete_scratch_log(lake: Lake, log: str) -> None:
-    """On S3 through the S3 API: pyarrow's delete_dir leaves an empty "directory" object for the
-    parent (`load-<id>/`), which a tool copying the bucket to disk turns into a file."""
-    if not lake.is_s3:
-        lake.filesystem().delete_dir(log)
-        return
-    bucket, _, prefix = log.partition("/")
-    s3 = lake.s3_client()
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/")
-    keys = [{"Key": o["Key"]} for page in pages for o in page.get("Contents", [])]
-    for i in range(0, len(keys), 1000):  # the API's limit per call
-        s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[i : i + 1000], "Quiet": True})
-
-
 def append_load(lake: Lake, dt: DeltaTable, c: TableContract, plan: LoadPlan) -> dict:
     """Append the plan's files in one commit with the watermark, staged a LOAD file at a time
     (the module's docstring); MERGE-style metrics. No file to append (all quarantined): no
@@ -175,7 +162,7 @@ def append_load(lake: Lake, dt: DeltaTable, c: TableContract, plan: LoadPlan) ->
         )
     log = f"{lake.fs_path(staging_uri.removeprefix('file://'))}/_delta_log"
     adds = _staged_files(lake, staging_uri, log, folder)
-    _delete_scratch_log(lake, log)  # the files now belong to the table; the scratch log is no table
+    delete_folder(lake, log)  # the files now belong to the table; the scratch log is no table
     killpoints.reached("apply.load_staged")
     dt.create_write_transaction(
         adds,

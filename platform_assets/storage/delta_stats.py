@@ -42,24 +42,28 @@ def _json_value(value):
 
 
 def file_stats(metadata: pq.FileMetaData) -> str:
-    """The `stats` JSON of an add action for the Parquet file whose footer is `metadata`."""
+    """The `stats` JSON of an add action for the Parquet file whose footer is `metadata`. A
+    column's null count is the sum over its row groups, left out if one row group lacks it;
+    its bounds are the min and max over them, left out if one row group with values lacks them."""
     bounds: dict[str, tuple] = {}
     nulls: dict[str, int] = {}
+    no_nulls_count: set[str] = set()
     unbounded: set[str] = set()
     for g in range(metadata.num_row_groups):
         group = metadata.row_group(g)
         for j in range(group.num_columns):
             chunk = group.column(j)
             name, stats = chunk.path_in_schema, chunk.statistics
-            if stats is None or not stats.has_null_count:
-                unbounded.add(name)
-                nulls.setdefault(name, None)
+            if "." in name:  # nested: no statistics in this format
                 continue
-            if nulls.get(name, 0) is not None:
-                nulls[name] = nulls.get(name, 0) + stats.null_count
+            if stats is None or not stats.has_null_count:
+                no_nulls_count.add(name)
+                unbounded.add(name)
+                continue
+            nulls[name] = nulls.get(name, 0) + stats.null_count
             if stats.null_count == chunk.num_values:  # nulls only: no bound to keep
                 continue
-            if not stats.has_min_max or "." in name:
+            if not stats.has_min_max:
                 unbounded.add(name)
                 continue
             low, high = stats.min, stats.max
@@ -76,7 +80,7 @@ def file_stats(metadata: pq.FileMetaData) -> str:
             "numRecords": metadata.num_rows,
             "minValues": mins,
             "maxValues": maxs,
-            "nullCount": {n: v for n, v in nulls.items() if v is not None and "." not in n},
+            "nullCount": {n: v for n, v in nulls.items() if n not in no_nulls_count},
         },
         separators=(",", ":"),
     )

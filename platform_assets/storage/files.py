@@ -45,14 +45,36 @@ def write_bytes_atomic(lake: Lake, uri: str, data: bytes) -> None:
         with fs.open_output_stream(path, compression=None) as out:
             out.write(data)
         return
+    prepare_parent(lake, path)
     parent, name = path.rsplit("/", 1)
-    fs.create_dir(parent, recursive=True)
     tmp = f"{parent}/{TMP_PREFIX}{name}-{uuid.uuid4().hex[:8]}{TMP_SUFFIX}"
     with fs.open_output_stream(tmp, compression=None) as out:
         out.write(data)
     _fsync(tmp)
     fs.move(tmp, path)
     _fsync(parent)
+
+
+def prepare_parent(lake: Lake, path: str) -> None:
+    """Create a file's folder before writing it (`path` of the lake's filesystem): locally only.
+    S3 has no folders, and pyarrow's create_dir there leaves an empty "directory" object, which
+    a tool copying the bucket to disk turns into a file where a folder must be."""
+    if not lake.is_s3:
+        lake.filesystem().create_dir(path.rsplit("/", 1)[0], recursive=True)
+
+
+def delete_folder(lake: Lake, path: str) -> None:
+    """Delete everything under `path` (of the lake's filesystem). On S3 through the S3 API:
+    pyarrow's delete_dir leaves an empty "directory" object for the parent."""
+    if not lake.is_s3:
+        lake.filesystem().delete_dir(path)
+        return
+    bucket, _, prefix = path.partition("/")
+    s3 = lake.s3_client()
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/")
+    keys = [{"Key": o["Key"]} for page in pages for o in page.get("Contents", [])]
+    for i in range(0, len(keys), 1000):  # the API's limit per call
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[i : i + 1000], "Quiet": True})
 
 
 def parquet_bytes(table: pa.Table, **options) -> bytes:
