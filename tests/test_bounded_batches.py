@@ -200,26 +200,49 @@ def test_seed_in_chunks_is_the_same_shop(pg_dsn, monkeypatch, orders):
     assert whole["orders"][0] == orders and whole["order_items"][0] > orders
 
 
-def test_reconcile_streams_both_sides_and_finds_a_changed_row(pg_dsn, lake, monkeypatch):
+def test_reconcile_walks_key_windows_and_finds_every_difference(pg_dsn, lake, monkeypatch):
     with psycopg.connect(pg_dsn) as conn:
         seed_module.seed(conn, orders=2_000)
     full_load(pg_dsn, lake, [ORDERS])
     apply_pending(lake, ORDERS)
     monkeypatch.setattr(snapshot, "FETCH_ROWS", 300)  # the source side in 7 batches
+    monkeypatch.setattr(reconcile_module, "WINDOW_ROWS", 500)  # windows of 600 source rows
 
     def whole_table(*args, **kwargs):
         raise AssertionError("reconcile read a whole table into memory")
 
     monkeypatch.setattr(DeltaTable, "to_pyarrow_table", whole_table)
-    monkeypatch.setattr(reconcile_module, "read_table", whole_table, raising=False)
+    windows = []
+    lake_window = reconcile_module.lake_window
+
+    def counted(dataset, c, window):
+        rows = lake_window(dataset, c, window)
+        windows.append((window.low, window.high, window.source.num_rows, rows.num_rows))
+        return rows
+
+    monkeypatch.setattr(reconcile_module, "lake_window", counted)
     with psycopg.connect(pg_dsn) as conn:
         for _ in range(2):  # twice: a check changes nothing
+            windows.clear()
             r = reconcile_module.reconcile(conn, lake, ORDERS)
             assert r.matches and r.source_rows == r.lake_rows == 2_000
-        conn.execute("UPDATE public.orders SET note = 'changed by hand' WHERE order_id = 777")
+        # each side held a window at a time, the windows tile the key space
+        assert len(windows) == 4 and max(max(n_src, n_lk) for *_, n_src, n_lk in windows) == 600
+        assert windows[0][0] is None and windows[-1][1] is None
+        assert all(a[1] == b[0] for a, b in zip(windows, windows[1:], strict=False))
+        # a lake-only row in the first window, changed rows in two middle ones, and a
+        # Postgres-only row past the lake's last key
+        conn.execute("DELETE FROM public.order_items WHERE order_id = 3")
+        conn.execute("DELETE FROM public.orders WHERE order_id = 3")
+        conn.execute("UPDATE public.orders SET note = 'changed by hand' WHERE order_id IN (777, 1500)")
+        conn.execute("CREATE TEMP TABLE extra AS SELECT * FROM public.orders WHERE order_id = 1")
+        conn.execute("UPDATE extra SET order_id = 999999")
+        conn.execute("INSERT INTO public.orders SELECT * FROM extra")
         conn.commit()
         r = reconcile_module.reconcile(conn, lake, ORDERS)
-    assert not r.matches and r.differing_keys == [777]
+        assert not r.matches and r.differing_keys == [3, 777, 1500, 999999]
+        assert (r.source_rows, r.lake_rows) == (2_000, 2_000) and r.source_hash != r.lake_hash
+        assert reconcile_module.reconcile(conn, lake, ORDERS, sample=2).differing_keys == [3, 777]
 
 
 def _limit_of(con) -> str:

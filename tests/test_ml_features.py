@@ -14,10 +14,15 @@ from platform_assets.ml.dataset import channel_csv
 from platform_assets.ml.features import (
     FEATURES,
     LABEL,
+    PER_MILLION,
     SPLITS,
+    CustomerSample,
     SplitSpec,
+    customer_sample,
     dataset_rows,
     feature_rows,
+    scoring_batches,
+    scoring_rows,
     split_cutoffs,
 )
 
@@ -90,3 +95,30 @@ def test_the_same_sources_give_the_same_rows_and_channel_bytes(sources):
         # headerless, label first, then every feature
         assert lines[0].split(",")[0] in ("0", "1") and len(lines[0].split(",")) == 1 + len(FEATURES)
         assert [int(line.split(",")[0]) for line in lines] == first[split][LABEL].to_pylist()
+
+
+def test_a_dataset_past_max_customers_follows_a_fixed_hash_sample_of_them(sources):
+    whole = dataset_rows(sources, SplitSpec())
+    customers = len(pc.unique(sources["curated.orders"]["customer_id"]))
+    assert customer_sample(sources, SplitSpec()) == CustomerSample(customers)  # all of them
+    # a bound at the number of customers keeps every row
+    assert all(dataset_rows(sources, SplitSpec(max_customers=customers))[s].equals(whole[s]) for s in SPLITS)
+    spec = SplitSpec(max_customers=customers // 3)
+    sample = customer_sample(sources, spec)
+    assert sample.customers == customers and sample.kept_per_million < PER_MILLION
+    rows = dataset_rows(sources, spec, sample)
+    kept = set(pc.unique(pa.concat_tables(rows.values())["customer_id"]).to_pylist())
+    assert 0.5 * spec.max_customers <= len(kept) <= 1.5 * spec.max_customers
+    for split in SPLITS:
+        # the sample's rows are exactly the whole dataset's rows of the kept customers
+        mask = pc.is_in(whole[split]["customer_id"], pa.array(sorted(kept), pa.int64()))
+        assert rows[split].equals(whole[split].filter(mask)), split
+    # the same customers again: a rebuild from the same sources samples the same
+    assert all(dataset_rows(sources, spec)[s].equals(rows[s]) for s in SPLITS)
+
+
+def test_scoring_batches_are_the_scoring_rows_a_batch_at_a_time(sources):
+    whole = scoring_rows(sources)
+    batches = list(scoring_batches(sources, batch_rows=50))
+    assert len(batches) > 2 and max(b.num_rows for b in batches) <= 50
+    assert pa.Table.from_batches(batches).equals(whole)

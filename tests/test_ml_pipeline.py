@@ -236,7 +236,7 @@ def test_rebuild_from_pins_after_the_sources_changed_and_vacuum_spares_pinned_ve
         assert report.details["retention_hours_pinned"] >= 1
     assert (
         DeltaTable(orders_uri, version=pins["curated.orders"]).to_pyarrow_table().num_rows
-        == pinned_rows.num_rows
+        == pinned_rows.count_rows()
     )
     for split, table in rebuild(build).items():
         assert table.equals(build.rows(split)), split

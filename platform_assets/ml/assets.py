@@ -53,6 +53,7 @@ class DatasetConfig(Config):
     label_days: int = 60
     train_cutoffs: int = 4
     train_step_days: int = 30
+    max_customers: int = 200_000
 
 
 class ModelConfig(Config):
@@ -97,7 +98,7 @@ def churn_dataset(
     context: AssetExecutionContext, config: DatasetConfig, lake: LakeResource, warehouse_loader: CuratedLoader
 ) -> MaterializeResult:
     the_lake = lake.lake()
-    spec = SplitSpec(config.label_days, config.train_cutoffs, config.train_step_days)
+    spec = SplitSpec(config.label_days, config.train_cutoffs, config.train_step_days, config.max_customers)
     pins = current_pins(the_lake)
     try:
         loads = warehouse_loads(warehouse_loader, pins)
@@ -261,24 +262,23 @@ def churn_champion(
 )
 def churn_predictions(lake: LakeResource, ml_trainer: MlTrainer) -> MaterializeResult:
     from platform_assets.ml.registry import load_model, require_champion
-    from platform_assets.ml.scoring import predict, write_predictions
+    from platform_assets.ml.scoring import predict, scoring_id, write_predictions
 
     the_lake = lake.lake()
     current = require_champion(ml_trainer.tracking(), MODEL_NAME)
     version = int(current.version)
     pins = current_pins(the_lake)
     estimator = load_model(ml_trainer.tracking(), MODEL_NAME, version)
-    predictions = predict(estimator, MODEL_NAME, version, the_lake, pins)
-    inserted, delta_version = write_predictions(the_lake, predictions)
+    written = write_predictions(the_lake, predict(estimator, MODEL_NAME, version, the_lake, pins))
     return MaterializeResult(
         metadata={
-            "scoring_id": predictions["scoring_id"][0].as_py() if predictions.num_rows else "",
+            "scoring_id": scoring_id(MODEL_NAME, version, pins),
             "model_version": version,
             "mlflow_run_id": current.run_id,
             "pins": MetadataValue.json(pins),
-            "rows_scored": predictions.num_rows,
-            "rows_inserted": inserted,
-            "delta_version": delta_version,
+            "rows_scored": written.rows,
+            "rows_inserted": written.inserted,
+            "delta_version": written.delta_version,
             "path": the_lake.delta_uri("curated", PREDICTIONS_TABLE),
         }
     )
@@ -332,7 +332,7 @@ def churn_model_monitoring(
     the_lake = lake.lake()
     scored = _latest(context, PREDICTIONS_KEY)
     version = int(scored["model_version"])
-    run = read_run(the_lake, scored["scoring_id"])
+    run = read_run(the_lake, scored["scoring_id"], columns=["scored_at", "score"])
     if run.num_rows == 0:
         raise PlatformError(f"scoring run {scored['scoring_id']} has no rows in curated.{PREDICTIONS_TABLE}")
     tags = ml_trainer.tracking().client().get_model_version(MODEL_NAME, str(version)).tags

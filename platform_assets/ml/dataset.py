@@ -40,7 +40,9 @@ from platform_assets.ml.features import (
     KEYS,
     LABEL,
     SPLITS,
+    CustomerSample,
     SplitSpec,
+    customer_sample,
     dataset_rows,
 )
 from platform_assets.ml.sources import Pins, read_sources
@@ -111,7 +113,14 @@ def channel_csv(rows: pa.Table) -> bytes:
     return out.getvalue()
 
 
-def _card(build: DatasetBuild, pins: Pins, spec: SplitSpec, splits: dict[str, pa.Table], loads: dict) -> dict:
+def _card(
+    build: DatasetBuild,
+    pins: Pins,
+    spec: SplitSpec,
+    sample: CustomerSample,
+    splits: dict[str, pa.Table],
+    loads: dict,
+) -> dict:
     schema = splits["train"].schema
     return {
         "dataset": build.dataset,
@@ -119,6 +128,7 @@ def _card(build: DatasetBuild, pins: Pins, spec: SplitSpec, splits: dict[str, pa
         "built_at": datetime.now(UTC).isoformat(),
         "feature_version": FEATURE_VERSION,
         "spec": spec.as_dict(),
+        "customer_sample": sample.as_dict(),
         "sources": {label: {"delta_version": v} for label, v in sorted(pins.items())},
         "warehouse_loads": loads,
         "format": {
@@ -153,7 +163,9 @@ def write_build(lake: Lake, dataset: str, pins: Pins, spec: SplitSpec, loads: di
     build = DatasetBuild(lake, dataset, build_id(pins, spec))
     if build.exists():
         return build, build.card(), False
-    splits = dataset_rows(read_sources(lake, pins), spec)
+    sources = read_sources(lake, pins)
+    sample = customer_sample(sources, spec)
+    splits = dataset_rows(sources, spec, sample)
     for split, rows in splits.items():
         if rows.num_rows == 0:
             raise PlatformError(
@@ -162,7 +174,7 @@ def write_build(lake: Lake, dataset: str, pins: Pins, spec: SplitSpec, loads: di
             )
         write_bytes_atomic(lake, build.rows_uri(split), parquet_bytes(rows))
         write_bytes_atomic(lake, build.csv_uri(split), channel_csv(rows))
-    card = _card(build, pins, spec, splits, loads or {})
+    card = _card(build, pins, spec, sample, splits, loads or {})
     # the card last: a build with a card is complete (`exists`)
     write_bytes_atomic(lake, build.card_uri, json.dumps(card, indent=2, sort_keys=True).encode())
     return build, card, True

@@ -13,14 +13,27 @@ Splits by time, with no leakage: each split's label window ends at or before the
 first cutoff (train -> validation -> test), and the test window ends at the last day of data,
 so no row sees what happens after a later split's features were taken. `split_cutoffs` derives
 the cutoffs from the data's last order, so a rebuild from the same pins gets the same cutoffs.
+
+A dataset follows at most `SplitSpec.max_customers` customers, so building and training hold
+about the same rows at 1M and 10M orders: beyond that many customers with an order, it keeps
+those whose `md5(customer_id)` falls in a fixed share (`CustomerSample`), the same customers at
+every cutoff and in every rebuild from the same pins. Scoring covers every customer, streamed
+in batches (`feature_batches`).
+
+Sources are Arrow tables or datasets (`sources.read_sources` gives Delta tables' datasets, which
+DuckDB scans column by column without loading them).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 from platform_assets.storage.duckdb_memory import bounded_duckdb
 
@@ -59,6 +72,7 @@ class SplitSpec:
     label_days: int = 60  # the label window after each cutoff
     train_cutoffs: int = 4  # train rows come from this many cutoffs...
     train_step_days: int = 30  # ...this many days apart
+    max_customers: int = 200_000  # beyond this many customers, a fixed hash sample of them
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -68,17 +82,50 @@ def _day(ts: datetime) -> datetime:
     return datetime(ts.year, ts.month, ts.day, tzinfo=UTC)
 
 
-def last_order_time(orders: pa.Table) -> datetime:
-    """The newest order time in the data (UTC)."""
-    import pyarrow.compute as pc
+Source = pa.Table | ds.Dataset
+Sources = dict[str, Source]
+# the sample keeps a customer when md5(customer_id) % PER_MILLION < kept
+PER_MILLION = 1_000_000
 
-    newest = pc.max(orders["order_ts"]).as_py()
+
+@dataclass(frozen=True)
+class CustomerSample:
+    """Which customers a dataset follows: all of them, or a fixed share picked by id hash."""
+
+    customers: int  # customers with an order in the sources
+    kept_per_million: int = PER_MILLION
+
+    @property
+    def where(self) -> str:
+        """The SQL condition on `customer_id` that keeps the sample's customers."""
+        if self.kept_per_million >= PER_MILLION:
+            return "true"
+        return f"md5_number(customer_id::varchar) % {PER_MILLION} < {self.kept_per_million}"
+
+    def as_dict(self) -> dict:
+        return {"customers": self.customers, "kept_per_million": self.kept_per_million, "rule": self.where}
+
+
+def _newest(table: Source, column: str):
+    """The largest value of a column, a batch at a time (a dataset is never loaded whole)."""
+    batches = (
+        table.to_batches(columns=[column])
+        if isinstance(table, ds.Dataset)
+        else table.select([column]).to_batches()
+    )
+    values = [v for b in batches if (v := pc.max(b.column(0)).as_py()) is not None]
+    return max(values, default=None)
+
+
+def last_order_time(orders: Source) -> datetime:
+    """The newest order time in the data (UTC)."""
+    newest = _newest(orders, "order_ts")
     if newest is None:
         raise ValueError("curated.orders has no orders: no dataset can be cut")
     return newest.astimezone(UTC)
 
 
-def split_cutoffs(orders: pa.Table, spec: SplitSpec) -> dict[str, list[datetime]]:
+def split_cutoffs(orders: Source, spec: SplitSpec) -> dict[str, list[datetime]]:
     """Cutoffs per split, walking back from the last full day of orders: the test label window
     ends there, validation's ends at the test cutoff, train's at the validation cutoff."""
     end = _day(last_order_time(orders))
@@ -91,7 +138,7 @@ def split_cutoffs(orders: pa.Table, spec: SplitSpec) -> dict[str, list[datetime]
     return {"train": sorted(train), "validation": [validation], "test": [test]}
 
 
-def scoring_cutoff(orders: pa.Table) -> datetime:
+def scoring_cutoff(orders: Source) -> datetime:
     """The cutoff of batch scoring and the endpoint: the day after the last order, so every
     order counts and no label exists yet."""
     return _day(last_order_time(orders)) + timedelta(days=1)
@@ -149,38 +196,76 @@ order by h.split, h.cutoff, h.customer_id
 """
 
 
-def feature_rows(
-    sources: dict[str, pa.Table], cutoffs: dict[str, list[datetime]], label_days: int | None = None
-) -> pa.Table:
-    """Rows (`split`, keys, `churned`, features) for every customer with an order before each
-    cutoff, per split. `sources` are the tables of SOURCE_COLUMNS; with `label_days` None
-    (scoring) `churned` is null."""
+def customer_sample(sources: Sources, spec: SplitSpec) -> CustomerSample:
+    """The customers a dataset cut by `spec` follows."""
+    with bounded_duckdb("features-") as con:
+        con.register("orders", sources["curated.orders"])
+        ((customers,),) = con.execute("select count(distinct customer_id) from orders").fetchall()
+    if customers <= spec.max_customers:
+        return CustomerSample(customers)
+    return CustomerSample(customers, PER_MILLION * spec.max_customers // customers)
+
+
+@contextmanager
+def _features(
+    sources: Sources,
+    cutoffs: dict[str, list[datetime]],
+    label_days: int | None,
+    sample: CustomerSample | None,
+):
+    """The feature query over the sources, open in a bounded DuckDB (spilling to disk)."""
     cut = pa.table(
         {
             "split": [s for s, ts in cutoffs.items() for _ in ts],
             "cutoff": pa.array([t for ts in cutoffs.values() for t in ts], pa.timestamp("us", tz="UTC")),
         }
     )
-    # the cutoffs multiply the orders in the joins: bounded, spilling to disk
+    keep = sample.where if sample is not None else "true"
     with bounded_duckdb("features-") as con:
         con.execute("set TimeZone = 'UTC'")
         con.register("cutoffs", cut)
-        con.register("orders", sources["curated.orders"])
+        con.register("all_orders", sources["curated.orders"])
+        con.register("all_events", sources["processed.events"])
         con.register("customers", sources["curated.customers"])
-        con.register("events", sources["processed.events"])
+        con.execute(f"create temp view orders as select * from all_orders where {keep}")  # noqa: S608 -- a fixed rule
+        con.execute(f"create temp view events as select * from all_events where {keep}")  # noqa: S608 -- a fixed rule
         sql = _SQL.format(label_days=label_days or 0, labelled="false" if label_days is None else "true")
-        return con.sql(sql).to_arrow_table()
+        yield con.sql(sql)
 
 
-def dataset_rows(sources: dict[str, pa.Table], spec: SplitSpec) -> dict[str, pa.Table]:
-    """The labelled rows of each split (train, validation, test), cut by `spec`."""
-    import pyarrow.compute as pc
+def feature_rows(
+    sources: Sources,
+    cutoffs: dict[str, list[datetime]],
+    label_days: int | None = None,
+    sample: CustomerSample | None = None,
+) -> pa.Table:
+    """Rows (`split`, keys, `churned`, features) for every customer (of the sample) with an
+    order before each cutoff, per split. `sources` are the tables of SOURCE_COLUMNS; with
+    `label_days` None (scoring) `churned` is null."""
+    with _features(sources, cutoffs, label_days, sample) as query:
+        return query.to_arrow_table()
 
-    rows = feature_rows(sources, split_cutoffs(sources["curated.orders"], spec), spec.label_days)
+
+def dataset_rows(
+    sources: Sources, spec: SplitSpec, sample: CustomerSample | None = None
+) -> dict[str, pa.Table]:
+    """The labelled rows of each split (train, validation, test), cut by `spec`, of the
+    customers in `sample` (by default `customer_sample(sources, spec)`)."""
+    sample = sample or customer_sample(sources, spec)
+    rows = feature_rows(sources, split_cutoffs(sources["curated.orders"], spec), spec.label_days, sample)
     return {s: rows.filter(pc.equal(rows["split"], s)).drop_columns(["split"]) for s in SPLITS}
 
 
-def scoring_rows(sources: dict[str, pa.Table]) -> pa.Table:
+def scoring_batches(sources: Sources, batch_rows: int = 100_000) -> Iterator[pa.RecordBatch]:
+    """Unlabelled rows of every customer with an order, at the scoring cutoff, in batches."""
+    cutoffs = {"score": [scoring_cutoff(sources["curated.orders"])]}
+    with _features(sources, cutoffs, None, None) as query:
+        for batch in query.to_arrow_reader(batch_rows):
+            yield batch.drop_columns(["split"])
+
+
+def scoring_rows(sources: Sources) -> pa.Table:
     """Unlabelled rows of every customer with an order, at the scoring cutoff."""
-    rows = feature_rows(sources, {"score": [scoring_cutoff(sources["curated.orders"])]})
-    return rows.drop_columns(["split"])
+    return feature_rows(sources, {"score": [scoring_cutoff(sources["curated.orders"])]}).drop_columns(
+        ["split"]
+    )

@@ -3,12 +3,14 @@
 A dataset's pins are `{"curated.orders": 7, ...}`: the Delta version of each source table.
 `current_pins` takes the newest versions once, and every read goes through
 `read_sources(lake, pins)`, so a build and its rebuild read the same snapshots
-(`DeltaTable(uri, version=v)`: Delta time travel).
+(`DeltaTable(uri, version=v)`: Delta time travel). They come as Arrow datasets over the
+version's files, read only as far as a query reads them, never loaded whole.
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
@@ -42,12 +44,17 @@ def current_pins(lake: Lake) -> Pins:
     return {label: _open(lake, label).version() for label in SOURCE_COLUMNS}
 
 
-def read_sources(lake: Lake, pins: Pins) -> dict[str, pa.Table]:
+def read_sources(lake: Lake, pins: Pins) -> dict[str, ds.Dataset]:
     """Each source table at its pinned version, with the columns the features read."""
     missing = sorted(set(SOURCE_COLUMNS) - set(pins))
     if missing:
         raise PlatformError(f"the pins name no version for {', '.join(missing)}; pins: {pins}")
     return {
-        label: _open(lake, label, pins[label]).to_pyarrow_table(columns=cols)
+        label: _columns(_open(lake, label, pins[label]).to_pyarrow_dataset(), cols)
         for label, cols in SOURCE_COLUMNS.items()
     }
+
+
+def _columns(dataset: ds.Dataset, columns: list[str]) -> ds.Dataset:
+    """The dataset with only `columns` (a projection over the same files)."""
+    return dataset.replace_schema(pa.schema([dataset.schema.field(c) for c in columns]))

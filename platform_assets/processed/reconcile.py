@@ -1,25 +1,37 @@
 """Reconciliation: a processed Delta table against its Postgres table, row by row.
 
 Compares row counts and an order-independent hash over every row and column, and lists the
-keys that differ, using DuckDB over both tables so the diff is one SQL statement.
+keys that differ, using DuckDB so each comparison is one SQL statement.
+
+It walks the key space in windows and holds one window of each side, so its memory does not
+grow with the table. Postgres streams its rows in key order; each window takes the next
+`WINDOW_ROWS` of them, up to a key k, and compares them with the lake's rows of the same key
+range, read through the key-range partitions (`_key_bucket`) that can hold them. The first
+window starts below every key and the last runs past every key, so a lake row outside
+Postgres's key range is still compared.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import psycopg
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from platform_assets.contracts import TableContract
+from platform_assets.contracts.model import KEY_BUCKET_COLUMN
 from platform_assets.lake import Lake
 from platform_assets.sources.oltp.snapshot import table_batches
 from platform_assets.storage.delta import open_table
 from platform_assets.storage.duckdb_memory import bounded_duckdb
 from platform_assets.storage.sql_text import sql_ident
 
-# the lake side's scanner reads this far ahead (pyarrow's default: 16 batches of 4 files)
-SCAN_AHEAD = {"batch_readahead": 2, "fragment_readahead": 1}
+# Postgres rows per window (the lake's rows of the same key range come beside them)
+WINDOW_ROWS = 500_000
+# the hash of a side is the sum of its row hashes modulo this prime (order-independent)
+HASH_MODULUS = 1_000_000_007
 
 
 @dataclass
@@ -40,35 +52,75 @@ class Reconciliation:
         )
 
 
+@dataclass(frozen=True)
+class Window:
+    """Keys in [low, high); None is unbounded."""
+
+    low: int | None
+    high: int | None
+    source: pa.Table
+
+
+def source_windows(
+    batches: Iterator[pa.RecordBatch], c: TableContract, schema: pa.Schema
+) -> Iterator[Window]:
+    """Postgres's rows (in key order) cut into windows of about WINDOW_ROWS rows each."""
+    held: list[pa.RecordBatch] = []
+    rows, low = 0, None
+    for batch in batches:
+        held.append(batch)
+        rows += batch.num_rows
+        if rows >= WINDOW_ROWS:
+            high = batch.column(c.key)[-1].as_py() + 1  # keys are unique: every key < high is held
+            yield Window(low, high, pa.Table.from_batches(held, schema))
+            held, rows, low = [], 0, high
+    yield Window(low, None, pa.Table.from_batches(held, schema))
+
+
+def lake_window(dataset: ds.Dataset | None, c: TableContract, window: Window) -> pa.Table:
+    """The lake's rows with keys in the window, read from the partitions that can hold them."""
+    schema = c.arrow_schema()
+    if dataset is None:
+        return schema.empty_table()
+    key, bucket = ds.field(c.key), ds.field(KEY_BUCKET_COLUMN)
+    conditions = []
+    if window.low is not None:
+        conditions += [key >= window.low, bucket >= window.low // c.key_bucket_size]
+    if window.high is not None:
+        conditions += [key < window.high, bucket <= (window.high - 1) // c.key_bucket_size]
+    where = None
+    for cond in conditions:
+        where = cond if where is None else where & cond
+    rows = dataset.to_table(columns=c.column_names, filter=where)
+    return rows.select(c.column_names).cast(schema)
+
+
 def reconcile(conn: psycopg.Connection, lake: Lake, c: TableContract, sample: int = 20) -> Reconciliation:
     schema = c.arrow_schema()
     dt = open_table(lake, "processed", c.name)
-    lake_batches = (
-        pa.Table.from_batches([b]).select(c.column_names).cast(schema).to_batches()
-        for b in (
-            dt.to_pyarrow_dataset().to_batches(columns=c.column_names, **SCAN_AHEAD) if dt is not None else []
-        )
-    )
+    dataset = dt.to_pyarrow_dataset() if dt is not None else None
     cols = ", ".join(sql_ident(n) for n in c.column_names)
-    # Both sides stream into DuckDB tables, which spill to a scratch folder past the limit:
-    # the check holds a batch of each side in Python, never a whole table.
+    side = f"SELECT count(*), coalesce(sum(hash({cols}) % {HASH_MODULUS}), 0) FROM {{}}"  # noqa: S608 -- identifiers quoted by sql_ident()
+    diff = (
+        f"SELECT DISTINCT {sql_ident(c.key)} FROM "  # noqa: S608 -- identifiers quoted by sql_ident()
+        f"((SELECT {cols} FROM src EXCEPT ALL SELECT {cols} FROM lk)"
+        f" UNION ALL (SELECT {cols} FROM lk EXCEPT ALL SELECT {cols} FROM src))"
+        " ORDER BY 1 LIMIT {}"
+    )
+    totals = {"src": [0, 0], "lk": [0, 0]}
+    differing: list[int] = []
     with bounded_duckdb("reconcile-") as db:
-        sides = [("src", table_batches(conn, c)), ("lk", (b for bs in lake_batches for b in bs))]
-        for name, batches in sides:
-            db.register("stream", pa.RecordBatchReader.from_batches(schema, batches))
-            db.execute(f"CREATE TABLE {name} AS SELECT * FROM stream")  # noqa: S608 -- fixed names
-            db.unregister("stream")
-        row_hash = f"hash({cols})"
-        ((n_src, h_src),) = db.execute(
-            f"SELECT count(*), coalesce(sum({row_hash} % 1000000007), 0) FROM src"  # noqa: S608 -- identifiers quoted by sql_ident()
-        ).fetchall()
-        ((n_lk, h_lk),) = db.execute(
-            f"SELECT count(*), coalesce(sum({row_hash} % 1000000007), 0) FROM lk"  # noqa: S608 -- identifiers quoted by sql_ident()
-        ).fetchall()
-        diff = db.execute(
-            f"SELECT DISTINCT {sql_ident(c.key)} FROM "  # noqa: S608 -- identifiers quoted by sql_ident()
-            f"((SELECT {cols} FROM src EXCEPT ALL SELECT {cols} FROM lk)"
-            f" UNION ALL (SELECT {cols} FROM lk EXCEPT ALL SELECT {cols} FROM src))"
-            f" ORDER BY 1 LIMIT {sample}"
-        ).fetchall()
-    return Reconciliation(c.name, n_src, n_lk, int(h_src), int(h_lk), [k for (k,) in diff])
+        for window in source_windows(table_batches(conn, c), c, schema):
+            db.register("src", window.source)
+            db.register("lk", lake_window(dataset, c, window))
+            for name, total in totals.items():
+                ((n, h),) = db.execute(side.format(name)).fetchall()
+                total[0] += n
+                total[1] += int(h)
+            # windows come in key order, so the first `sample` keys found are the smallest
+            if len(differing) < sample:
+                differing += [k for (k,) in db.execute(diff.format(sample - len(differing))).fetchall()]
+            db.unregister("src")
+            db.unregister("lk")
+    (n_src, h_src), (n_lk, h_lk) = totals["src"], totals["lk"]
+    return Reconciliation(c.name, n_src, n_lk, h_src, h_lk, differing)
