@@ -22,7 +22,7 @@ from platform_assets.maintenance import Target, vacuum
 from platform_assets.ml import names
 from platform_assets.ml.assets import ML_ASSETS
 from platform_assets.ml.dataset import DatasetBuild, card_pins, rebuild
-from platform_assets.ml.features import FEATURES
+from platform_assets.ml.features import FEATURES, SOURCE_COLUMNS, SplitSpec, dataset_rows
 from platform_assets.ml.pins import read_pins
 from platform_assets.ml.registry import Tracking, champion
 from platform_assets.ml.serve import create_app
@@ -218,7 +218,7 @@ def test_rebuild_from_pins_after_the_sources_changed_and_vacuum_spares_pinned_ve
     pins = card_pins(build.card())
     records = read_pins(home.lake)  # one per registered version, all of this build
     assert records and all(r["pins"] == pins and r["build_id"] == build.build_id for r in records)
-    pinned_rows = read_sources(home.lake, pins)["curated.orders"]
+    pinned_rows = read_sources(home.lake, pins)["curated.orders"].dataset()
     # the sources change: orders updated and added, customers changed (files rewritten)
     rows = shop_rows(700, seed=8)
     merge_curated(home.loc.lake_root, "orders", upserts=rows["orders"][:650])
@@ -247,3 +247,23 @@ def test_rebuild_from_pins_after_the_sources_changed_and_vacuum_spares_pinned_ve
     assert report.details["files_deleted"] > 0
     with pytest.raises(Exception):  # noqa: B017 - delta-rs raises its own errors for missing files
         DeltaTable(orders_uri, version=pins["curated.orders"]).to_pyarrow_table()
+
+
+def test_duckdb_reading_a_versions_files_gives_the_rows_of_delta_time_travel(trained):
+    """The sources are the pinned versions' files, read by DuckDB: the same rows as a Delta
+    read of those versions."""
+    lake = trained.lake
+    pins = card_pins(
+        DatasetBuild(lake, names.DATASET, trained.metadata(names.DATASET_KEY)["build_id"]).card()
+    )
+    files = read_sources(lake, pins)
+    delta = {
+        label: DeltaTable(lake.delta_uri(*label.split(".")), version=v).to_pyarrow_table(
+            columns=list(SOURCE_COLUMNS[label])
+        )
+        for label, v in pins.items()
+    }
+    assert all(files[label].dataset().count_rows() == delta[label].num_rows > 0 for label in pins)
+    from_files, from_delta = dataset_rows(files, SplitSpec()), dataset_rows(delta, SplitSpec())
+    for split in from_files:
+        assert from_files[split].num_rows > 0 and from_files[split].equals(from_delta[split]), split

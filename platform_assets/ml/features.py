@@ -20,8 +20,8 @@ those whose `md5(customer_id)` falls in a fixed share (`CustomerSample`), the sa
 every cutoff and in every rebuild from the same pins. Scoring covers every customer, streamed
 in batches (`feature_batches`).
 
-Sources are Arrow tables or datasets (`sources.read_sources` gives Delta tables' datasets, which
-DuckDB scans column by column without loading them).
+Sources are Arrow tables (tests) or a Delta version's files (`sources.read_sources`), which
+DuckDB reads itself, column by column, without loading them.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -82,7 +83,8 @@ def _day(ts: datetime) -> datetime:
     return datetime(ts.year, ts.month, ts.day, tzinfo=UTC)
 
 
-Source = pa.Table | ds.Dataset
+# an Arrow table or dataset, or a table's files (sources.SourceFiles: DuckDB reads them)
+Source = pa.Table | ds.Dataset | Any
 Sources = dict[str, Source]
 # the sample keeps a customer when md5(customer_id) % PER_MILLION < kept
 PER_MILLION = 1_000_000
@@ -107,14 +109,22 @@ class CustomerSample:
 
 
 def _newest(table: Source, column: str):
-    """The largest value of a column, a batch at a time (a dataset is never loaded whole)."""
+    """The largest value of a column, a batch at a time (a source is never loaded whole)."""
     batches = (
-        table.to_batches(columns=[column])
-        if isinstance(table, ds.Dataset)
-        else table.select([column]).to_batches()
+        table.select([column]).to_batches()
+        if isinstance(table, pa.Table)
+        else table.to_batches(columns=[column])
     )
     values = [v for b in batches if (v := pc.max(b.column(0)).as_py()) is not None]
     return max(values, default=None)
+
+
+def _attach(con, name: str, source: Source) -> None:
+    """`source` as the relation `name` in DuckDB (files as a view over them, Arrow registered)."""
+    if hasattr(source, "attach"):
+        source.attach(con, name)
+    else:
+        con.register(name, source)
 
 
 def last_order_time(orders: Source) -> datetime:
@@ -199,7 +209,7 @@ order by h.split, h.cutoff, h.customer_id
 def customer_sample(sources: Sources, spec: SplitSpec) -> CustomerSample:
     """The customers a dataset cut by `spec` follows."""
     with bounded_duckdb("features-") as con:
-        con.register("orders", sources["curated.orders"])
+        _attach(con, "orders", sources["curated.orders"])
         ((customers,),) = con.execute("select count(distinct customer_id) from orders").fetchall()
     if customers <= spec.max_customers:
         return CustomerSample(customers)
@@ -224,9 +234,9 @@ def _features(
     with bounded_duckdb("features-") as con:
         con.execute("set TimeZone = 'UTC'")
         con.register("cutoffs", cut)
-        con.register("all_orders", sources["curated.orders"])
-        con.register("all_events", sources["processed.events"])
-        con.register("customers", sources["curated.customers"])
+        _attach(con, "all_orders", sources["curated.orders"])
+        _attach(con, "all_events", sources["processed.events"])
+        _attach(con, "customers", sources["curated.customers"])
         con.execute(f"create temp view orders as select * from all_orders where {keep}")  # noqa: S608 -- a fixed rule
         con.execute(f"create temp view events as select * from all_events where {keep}")  # noqa: S608 -- a fixed rule
         sql = _SQL.format(label_days=label_days or 0, labelled="false" if label_days is None else "true")

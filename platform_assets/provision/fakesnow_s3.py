@@ -19,23 +19,21 @@ import sys
 
 def s3_filesystem():
     """An fsspec filesystem answering `s3://` through pyarrow, configured from the environment."""
-    from fsspec.implementations.arrow import ArrowFSWrapper
     from pyarrow import fs
+
+    from platform_assets.storage.files import fsspec_filesystem
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
     scheme, _, host = endpoint.partition("://")
-
-    class S3(ArrowFSWrapper):
-        protocol = "s3"
-
-    return S3(
+    return fsspec_filesystem(
         fs.S3FileSystem(
             endpoint_override=host or None,
             scheme=scheme or "https",
             access_key=os.environ.get("AWS_ACCESS_KEY_ID"),
             secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY"),
             region=os.environ.get("AWS_REGION", "us-east-1"),
-        )
+        ),
+        "s3",
     )
 
 

@@ -86,3 +86,15 @@ def parquet_bytes(table: pa.Table, **options) -> bytes:
 
 def write_parquet_atomic(lake: Lake, uri: str, table: pa.Table, **options) -> None:
     write_bytes_atomic(lake, uri, parquet_bytes(table, **options))
+
+
+def fsspec_filesystem(filesystem, protocol: str):
+    """A pyarrow filesystem as an fsspec one answering `protocol://` (DuckDB reads through it
+    where its `httpfs` extension cannot be downloaded)."""
+    from fsspec.implementations.arrow import ArrowFSWrapper
+
+    class Wrapped(ArrowFSWrapper):
+        pass
+
+    Wrapped.protocol = protocol
+    return Wrapped(filesystem)
