@@ -18,7 +18,7 @@ A dataset follows at most `SplitSpec.max_customers` customers, so building and t
 about the same rows at 1M and 10M orders: beyond that many customers with an order, it keeps
 those whose `md5(customer_id)` falls in a fixed share (`CustomerSample`), the same customers at
 every cutoff and in every rebuild from the same pins. Scoring covers every customer, streamed
-in batches (`feature_batches`).
+in batches (`scoring_batches`).
 
 Sources are Arrow tables (tests) or a Delta version's files (`sources.read_sources`), which
 DuckDB reads itself, column by column, without loading them.
