@@ -30,13 +30,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 from platform_assets.storage.duckdb_memory import bounded_duckdb
+
+if TYPE_CHECKING:
+    from platform_assets.ml.sources import SourceFiles
 
 LABEL = "churned"
 KEYS = ("customer_id", "cutoff")
@@ -83,8 +85,8 @@ def _day(ts: datetime) -> datetime:
     return datetime(ts.year, ts.month, ts.day, tzinfo=UTC)
 
 
-# an Arrow table or dataset, or a table's files (sources.SourceFiles: DuckDB reads them)
-Source = pa.Table | ds.Dataset | Any
+# an Arrow table (tests) or a table's files (DuckDB reads them)
+Source: TypeAlias = "pa.Table | SourceFiles"
 Sources = dict[str, Source]
 # the sample keeps a customer when md5(customer_id) % PER_MILLION < kept
 PER_MILLION = 1_000_000
@@ -121,10 +123,10 @@ def _newest(table: Source, column: str):
 
 def _attach(con, name: str, source: Source) -> None:
     """`source` as the relation `name` in DuckDB (files as a view over them, Arrow registered)."""
-    if hasattr(source, "attach"):
-        source.attach(con, name)
-    else:
+    if isinstance(source, pa.Table):
         con.register(name, source)
+    else:
+        source.attach(con, name)
 
 
 def last_order_time(orders: Source) -> datetime:

@@ -23,6 +23,7 @@ import pyarrow.dataset as ds
 from platform_assets.contracts import TableContract
 from platform_assets.contracts.model import KEY_BUCKET_COLUMN
 from platform_assets.lake import Lake
+from platform_assets.processed.changes import key_buckets
 from platform_assets.sources.oltp.snapshot import table_batches
 from platform_assets.storage.delta import open_table
 from platform_assets.storage.duckdb_memory import bounded_duckdb
@@ -77,20 +78,22 @@ def source_windows(
     yield Window(low, None, pa.Table.from_batches(held, schema))
 
 
+def _bucket_of(key: int, c: TableContract) -> int:
+    """The key-range partition of one key, by the apply's rule."""
+    return key_buckets(pa.array([key], pa.int64()), c)[0].as_py()
+
+
 def lake_window(dataset: ds.Dataset | None, c: TableContract, window: Window) -> pa.Table:
     """The lake's rows with keys in the window, read from the partitions that can hold them."""
     schema = c.arrow_schema()
     if dataset is None:
         return schema.empty_table()
     key, bucket = ds.field(c.key), ds.field(KEY_BUCKET_COLUMN)
-    conditions = []
+    where = ds.scalar(True)
     if window.low is not None:
-        conditions += [key >= window.low, bucket >= window.low // c.key_bucket_size]
+        where &= (key >= window.low) & (bucket >= _bucket_of(window.low, c))
     if window.high is not None:
-        conditions += [key < window.high, bucket <= (window.high - 1) // c.key_bucket_size]
-    where = None
-    for cond in conditions:
-        where = cond if where is None else where & cond
+        where &= (key < window.high) & (bucket <= _bucket_of(window.high - 1, c))
     rows = dataset.to_table(columns=c.column_names, filter=where)
     return rows.select(c.column_names).cast(schema)
 
