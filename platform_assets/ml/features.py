@@ -30,15 +30,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, TypeAlias
+from typing import Protocol, TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from platform_assets.storage.duckdb_memory import bounded_duckdb
-
-if TYPE_CHECKING:
-    from platform_assets.ml.sources import SourceFiles
 
 LABEL = "churned"
 KEYS = ("customer_id", "cutoff")
@@ -85,8 +82,16 @@ def _day(ts: datetime) -> datetime:
     return datetime(ts.year, ts.month, ts.day, tzinfo=UTC)
 
 
-# an Arrow table (tests) or a table's files (DuckDB reads them)
-Source: TypeAlias = "pa.Table | SourceFiles"
+class TableFiles(Protocol):
+    """A table's files DuckDB reads itself (`sources.SourceFiles`)."""
+
+    def attach(self, con, name: str) -> None: ...
+
+    def to_batches(self, columns: list[str]): ...
+
+
+# an Arrow table (tests) or a table's files
+Source: TypeAlias = pa.Table | TableFiles
 Sources = dict[str, Source]
 # the sample keeps a customer when md5(customer_id) % PER_MILLION < kept
 PER_MILLION = 1_000_000
