@@ -33,7 +33,7 @@ from bench.data import ORDERS, base_table, change_batch
 from platform_assets.lake import Lake
 from platform_assets.processed.apply import apply_pending
 from platform_assets.processed.changes import last_change_per_key, with_key_bucket
-from platform_assets.processed.delta import TABLE_PROPERTIES, WATERMARK_KEY
+from platform_assets.processed.delta import WATERMARK_KEY, open_or_create_processed
 from platform_assets.processed.rewrite import MERGE
 from platform_assets.raw.dms_layout import parse_name
 from platform_assets.raw.read import read_changes
@@ -64,12 +64,12 @@ class Platform:
         self.lake = Lake(str(root))
         rows = base.append_column("_commit_ts", pa.nulls(base.num_rows, pa.timestamp("us", tz="UTC")))
         rows = with_key_bucket(rows, ORDERS).cast(ORDERS.processed_schema())
+        dt = open_or_create_processed(self.lake, ORDERS)  # the platform's table and properties
         write_deltalake(
-            self.lake.delta_uri("processed", "orders"),
+            dt,
             rows,
-            partition_by=["_key_bucket"],
-            writer_properties=writer_properties(rows.schema),  # as the platform's full load writes
-            configuration=TABLE_PROPERTIES,
+            mode="append",
+            writer_properties=writer_properties(dt),  # as the platform's full load writes
             commit_properties=CommitProperties(custom_metadata={WATERMARK_KEY: "0|"}),
         )
         self.batch = 0

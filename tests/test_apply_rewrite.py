@@ -153,7 +153,7 @@ def test_a_table_under_the_size_floor_keeps_the_merge_for_a_wide_batch(tmp_path)
 
 
 @pytest.mark.parametrize("strategy", [MERGE, REWRITE, None])  # None: a new table's staged append
-def test_lake_files_dictionary_encode_text_only_and_keep_key_statistics(tmp_path, strategy):
+def test_lake_files_dictionary_encode_text_only_and_keep_statistics_where_they_skip_files(tmp_path, strategy):
     """storage/delta.writer_properties and parquet_write_options: one compression, and dictionary
     pages for text columns only (for mostly distinct keys, amounts and times delta-rs built one
     and fell back); file statistics stay, since file skipping reads them."""
@@ -179,6 +179,13 @@ def test_lake_files_dictionary_encode_text_only_and_keep_key_statistics(tmp_path
     assert codecs == {"UNCOMPRESSED" if COMPRESSION == "none" else COMPRESSION.upper()}  # every writer alike
     stats = pa.table(dt.get_add_actions(flatten=True)).to_pydict()
     assert None not in stats["min.order_id"] and None not in stats["max.order_id"]
+    # every file's statistics cover the contract's statistics columns and no other, whichever
+    # writer wrote it, and its Parquet footer computed none for the others
+    bounded = {k.removeprefix("min.") for k in stats if k.startswith("min.")}
+    assert bounded == set(ORDERS.stats_columns)
+    assert all(None not in stats[f"min.{n}"] for n in ORDERS.stats_columns if n != "_commit_ts")
+    chunks = {meta.schema.column(i).name: meta.row_group(0).column(i) for i in range(meta.num_columns)}
+    assert {n for n, chunk in chunks.items() if chunk.is_stats_set} == set(ORDERS.stats_columns)
 
 
 KILLED_REWRITE = """

@@ -12,13 +12,19 @@ from deltalake import DeltaTable
 from platform_assets.contracts import TableContract
 from platform_assets.contracts.model import KEY_BUCKET_COLUMN
 from platform_assets.lake import Lake
-from platform_assets.storage.delta import open_table
+from platform_assets.processed.changes import key_buckets
+from platform_assets.storage.delta import STATS_COLUMNS_PROPERTY, open_table
 
 WATERMARK_KEY = "lakehouse.watermark"
-TABLE_PROPERTIES = {
-    # curated tables follow processed ones through the change data feed
-    "delta.enableChangeDataFeed": "true",
-}
+
+
+def table_properties(c: TableContract) -> dict[str, str]:
+    return {
+        # curated tables follow processed ones through the change data feed
+        "delta.enableChangeDataFeed": "true",
+        # statistics where they rule files out (contracts/model.py, TableContract.stats_columns)
+        STATS_COLUMNS_PROPERTY: ",".join(c.stats_columns),
+    }
 
 
 def open_or_create_processed(lake: Lake, c: TableContract) -> DeltaTable:
@@ -32,7 +38,7 @@ def open_or_create_processed(lake: Lake, c: TableContract) -> DeltaTable:
         partition_by=[KEY_BUCKET_COLUMN],
         name=c.name,
         description=c.description,
-        configuration=TABLE_PROPERTIES,
+        configuration=table_properties(c),
         storage_options=lake.storage_options,
     )
 
@@ -42,7 +48,7 @@ def read_keys(dt: DeltaTable, c: TableContract, keys: pa.Array, columns: list[st
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
-    buckets = pc.unique(pc.cast(pc.divide(keys, c.key_bucket_size), pa.int64())).to_pylist()
+    buckets = pc.unique(key_buckets(keys, c)).to_pylist()
     if not buckets:
         return dt.schema().to_arrow().empty_table() if columns is None else pa.table({})
     dataset = dt.to_pyarrow_dataset(

@@ -48,7 +48,7 @@ from platform_assets.processed.changes import with_key_bucket
 from platform_assets.processed.delta import WATERMARK_KEY
 from platform_assets.raw.dms_layout import RawFile
 from platform_assets.raw.read import MalformedFile, read_changes
-from platform_assets.storage.delta import writer_properties
+from platform_assets.storage.delta import STATS_COLUMNS_PROPERTY, stats_columns, writer_properties
 from platform_assets.storage.files import delete_folder
 
 APPEND = "append"  # ApplyResult.strategy of this write
@@ -149,6 +149,8 @@ def append_load(lake: Lake, dt: DeltaTable, c: TableContract, plan: LoadPlan) ->
         return {}
     schema = pa.schema(dt.schema().to_arrow())
     folder = f"load-{uuid.uuid4().hex}"
+    stats = stats_columns(dt)
+    staging_properties = {STATS_COLUMNS_PROPERTY: ",".join(stats)} if stats else None
     staging_uri = f"{dt.table_uri.rstrip('/')}/{folder}"
     for f in plan.files:
         write_deltalake(
@@ -156,7 +158,8 @@ def append_load(lake: Lake, dt: DeltaTable, c: TableContract, plan: LoadPlan) ->
             pa.RecordBatchReader.from_batches(schema, _batches(lake, c, [f], schema)),
             mode="append",
             partition_by=[KEY_BUCKET_COLUMN],
-            writer_properties=writer_properties(schema),
+            writer_properties=writer_properties(dt),
+            configuration=staging_properties,  # the staged files' log statistics: the table's
             storage_options=lake.storage_options,
             post_commithook_properties=NO_HOOKS,
         )

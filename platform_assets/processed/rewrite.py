@@ -49,7 +49,7 @@ from platform_assets.lake import Lake
 from platform_assets.processed.change_files import CHANGES_FILE_KEY, write_changes
 from platform_assets.processed.changes import key_buckets
 from platform_assets.processed.delta import WATERMARK_KEY
-from platform_assets.storage.delta import dictionary_columns, parquet_write_options
+from platform_assets.storage.delta import dictionary_columns, parquet_write_options, stats_columns
 from platform_assets.storage.delta_stats import file_stats
 from platform_assets.storage.files import prepare_parent
 
@@ -150,9 +150,13 @@ class _PartitionWriter:
         self.root = lake.fs_path(dt.table_uri.removeprefix("file://").rstrip("/"))
         in_files = [f for f in pa.schema(dt.schema().to_arrow()) if f.name != KEY_BUCKET_COLUMN]
         self.text = dictionary_columns(pa.schema(in_files))
-        self.options = parquet_write_options(pa.schema(in_files))
+        self.options = parquet_write_options(pa.schema(in_files), stats_columns(dt))
         self.schema = pa.schema([_as_read(f, self.text) for f in in_files])
         self.batch = _by_bucket(source, c)
+        # conformed once, not per partition (casting text to dictionaries per partition cost
+        # as much as filtering its rows)
+        upserts = _conform(source.filter(pc.not_equal(source["_op"], "D")), self.schema)
+        self.upserts = _by_bucket(upserts, c)
         files = pa.table(dt.get_add_actions(flatten=True))
         buckets = files[f"partition.{KEY_BUCKET_COLUMN}"].to_pylist()
         self.files: dict[int, list[str]] = {}
@@ -185,8 +189,8 @@ class _PartitionWriter:
         batch = self.batch[bucket]
         replaced = pc.is_in(current[self.c.key], batch[self.c.key])
         kept = current.filter(pc.invert(replaced))
-        upserts = batch.filter(pc.not_equal(batch["_op"], "D"))
-        new = pa.concat_tables([kept, _conform(upserts, self.schema)])
+        upserts = self.upserts.get(bucket)  # None: the batch only deletes here
+        new = pa.concat_tables([kept, upserts]) if upserts is not None else kept
         existing = pc.filter(current[self.c.key], replaced).combine_chunks()
         add = self._write(bucket, new) if new.num_rows else None  # None: every row deleted
         return _Rewritten(add, kept.num_rows, existing)

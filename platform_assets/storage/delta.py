@@ -44,25 +44,52 @@ def dictionary_columns(schema: pa.Schema) -> list[str]:
     return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
 
 
+# Delta's table property naming the columns whose statistics each file's add action carries
+# (contracts' `stats_columns` for processed tables). delta-rs, Spark and Databricks honour it.
+STATS_COLUMNS_PROPERTY = "delta.dataSkippingStatsColumns"
+
+
+def stats_columns(dt: DeltaTable) -> list[str] | None:
+    """The columns the table's files carry statistics for; None: every column (no property)."""
+    value = dt.metadata().configuration.get(STATS_COLUMNS_PROPERTY)
+    return [n.strip() for n in value.split(",")] if value else None
+
+
 def writer_properties(schema: pa.Schema | DeltaTable) -> WriterProperties:
     """How the platform writes the Parquet files of its Delta tables: dictionary encoding for
-    text columns only, compression `COMPRESSION`. delta-rs dictionary-encodes every column by
-    default, and for keys, amounts and times (mostly distinct values) it builds a dictionary
-    only to fall back to plain. Measured on 880k order rows in 44 partition files: written in
-    0.38 s instead of 0.74 s, read in 0.32 s instead of 0.41 s, 16% more bytes (that
-    measurement also went from snappy to no compression, unnoticed then:
-    bench/results/before_after.md). Statistics are unchanged (file skipping needs them)."""
+    text columns only, compression `COMPRESSION`, and for a table that names its statistics
+    columns (`STATS_COLUMNS_PROPERTY`), Parquet statistics for those only (delta-rs derives
+    the log's statistics from them; the others would be computed for nothing).
+
+    Why text only: delta-rs dictionary-encodes every column by default, and for keys, amounts
+    and times (mostly distinct values) it builds a dictionary only to fall back to plain.
+    Measured on 880k order rows in 44 partition files: written in 0.38 s instead of 0.74 s,
+    read in 0.32 s instead of 0.41 s, 16% more bytes (that measurement also went from snappy to
+    no compression, unnoticed then: bench/results/before_after.md)."""
+    stats = stats_columns(schema) if isinstance(schema, DeltaTable) else None
     if isinstance(schema, DeltaTable):
         schema = pa.schema(schema.schema().to_arrow())
+    text = dictionary_columns(schema)
+
+    def column(name: str) -> ColumnProperties:
+        with_stats = stats is None or name in stats
+        return ColumnProperties(
+            dictionary_enabled=name in text, statistics_enabled=None if with_stats else "NONE"
+        )
+
     return WriterProperties(
         compression="UNCOMPRESSED" if COMPRESSION == "none" else COMPRESSION.upper(),
         default_column_properties=ColumnProperties(dictionary_enabled=False),
-        column_properties={n: ColumnProperties(dictionary_enabled=True) for n in dictionary_columns(schema)},
+        column_properties={f.name: column(f.name) for f in schema},
     )
 
 
-def parquet_write_options(schema: pa.Schema) -> dict:
+def parquet_write_options(schema: pa.Schema, stats: list[str] | None = None) -> dict:
     """The same choices for a file written with pyarrow (`pq.write_table(..., **options)`):
-    dictionary for text only, `COMPRESSION`, statistics on (the Delta statistics come from them)."""
-    text = dictionary_columns(schema)
-    return {"use_dictionary": text, "compression": COMPRESSION, "write_statistics": True}
+    dictionary for text only, `COMPRESSION`, statistics for the `stats` columns (None: all;
+    the Delta statistics come from them)."""
+    return {
+        "use_dictionary": dictionary_columns(schema),
+        "compression": COMPRESSION,
+        "write_statistics": True if stats is None else stats,
+    }
