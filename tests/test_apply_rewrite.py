@@ -97,6 +97,26 @@ def test_wide_batch_is_rewritten_and_ends_equal_to_the_merge(lakes):
     assert table(auto_lake, "curated").equals(table(merge_lake, "curated"))
 
 
+@pytest.mark.parametrize(
+    "drops", [0, 1, 2, rewrite.SLICE_MAX_DROPS, rewrite.SLICE_MAX_DROPS + 1, 2_000, 5_000]
+)
+def test_a_partitions_kept_rows_are_its_rows_without_the_replaced_ones(drops):
+    """Slices around a few replaced rows, a filtered copy past SLICE_MAX_DROPS: the same rows
+    in the same order either way, first and last rows included, over several files' chunks."""
+    import numpy as np
+
+    rng = np.random.default_rng(drops)
+    rows = pa.concat_tables([pa.table({"k": pa.array(range(a, a + 2_500), pa.int64())}) for a in (0, 2_500)])
+    positions = rng.choice(5_000, drops, replace=False)
+    if drops >= 2:
+        positions[:2] = [0, 4_999]
+    mask = np.zeros(5_000, bool)
+    mask[positions] = True
+    drop = pa.chunked_array([mask[:2_500], mask[2_500:]])
+    kept = rewrite._without(rows, drop)
+    assert kept["k"].to_pylist() == [k for k in range(5_000) if not mask[k]]
+
+
 def test_narrow_batch_keeps_the_merge_and_later_batches_stay_equal(lakes):
     merge_lake, auto_lake = lakes
     # a narrow batch: one key range of a table spread over 116 partitions (the 1,000 new keys

@@ -122,6 +122,8 @@ def _by_bucket(rows: pa.Table, c: TableContract) -> dict[int, pa.Table]:
 def _conform(rows: pa.Table, schema: pa.Schema) -> pa.Table:
     """`rows` in the file schema: text as dictionaries (read and written without hashing every
     value again), columns a file lacks (added by schema evolution) as nulls."""
+    if rows.schema.equals(schema):  # a file as the table writes it: nothing to cast
+        return rows
     columns = []
     for f in schema:
         if f.name in rows.column_names:
@@ -129,6 +131,21 @@ def _conform(rows: pa.Table, schema: pa.Schema) -> pa.Table:
         else:
             columns.append(pa.nulls(rows.num_rows, f.type))
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+# Up to this many replaced rows, a partition's kept rows are zero-copy slices around them
+# rather than a filtered copy (most partitions of a wide batch lose one or two rows).
+SLICE_MAX_DROPS = 32
+
+
+def _without(rows: pa.Table, drop: pa.ChunkedArray) -> pa.Table:
+    """`rows` without the rows where `drop` is true."""
+    dropped = np.flatnonzero(drop.to_numpy(zero_copy_only=False))
+    if len(dropped) > SLICE_MAX_DROPS:
+        return rows.filter(pc.invert(drop))
+    starts, ends = [0, *(dropped + 1).tolist()], [*dropped.tolist(), rows.num_rows]
+    pieces = [rows.slice(a, b - a) for a, b in zip(starts, ends, strict=True) if b > a]
+    return pa.concat_tables(pieces) if pieces else rows.slice(0, 0)
 
 
 @dataclass
@@ -188,7 +205,7 @@ class _PartitionWriter:
         current = pa.concat_tables(current) if current else self.schema.empty_table()
         batch = self.batch[bucket]
         replaced = pc.is_in(current[self.c.key], batch[self.c.key])
-        kept = current.filter(pc.invert(replaced))
+        kept = _without(current, replaced)
         upserts = self.upserts.get(bucket)  # None: the batch only deletes here
         new = pa.concat_tables([kept, upserts]) if upserts is not None else kept
         existing = pc.filter(current[self.c.key], replaced).combine_chunks()
