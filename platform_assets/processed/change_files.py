@@ -26,6 +26,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from platform_assets.lake import Lake
+from platform_assets.storage.delta import parquet_write_options
 from platform_assets.storage.delta_log import AUDIT_PREFIX, commit_infos
 from platform_assets.storage.files import prepare_parent
 
@@ -48,7 +49,9 @@ def write_changes(lake: Lake, table_uri: str, changes: pa.Table, retention_hours
     name = f"{FOLDER}/{uuid.uuid4().hex}.parquet"
     path = f"{_table_path(lake, table_uri)}/{name}"
     prepare_parent(lake, path)
-    pq.write_table(changes, path, filesystem=fs)
+    # the lake's encodings and compression; no statistics: the file is always read whole
+    options = {**parquet_write_options(changes.schema), "write_statistics": False}
+    pq.write_table(changes, path, filesystem=fs, **options)
     return name
 
 

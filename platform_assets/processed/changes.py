@@ -10,9 +10,19 @@ from platform_assets.contracts.model import KEY_BUCKET_COLUMN
 
 
 def last_change_per_key(changes: pa.Table, key: str) -> pa.Table:
-    """One row per key: the change with the greatest `_pos` (insert then delete leaves a D)."""
+    """One row per key, in key order: the change with the greatest `_pos` (insert then delete
+    leaves a D)."""
     if changes.num_rows == 0:
         return changes
+    positions = changes["_pos"].combine_chunks()
+    if pc.all(pc.greater(positions[1:], positions[:-1]), skip_nulls=False).as_py() is True:
+        # Rows already in source order (one file, or files in order: the usual batch). A stable
+        # sort on the key keeps that order within a key, so the last row of each key wins, and
+        # no position (text) is compared: a third of the fold of a 200k-change batch.
+        ordered = changes.take(pc.sort_indices(changes[key]))
+        keys = ordered[key].combine_chunks()
+        last = pc.not_equal(keys[:-1], keys[1:])
+        return ordered.filter(pa.concat_arrays([last.fill_null(True), pa.array([True])]))
     ordered = changes.sort_by([(key, "ascending"), ("_pos", "descending")])
     keys = ordered[key].combine_chunks()
     first = pc.not_equal(keys[1:], keys[:-1])
