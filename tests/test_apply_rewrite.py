@@ -208,6 +208,44 @@ def test_lake_files_dictionary_encode_text_only_and_keep_statistics_where_they_s
     assert {n for n, chunk in chunks.items() if chunk.is_stats_set} == set(ORDERS.stats_columns)
 
 
+def test_a_table_created_before_its_statistics_columns_takes_the_contracts_once(tmp_path):
+    """A processed table an older version created (every column's statistics) gets the
+    contract's properties in one metadata commit carrying the watermark; the rows and the
+    watermark end as in a new lake, new files follow the property, and a rerun commits nothing."""
+    from deltalake import DeltaTable
+
+    from platform_assets.contracts.model import KEY_BUCKET_COLUMN
+    from platform_assets.processed.delta import WATERMARK_KEY, table_properties
+    from platform_assets.storage.delta import STATS_COLUMNS_PROPERTY, committed_value
+
+    old, new = Lake(str(tmp_path / "old")), Lake(str(tmp_path / "new"))
+    DeltaTable.create(
+        old.delta_uri("processed", "orders"),
+        ORDERS.processed_schema(),
+        partition_by=[KEY_BUCKET_COLUMN],
+        configuration={"delta.enableChangeDataFeed": "true"},  # as created before the property
+    )
+    write_both([old, new], "LOAD00000001", [order_row(k) for k in LOADED])
+    for lake in (old, new):
+        apply_pending(lake, ORDERS)
+    updates = [order_row(k, "7.00") for k in LOADED[::5]]
+    write_both([old, new], "20261201-080000000", updates, ["U"] * len(updates))
+    for lake in (old, new):
+        apply_pending(lake, ORDERS)
+
+    dt = open_table(old, "processed", "orders")
+    assert dt.metadata().configuration == table_properties(ORDERS)
+    assert ORDERS.stats_columns == tuple(dt.metadata().configuration[STATS_COLUMNS_PROPERTY].split(","))
+    assert table(old, "processed").equals(table(new, "processed"))
+    newest = open_table(new, "processed", "orders")
+    assert committed_value(old, dt, WATERMARK_KEY) == committed_value(new, newest, WATERMARK_KEY)
+    stats = pa.table(dt.get_add_actions(flatten=True)).to_pydict()
+    assert {k.removeprefix("min.") for k in stats if k.startswith("min.")} == set(ORDERS.stats_columns)
+    version = dt.version()
+    apply_pending(old, ORDERS)
+    assert open_table(old, "processed", "orders").version() == version
+
+
 KILLED_REWRITE = """
 import sys
 from platform_assets.contracts import contract

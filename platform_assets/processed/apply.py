@@ -42,7 +42,12 @@ from platform_assets.errors import PlatformError
 from platform_assets.lake import Lake
 from platform_assets.processed import applied_log
 from platform_assets.processed.changes import last_change_per_key, unify, with_key_bucket
-from platform_assets.processed.delta import WATERMARK_KEY, open_or_create_processed, read_keys
+from platform_assets.processed.delta import (
+    WATERMARK_KEY,
+    open_or_create_processed,
+    read_keys,
+    sync_table_properties,
+)
 from platform_assets.processed.load_append import APPEND, LoadPlan, append_load, plan_load, table_is_new
 from platform_assets.processed.redelivery import repeated_files
 from platform_assets.processed.rewrite import REWRITE, choose_strategy, rewrite_partitions
@@ -236,7 +241,10 @@ def _table_state(lake: Lake, c: TableContract) -> _TableState:
     dt = open_or_create_processed(lake, c)
     done = applied_log.applied_files(lake, c.name)
     files, result.files_unrecognized = list_table_folder(lake, c.schema, c.name)
-    return _TableState(result, dt, files, done, _applied_watermark(lake, c, dt, files, done))
+    committed = _applied_watermark(lake, c, dt, files, done)
+    if sync_table_properties(dt, c, committed):
+        dt.update_incremental()
+    return _TableState(result, dt, files, done, committed)
 
 
 def _read_state(lake: Lake, c: TableContract, state: _TableState) -> PendingBatch:

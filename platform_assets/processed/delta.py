@@ -7,7 +7,7 @@ commit as the data it covers, so data and position can never disagree after a cr
 from __future__ import annotations
 
 import pyarrow as pa
-from deltalake import DeltaTable
+from deltalake import CommitProperties, DeltaTable
 
 from platform_assets.contracts import TableContract
 from platform_assets.contracts.model import KEY_BUCKET_COLUMN
@@ -41,6 +41,20 @@ def open_or_create_processed(lake: Lake, c: TableContract) -> DeltaTable:
         configuration=table_properties(c),
         storage_options=lake.storage_options,
     )
+
+
+def sync_table_properties(dt: DeltaTable, c: TableContract, watermark: str) -> bool:
+    """A table created before one of `table_properties` existed, or under an older contract
+    (other clustering columns), takes the contract's: one metadata-only commit carrying the
+    unchanged watermark. Files keep the statistics they were written with; new files follow.
+    True when it committed."""
+    have = dt.metadata().configuration
+    changed = {k: v for k, v in table_properties(c).items() if have.get(k) != v}
+    if changed:
+        dt.alter.set_table_properties(
+            changed, commit_properties=CommitProperties(custom_metadata={WATERMARK_KEY: watermark})
+        )
+    return bool(changed)
 
 
 def read_keys(dt: DeltaTable, c: TableContract, keys: pa.Array, columns: list[str] | None = None) -> pa.Table:
