@@ -40,6 +40,43 @@ def test_incremental_refresh_matches_a_rebuild_and_runs_twice_safely(lake):
     assert refresh_curated(lake, PRODUCTS).mode == "unchanged"
 
 
+def test_processed_versions_without_row_changes_are_read_as_nothing_to_merge(lake):
+    """OPTIMIZE and property commits on processed add versions whose change feed is empty:
+    the refresh records them read (no row changes, processed's version) instead of failing,
+    and a second refresh is `unchanged`."""
+    from platform_assets.curated.refresh import SOURCE_VERSION_KEY
+    from platform_assets.maintenance import Target, compact
+    from platform_assets.storage.delta import committed_value
+
+    write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 200)])
+    apply_pending(lake, PRODUCTS)
+    for n, keys in enumerate((range(200, 260), range(260, 300))):  # more files in one partition
+        write_dms(
+            lake,
+            "products",
+            f"20261201-0800{n:02d}000",
+            [product_row(i) for i in keys],
+            ops=["I"] * len(keys),
+        )
+        apply_pending(lake, PRODUCTS)
+    assert refresh_curated(lake, PRODUCTS).mode == "rebuild"
+    rows_before = open_table(lake, "curated", "products").to_pyarrow_table().sort_by("product_id")
+
+    assert compact(lake, Target("processed", "products", (), 168)).details["files_removed"] >= 2
+    open_table(lake, "processed", "products").alter.set_table_properties(
+        {"delta.logRetentionDuration": "interval 30 days"}
+    )
+    processed = open_table(lake, "processed", "products")
+    r = refresh_curated(lake, PRODUCTS)
+
+    assert (r.mode, r.rows_changed, r.source_version) == ("incremental", 0, processed.version())
+    curated = open_table(lake, "curated", "products")
+    assert committed_value(lake, curated, SOURCE_VERSION_KEY) == str(processed.version())
+    assert curated.to_pyarrow_table().sort_by("product_id").equals(rows_before)
+    assert curated_equals_processed(lake, PRODUCTS)
+    assert refresh_curated(lake, PRODUCTS).mode == "unchanged"
+
+
 def test_restore_of_processed_table_keeps_curated_rows(lake):
     write_dms(lake, "products", "LOAD00000001", [product_row(i) for i in range(1, 6)])
     apply_pending(lake, PRODUCTS)

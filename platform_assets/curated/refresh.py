@@ -86,16 +86,24 @@ def _drop_deletes_of_absent_keys(cur: DeltaTable, c: TableContract, feed: pa.Tab
 def _merge_changes(
     cur: DeltaTable, c: TableContract, feed: pa.Table, state: dict[str, str], key: bytes | None
 ) -> int:
-    # the last event per key wins: newest version first, and within one version a re-insert
-    # beats a delete (a RESTORE's feed deletes and re-adds every row it keeps)
-    feed = feed.append_column("_survives", pc.not_equal(feed["_change_type"], "delete"))
-    feed = feed.sort_by(
-        [(c.key, "ascending"), ("_commit_version", "descending"), ("_survives", "descending")]
-    )
-    keys = feed[c.key].combine_chunks()
-    keep = pa.concat_arrays([pa.array([True]), pc.not_equal(keys[1:], keys[:-1])])
-    feed = feed.filter(keep)
-    feed = _drop_deletes_of_absent_keys(cur, c, feed)
+    if feed.num_rows:
+        # the last event per key wins: newest version first, and within one version a re-insert
+        # beats a delete (a RESTORE's feed deletes and re-adds every row it keeps)
+        feed = feed.append_column("_survives", pc.not_equal(feed["_change_type"], "delete"))
+        feed = feed.sort_by(
+            [(c.key, "ascending"), ("_commit_version", "descending"), ("_survives", "descending")]
+        )
+        keys = feed[c.key].combine_chunks()
+        keep = pa.concat_arrays([pa.array([True]), pc.not_equal(keys[1:], keys[:-1])])
+        feed = _drop_deletes_of_absent_keys(cur, c, feed.filter(keep))
+    if feed.num_rows == 0:
+        # Processed versions without row changes (OPTIMIZE, VACUUM, a schema or property
+        # commit), or only deletes of keys curated never had: nothing to merge. A commit of no
+        # files records the version read, so curated is not reported behind processed.
+        cur.create_write_transaction(
+            [], mode="append", schema=cur.schema(), commit_properties=CommitProperties(custom_metadata=state)
+        )
+        return 0
     rows = conform(feed, c, key).append_column("_deleted", pc.equal(feed["_change_type"], "delete"))
     (
         cur.merge(
