@@ -88,6 +88,8 @@ def measure(changes: int, every: float, timeout: float, commit_walls: dict[int, 
     lake = Lake(str(locations().lake_root))
     dsn = resources_for()["oltp"].resolved_dsn()
     load_before = os.getloadavg()  # what else ran skews every number: recorded
+    # read first: without DAGSTER_HOME (`make bench-freshness` sets it) fail now, not after the run
+    queue_interval = DagsterInstance.get().run_coordinator.dequeue_interval_seconds
     committed: dict[int, float] = {}
     stamps: dict[int, datetime] = {}
     to_processed: dict[int, float] = {}
@@ -123,7 +125,7 @@ def measure(changes: int, every: float, timeout: float, commit_walls: dict[int, 
         "changes": changes,
         "seconds_between_changes": every,
         "sensor_interval_s": {s.name: s.minimum_interval_seconds for s in (cdc_capture_sensor, automation)},
-        "run_queue_interval_s": DagsterInstance.get().run_coordinator.dequeue_interval_seconds,
+        "run_queue_interval_s": queue_interval,
         "processed": _stats(list(to_processed.values()), changes),
         "fct_orders": _stats(list(to_warehouse.values()), changes),
         "measured_at": datetime.now(UTC).isoformat(),
