@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.data import ORDERS
+from bench.data import HOT_SHARE, INSERT_SHARE, ORDERS
 
 BATCH_S = 60
-INSERT_SHARE, HOT_SHARE, UNIFORM_SHARE = 0.4, 0.6 * 0.95, 0.6 * 0.05
+TOUCHING = 1 - INSERT_SHARE  # updates and deletes
 SCALES = [  # (rows, changes per second)
     (10_000_000, 100),
     (100_000_000, 100),
@@ -58,8 +58,8 @@ def partitions_touched(rows: int, rate: int, bucket: int = ORDERS.key_bucket_siz
     return min(
         everything,
         tail
-        + hot * (1 - math.exp(-HOT_SHARE * k / hot))
-        + everything * (1 - math.exp(-UNIFORM_SHARE * k / everything)),
+        + hot * (1 - math.exp(-TOUCHING * HOT_SHARE * k / hot))
+        + everything * (1 - math.exp(-TOUCHING * (1 - HOT_SHARE) * k / everything)),
     )
 
 

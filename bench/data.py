@@ -17,6 +17,10 @@ from platform_assets.contracts import contract
 ORDERS = contract("orders")
 EPOCH_US = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp() * 1_000_000)
 STATUSES = np.array(["placed", "paid", "shipped", "delivered", "cancelled"])
+# the change mix (module docstring); bench/capacity_model.py models the same batches
+INSERT_SHARE, UPDATE_SHARE = 0.4, 0.5  # deletes: the rest
+HOT_SHARE = 0.95  # of the updates and deletes, on the newest 1 / HOT_KEYS_PART of keys
+HOT_KEYS_PART = 50
 
 
 def orders_rows(keys: np.ndarray, rng: np.random.Generator, version: int = 0) -> pa.Table:
@@ -45,11 +49,11 @@ def base_table(n: int, seed: int = 1) -> pa.Table:
 def change_batch(max_key: int, size: int, seed: int, batch_no: int) -> tuple[pa.Table, int]:
     """(changes with an `Op` column first, the new max key)."""
     rng = np.random.default_rng(seed * 1000 + batch_no)
-    n_ins, n_upd = int(size * 0.4), int(size * 0.5)
+    n_ins, n_upd = int(size * INSERT_SHARE), int(size * UPDATE_SHARE)
     n_del = size - n_ins - n_upd
     touched = n_upd + n_del
-    hot = rng.random(touched) < 0.95
-    hot_low = max(1, max_key - max_key // 50)
+    hot = rng.random(touched) < HOT_SHARE
+    hot_low = max(1, max_key - max_key // HOT_KEYS_PART)
     keys = np.where(hot, rng.integers(hot_low, max_key + 1, touched), rng.integers(1, max_key + 1, touched))
     new_keys = np.arange(max_key + 1, max_key + 1 + n_ins, dtype=np.int64)
     all_keys = np.concatenate([keys, new_keys])

@@ -22,12 +22,18 @@ from platform_assets.curated.conform import conform
 from platform_assets.curated.pii_key import key_id, pii_hash_key
 from platform_assets.lake import Lake
 from platform_assets.processed.change_files import changes_files_since, feed_of
-from platform_assets.storage.delta import committed_value, open_table, writer_properties
+from platform_assets.storage.delta import (
+    CHANGE_FEED_PROPERTY,
+    committed_value,
+    ensure_properties,
+    open_table,
+    writer_properties,
+)
 
 SOURCE_VERSION_KEY = "lakehouse.source_version"
 PII_KEY_ID_KEY = "lakehouse.pii_key_id"  # which PII hash key the table's hashes were made with
 # Curated tables keep their own change data feed: the Delta Sharing server serves it.
-CHANGE_FEED = {"delta.enableChangeDataFeed": "true"}
+CHANGE_FEED = {CHANGE_FEED_PROPERTY: "true"}
 # A rebuild streams the processed table through conform() in batches of this many rows.
 REBUILD_BATCH_ROWS = 100_000
 
@@ -126,8 +132,7 @@ def _merge_changes(
 def _ensure_change_feed(cur: DeltaTable, state: dict[str, str]) -> None:
     """Turn the change data feed on for a table created before it was (configuration passed
     to an overwrite only applies when the table is created); carries the state keys."""
-    if cur.metadata().configuration.get("delta.enableChangeDataFeed") != "true":
-        cur.alter.set_table_properties(CHANGE_FEED, commit_properties=CommitProperties(custom_metadata=state))
+    if ensure_properties(cur, CHANGE_FEED, state):
         cur.update_incremental()
 
 

@@ -18,7 +18,8 @@ def last_change_per_key(changes: pa.Table, key: str) -> pa.Table:
     if pc.all(pc.greater(positions[1:], positions[:-1]), skip_nulls=False).as_py() is True:
         # Rows already in source order (one file, or files in order: the usual batch). A stable
         # sort on the key keeps that order within a key, so the last row of each key wins, and
-        # no position (text) is compared: a third of the fold of a 200k-change batch.
+        # no position (text) is compared: that sort was most of the fold of a 200k-change batch
+        # (0.19 of 0.22 s).
         ordered = changes.take(pc.sort_indices(changes[key]))
         keys = ordered[key].combine_chunks()
         last = pc.not_equal(keys[:-1], keys[1:])

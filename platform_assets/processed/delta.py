@@ -7,13 +7,18 @@ commit as the data it covers, so data and position can never disagree after a cr
 from __future__ import annotations
 
 import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable
+from deltalake import DeltaTable
 
 from platform_assets.contracts import TableContract
 from platform_assets.contracts.model import KEY_BUCKET_COLUMN
 from platform_assets.lake import Lake
 from platform_assets.processed.changes import key_buckets
-from platform_assets.storage.delta import STATS_COLUMNS_PROPERTY, open_table
+from platform_assets.storage.delta import (
+    CHANGE_FEED_PROPERTY,
+    STATS_COLUMNS_PROPERTY,
+    ensure_properties,
+    open_table,
+)
 
 WATERMARK_KEY = "lakehouse.watermark"
 
@@ -21,7 +26,7 @@ WATERMARK_KEY = "lakehouse.watermark"
 def table_properties(c: TableContract) -> dict[str, str]:
     return {
         # curated tables follow processed ones through the change data feed
-        "delta.enableChangeDataFeed": "true",
+        CHANGE_FEED_PROPERTY: "true",
         # statistics where they rule files out (contracts/model.py, TableContract.stats_columns)
         STATS_COLUMNS_PROPERTY: ",".join(c.stats_columns),
     }
@@ -45,16 +50,8 @@ def open_or_create_processed(lake: Lake, c: TableContract) -> DeltaTable:
 
 def sync_table_properties(dt: DeltaTable, c: TableContract, watermark: str) -> bool:
     """A table created before one of `table_properties` existed, or under an older contract
-    (other clustering columns), takes the contract's: one metadata-only commit carrying the
-    unchanged watermark. Files keep the statistics they were written with; new files follow.
-    True when it committed."""
-    have = dt.metadata().configuration
-    changed = {k: v for k, v in table_properties(c).items() if have.get(k) != v}
-    if changed:
-        dt.alter.set_table_properties(
-            changed, commit_properties=CommitProperties(custom_metadata={WATERMARK_KEY: watermark})
-        )
-    return bool(changed)
+    (other clustering columns), takes the contract's, with the unchanged watermark."""
+    return ensure_properties(dt, table_properties(c), {WATERMARK_KEY: watermark})
 
 
 def read_keys(dt: DeltaTable, c: TableContract, keys: pa.Array, columns: list[str] | None = None) -> pa.Table:

@@ -48,7 +48,7 @@ from platform_assets.processed.changes import with_key_bucket
 from platform_assets.processed.delta import WATERMARK_KEY
 from platform_assets.raw.dms_layout import RawFile
 from platform_assets.raw.read import MalformedFile, read_changes
-from platform_assets.storage.delta import STATS_COLUMNS_PROPERTY, stats_columns, writer_properties
+from platform_assets.storage.delta import STATS_COLUMNS_PROPERTY, writer_properties
 from platform_assets.storage.files import delete_folder
 
 APPEND = "append"  # ApplyResult.strategy of this write
@@ -149,8 +149,8 @@ def append_load(lake: Lake, dt: DeltaTable, c: TableContract, plan: LoadPlan) ->
         return {}
     schema = pa.schema(dt.schema().to_arrow())
     folder = f"load-{uuid.uuid4().hex}"
-    stats = stats_columns(dt)
-    staging_properties = {STATS_COLUMNS_PROPERTY: ",".join(stats)} if stats else None
+    stats = dt.metadata().configuration.get(STATS_COLUMNS_PROPERTY)
+    staging_properties = {STATS_COLUMNS_PROPERTY: stats} if stats else None
     staging_uri = f"{dt.table_uri.rstrip('/')}/{folder}"
     for f in plan.files:
         write_deltalake(

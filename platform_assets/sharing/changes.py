@@ -24,8 +24,9 @@ from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError
 
 from platform_assets.sharing.snapshot import SharingError
+from platform_assets.storage.delta import CHANGE_FEED_PROPERTY
 
-CDF_ENABLED = "delta.enableChangeDataFeed"
+CDF_ENABLED = CHANGE_FEED_PROPERTY
 FEED_COLUMNS = ("_commit_version", "_commit_timestamp")  # the client adds them from the action
 
 

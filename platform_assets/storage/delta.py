@@ -7,7 +7,7 @@ folder or on S3; the rule that keeps state from going backwards is in `delta_log
 from __future__ import annotations
 
 import pyarrow as pa
-from deltalake import ColumnProperties, DeltaTable, WriterProperties
+from deltalake import ColumnProperties, CommitProperties, DeltaTable, WriterProperties
 from deltalake.exceptions import TableNotFoundError
 
 from platform_assets.lake import Lake
@@ -47,6 +47,21 @@ def dictionary_columns(schema: pa.Schema) -> list[str]:
 # Delta's table property naming the columns whose statistics each file's add action carries
 # (contracts' `stats_columns` for processed tables). delta-rs, Spark and Databricks honour it.
 STATS_COLUMNS_PROPERTY = "delta.dataSkippingStatsColumns"
+# ... and the one that makes a table record its change data feed (curated follows processed
+# through it; Delta Sharing serves curated's)
+CHANGE_FEED_PROPERTY = "delta.enableChangeDataFeed"
+
+
+def ensure_properties(dt: DeltaTable, properties: dict[str, str], state: dict[str, str]) -> bool:
+    """Give a table created before one of `properties` existed (or with other values) those
+    values: one metadata-only commit carrying the writer's unchanged state keys (`state`), so
+    readers of the newest state see no change. Files keep what they were written with; new
+    files follow. True when it committed (the caller refreshes its `dt`)."""
+    have = dt.metadata().configuration
+    changed = {k: v for k, v in properties.items() if have.get(k) != v}
+    if changed:
+        dt.alter.set_table_properties(changed, commit_properties=CommitProperties(custom_metadata=state))
+    return bool(changed)
 
 
 def stats_columns(dt: DeltaTable) -> list[str] | None:
